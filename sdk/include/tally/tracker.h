@@ -1,0 +1,87 @@
+// The tracking core as one object: what the browser SDK (through wasm/) and a native client
+// drive. It validates, ids, stamps, dedups, queues and batches; it does no I/O. The caller
+// persists what Track() returns, sends what NextBatch() builds, and reports the outcome.
+#ifndef TALLY_TRACKER_H_
+#define TALLY_TRACKER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tally/batcher.h"
+#include "tally/clock.h"
+#include "tally/clock_offset.h"
+#include "tally/dedup.h"
+#include "tally/event.h"
+#include "tally/options.h"
+#include "tally/status.h"
+#include "tally/uuid.h"
+
+namespace tally {
+
+struct TrackerOptions {
+  std::string write_key;
+  ValidationOptions validation;
+  DedupOptions dedup{48LL * 3600 * 1000, 10000, false};  // a page needs far fewer ids than a collector
+  BatchOptions batch;
+  QueueOptions queue;
+  ClockOffsetOptions clock_offset;
+};
+
+class Tracker {
+ public:
+  /// `clock` and `random` must outlive the tracker.
+  Tracker(TrackerOptions options, const Clock* clock, RandomSource* random);
+
+  /// Tracks one event given as a JSON object with the event's fields
+  /// ({"type":"track","name":"Clicked CTA","properties":{...},"context":{...},"user_id":...}).
+  /// A missing event_id gets a new UUIDv7 and a missing created_at the clock's now; given ones
+  /// are kept (a snippet replaying early calls passes their original created_at). Then the
+  /// event is validated, checked against ids already tracked (kDuplicate), and queued
+  /// (kResourceExhausted when the queue is full). On success `*encoded` holds the encoded
+  /// event, for the caller to persist, and `*event_id` its id.
+  Status Track(std::string_view event_json, std::string* encoded, std::string* event_id);
+  Status Track(Event event, std::string* encoded);
+
+  /// Puts back events persisted earlier (each an EncodeEvent output, one per line), keeping
+  /// their ids and created_at. Events already queued are skipped, so restoring twice, or in two
+  /// tabs' worth of overlap, never duplicates. Lines that fail to decode or validate are counted
+  /// in *dropped and skipped.
+  Status Restore(std::string_view snapshot, size_t* restored, size_t* dropped);
+  /// The queued events, one encoded event per line, oldest first.
+  std::string Snapshot() const;
+
+  bool BatchDue() const;
+  int64_t MsUntilDue() const;
+
+  /// Builds the next batch body from the head of the queue with sent_at = now and the current
+  /// clock offset, at most `max_bytes` long (0: BatchOptions::max_bytes; the page-unload path
+  /// passes less to stay under the 64 KB beacon budget). Returns how many events it holds (0:
+  /// nothing queued). The events stay queued until Ack(); sending the same batch again builds
+  /// it anew with a fresh sent_at and the same ids and created_at.
+  size_t NextBatch(std::string* body, size_t max_bytes = 0);
+  /// Removes the first `n` queued events: delivered, or refused for good.
+  void Ack(size_t n);
+
+  /// Feeds a round trip to the clock-offset estimator (see ClockOffsetEstimator::AddSample).
+  void OnServerTime(int64_t sent_ms, int64_t received_ms, int64_t server_time_ms);
+  std::optional<int64_t> ClockOffsetMs() const { return offset_.OffsetMs(); }
+
+  size_t queued_events() const { return batcher_.size(); }
+  size_t queued_bytes() const { return batcher_.bytes(); }
+  const TrackerOptions& options() const { return options_; }
+
+ private:
+  TrackerOptions options_;
+  const Clock* clock_;
+  UuidV7Generator ids_;
+  Deduper dedup_;
+  Batcher batcher_;
+  ClockOffsetEstimator offset_;
+};
+
+}  // namespace tally
+
+#endif  // TALLY_TRACKER_H_

@@ -1,0 +1,42 @@
+// Validation of one event, shared by the browser SDK and the collector so both refuse the same
+// events with the same messages.
+#ifndef TALLY_VALIDATE_H_
+#define TALLY_VALIDATE_H_
+
+#include "tally/event.h"
+#include "tally/options.h"
+#include "tally/status.h"
+
+namespace tally {
+
+/// Checks `event` against the pinned protocol and `options`, normalizing it in place where the
+/// options allow (truncating overlong strings under OverlongString::kTruncate).
+///
+/// Rules, each failing with kInvalidArgument (or kTooLarge for size bounds) and a message that
+/// starts with the field path:
+///  - event_id: a UUID in canonical 8-4-4-4-12 hex form, version 7 (lower or upper case;
+///    normalized to lower case);
+///  - name: non-empty, at most max_name_chars code points;
+///  - user_id / anonymous_id / session_id: at most max_id_chars;
+///  - created_at_ms: within [min_created_at_ms, max_created_at_ms];
+///  - properties and context: objects; keys non-empty (dots, `$` and punctuation allowed);
+///    at most max_properties top-level properties and max_members per nested container;
+///    nesting at most max_depth; numbers finite;
+///  - typed values inside properties:
+///      money   an object with exactly `amount` (finite number) and `currency` (ISO 4217: three
+///              upper-case letters from the known list), e.g. {"amount": 1999, "currency": "EUR"};
+///      date    a string that starts like an ISO 8601 date (`YYYY-MM-DD`) must be a valid
+///              date or date-time (`2024-11-15T14:32:00Z`, offsets and fractions allowed);
+///      link    a string that starts with `http://` or `https://` must have a host and no
+///              spaces or control characters;
+///  - string values: at most max_string_chars in properties, max_context_string_chars in context;
+///  - the encoded event: at most max_event_bytes.
+/// An event with no user_id and no anonymous_id is refused: it could not be attributed.
+Status ValidateEvent(Event* event, const ValidationOptions& options);
+
+/// True when `s` is a canonical UUID string of version 7.
+bool IsUuidV7(std::string_view s);
+
+}  // namespace tally
+
+#endif  // TALLY_VALIDATE_H_
