@@ -1,0 +1,80 @@
+/* The C ABI over the tracking core: the only surface the browser SDK (js/) sees.
+ *
+ * Conventions (STYLE.md habit 8):
+ *  - one opaque handle per tracker;
+ *  - strings cross as pointer + byte length, UTF-8, not NUL-terminated; the caller allocates
+ *    input buffers with tally_alloc and frees them with tally_free;
+ *  - every fallible call returns an int32: >= 0 on success (a count where one is meaningful),
+ *    or the negated tally::Code on failure (-1 invalid argument, -2 parse error, -3 too large,
+ *    -4 duplicate, -5 resource exhausted, ...);
+ *  - a call's text result (or, on failure, its error message naming the field) is left in the
+ *    tracker's output buffer, read with tally_out_ptr/tally_out_len, valid until the next call
+ *    on the same tracker;
+ *  - times are ms since epoch as doubles (exact below 2^53).
+ * The exported-function list is wasm/exports.txt; keep the two in step.
+ */
+#ifndef TALLY_WASM_TALLY_ABI_H_
+#define TALLY_WASM_TALLY_ABI_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct TallyTracker TallyTracker;
+
+void* tally_alloc(size_t bytes);
+void tally_free(void* ptr);
+
+/* options_json: {"write_key": "...", "batch": {"max_events", "max_bytes", "max_age_ms"},
+ *                "queue": {"max_events", "max_bytes"},
+ *                "validation": {"max_string_chars", "overlong_strings": "reject"|"truncate",
+ *                               "max_properties", "max_depth", "intercom_strict": bool}}
+ * every field optional. seed: 32 bytes from a cryptographic source (crypto.getRandomValues).
+ * Returns NULL when the options do not parse; tally_last_create_error() then says why. */
+TallyTracker* tally_tracker_new(const char* options_json, size_t options_len, const uint8_t* seed);
+void tally_tracker_free(TallyTracker* tracker);
+/* The error text of the last failed tally_tracker_new, NUL-terminated. */
+const char* tally_last_create_error(void);
+
+/* Tracks one event (a JSON object, see tally::Tracker::Track). On success returns 0, the output
+ * buffer holds the encoded event (to persist) and tally_last_id_ptr the 36-byte event id. */
+int32_t tally_track(TallyTracker* tracker, const char* event_json, size_t len);
+const char* tally_last_id_ptr(TallyTracker* tracker);
+
+/* Restores persisted events (one encoded event per line). Returns the number restored; the
+ * output buffer holds {"restored":n,"dropped":m}. */
+int32_t tally_restore(TallyTracker* tracker, const char* snapshot, size_t len);
+/* Output buffer: the queued events, one per line. Returns their count. */
+int32_t tally_snapshot(TallyTracker* tracker);
+
+/* 1 when a batch is due (count, bytes or age), else 0. */
+int32_t tally_batch_due(TallyTracker* tracker);
+/* ms until a batch is due by age; 0 if due; -1 if the queue is empty. */
+double tally_ms_until_due(TallyTracker* tracker);
+/* Builds the next batch body (sent_at = now) in the output buffer, at most max_bytes long
+ * (0: the configured batch limit). Returns how many events it holds; they stay queued until
+ * tally_ack. */
+int32_t tally_next_batch(TallyTracker* tracker, size_t max_bytes);
+/* Removes the first n queued events (delivered, or refused for good). */
+void tally_ack(TallyTracker* tracker, size_t n);
+
+/* One round trip for the collector-clock offset estimate. */
+void tally_on_server_time(TallyTracker* tracker, double sent_ms, double received_ms,
+                          double server_time_ms);
+/* collector − device in ms; NaN before the first usable sample. */
+double tally_clock_offset(TallyTracker* tracker);
+
+uint32_t tally_queued_events(TallyTracker* tracker);
+double tally_queued_bytes(TallyTracker* tracker);
+
+const char* tally_out_ptr(TallyTracker* tracker);
+size_t tally_out_len(TallyTracker* tracker);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TALLY_WASM_TALLY_ABI_H_ */
