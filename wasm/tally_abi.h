@@ -31,16 +31,27 @@ void tally_free(void* ptr);
 /* options_json: {"write_key": "...", "batch": {"max_events", "max_bytes", "max_age_ms"},
  *                "queue": {"max_events", "max_bytes"},
  *                "validation": {"max_string_chars", "overlong_strings": "reject"|"truncate",
- *                               "max_properties", "max_depth", "intercom_strict": bool}}
- * every field optional. seed: 32 bytes from a cryptographic source (crypto.getRandomValues).
- * Returns NULL when the options do not parse; tally_last_create_error() then says why. */
+ *                               "max_properties", "max_depth", "intercom_strict": bool,
+ *                               "max_name_chars", "max_id_chars", "max_context_string_chars",
+ *                               "max_members", "max_event_bytes"},
+ *                "dedup": {"window_ms", "max_entries", "fingerprint": bool},
+ *                "clock_offset": {"window", "max_round_trip_ms"}}
+ * every field optional (defaults and meanings: sdk/include/tally/options.h); numbers are whole,
+ * counts and byte sizes >= 1, times >= 0; "intercom_strict" applies first, the other fields
+ * refine it. An empty text (length 0) means all defaults. An unknown field is an error naming
+ * it (`batch.max_evnts: unknown option`). seed: 32 bytes from a cryptographic source
+ * (crypto.getRandomValues), read as four little-endian 64-bit words.
+ * Returns NULL when the options do not parse or a field is wrong, or when seed is NULL;
+ * tally_last_create_error() then says why. */
 TallyTracker* tally_tracker_new(const char* options_json, size_t options_len, const uint8_t* seed);
 void tally_tracker_free(TallyTracker* tracker);
 /* The error text of the last failed tally_tracker_new, NUL-terminated. */
 const char* tally_last_create_error(void);
 
 /* Tracks one event (a JSON object, see tally::Tracker::Track). On success returns 0, the output
- * buffer holds the encoded event (to persist) and tally_last_id_ptr the 36-byte event id. */
+ * buffer holds the encoded event (to persist) and tally_last_id_ptr the 36-byte event id
+ * (NUL-terminated; valid until the next successful tally_track). On failure the output buffer
+ * holds the message, e.g. `properties.price: must be a finite number`. */
 int32_t tally_track(TallyTracker* tracker, const char* event_json, size_t len);
 const char* tally_last_id_ptr(TallyTracker* tracker);
 
@@ -72,6 +83,17 @@ double tally_queued_bytes(TallyTracker* tracker);
 
 const char* tally_out_ptr(TallyTracker* tracker);
 size_t tally_out_len(TallyTracker* tracker);
+
+/* Defensive behaviour, for every call above: a NULL tracker makes the int32 calls return -1
+ * (kInvalidArgument), the double calls NaN (tally_queued_bytes 0), the pointer calls NULL, the
+ * counts 0, and the void calls do nothing; a NULL pointer with a non-zero length is -1 with a
+ * message; non-finite times passed to tally_on_server_time are ignored; tally_ack never removes
+ * more than is queued. */
+
+/* Test only: pins the tracker's clock at now_ms (ms since epoch) instead of Date.now(); NaN
+ * (or any non-finite value) returns it to Date.now(). Lets the Node suites compare the module's
+ * output byte for byte with the native encoder's. Not for production use. */
+void tally_set_now_for_test(TallyTracker* tracker, double now_ms);
 
 #ifdef __cplusplus
 }
