@@ -1,1 +1,91 @@
-// Implementation pending.
+#include "tally/batcher.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace tally {
+
+Batcher::Batcher(const BatchOptions& batch, const QueueOptions& queue)
+    : batch_(batch), queue_(queue) {}
+
+Status Batcher::CanPush(std::string_view event_id, size_t encoded_bytes) const {
+  if (encoded_bytes > batch_.max_bytes) {
+    return Status::TooLarge("event: " + std::to_string(encoded_bytes) +
+                            " encoded bytes can never fit a batch of at most " +
+                            std::to_string(batch_.max_bytes));
+  }
+  if (Contains(event_id)) {
+    return Status::Duplicate("event_id: " + std::string(event_id) + " is already queued");
+  }
+  if (items_.size() >= queue_.max_events) {
+    return Status::ResourceExhausted("queue: full (" + std::to_string(items_.size()) +
+                                     " events, the bound)");
+  }
+  if (encoded_bytes > queue_.max_bytes || bytes_ > queue_.max_bytes - encoded_bytes) {
+    return Status::ResourceExhausted("queue: full (" + std::to_string(bytes_) + " of " +
+                                     std::to_string(queue_.max_bytes) + " bytes used)");
+  }
+  return Status::Ok();
+}
+
+Status Batcher::Push(std::string event_id, std::string encoded, int64_t now_ms) {
+  Status status = CanPush(event_id, encoded.size());
+  if (!status.ok()) return status;
+  bytes_ += encoded.size();
+  items_.push_back(Item{std::move(event_id), std::move(encoded), now_ms});
+  ids_.insert(items_.back().event_id);
+  return Status::Ok();
+}
+
+bool Batcher::Due(int64_t now_ms) const {
+  if (items_.empty()) return false;
+  if (items_.size() >= batch_.max_events) return true;
+  if (bytes_ + (items_.size() - 1) >= batch_.max_bytes) return true;
+  const int64_t age = now_ms - items_.front().enqueued_ms;
+  // A negative age means the device clock stepped back: send rather than strand the queue
+  // until the clock catches up.
+  return age < 0 || age >= batch_.max_age_ms;
+}
+
+int64_t Batcher::MsUntilDue(int64_t now_ms) const {
+  if (items_.empty()) return -1;
+  if (Due(now_ms)) return 0;
+  return items_.front().enqueued_ms + batch_.max_age_ms - now_ms;
+}
+
+size_t Batcher::NextBatchCount(size_t overhead_bytes, size_t max_bytes) const {
+  const size_t limit = max_bytes == 0 ? batch_.max_bytes : max_bytes;
+  if (overhead_bytes > limit) return 0;
+  // The body is overhead + sum(sizes) + (n - 1) commas (see BatchOverheadBytes in codec.h).
+  size_t total = overhead_bytes;
+  size_t count = 0;
+  const size_t most = std::min(items_.size(), batch_.max_events);
+  while (count < most) {
+    const size_t add = items_[count].encoded.size() + (count == 0 ? 0 : 1);
+    if (add > limit - total) break;
+    total += add;
+    ++count;
+  }
+  return count;
+}
+
+std::vector<std::string_view> Batcher::Head(size_t n) const {
+  n = std::min(n, items_.size());
+  std::vector<std::string_view> head;
+  head.reserve(n);
+  for (size_t i = 0; i < n; ++i) head.emplace_back(items_[i].encoded);
+  return head;
+}
+
+void Batcher::Pop(size_t n) {
+  n = std::min(n, items_.size());
+  for (size_t i = 0; i < n; ++i) {
+    ids_.erase(items_.front().event_id);
+    bytes_ -= items_.front().encoded.size();
+    items_.pop_front();
+  }
+}
+
+bool Batcher::Contains(std::string_view event_id) const { return ids_.count(event_id) != 0; }
+
+}  // namespace tally

@@ -8,6 +8,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "tally/options.h"
@@ -19,13 +20,18 @@ class Batcher {
  public:
   Batcher(const BatchOptions& batch, const QueueOptions& queue);
 
-  /// Queues one encoded event (the output of EncodeEvent) tracked at `now_ms`.
-  /// kResourceExhausted when the queue's count or byte bound would be passed (the event is not
-  /// queued); kTooLarge when the event could never fit a batch on its own.
+  /// Queues one encoded event (the output of EncodeEvent) tracked at `now_ms`; the event's age
+  /// counts from there. Fails, queueing nothing, as CanPush() says.
   Status Push(std::string event_id, std::string encoded, int64_t now_ms);
+  /// Whether Push() would accept an event of this id and encoded size: kTooLarge when the
+  /// event alone is over BatchOptions::max_bytes (it could never be sent), kDuplicate when the
+  /// id is already queued, kResourceExhausted when the queue's count or byte bound would be
+  /// passed. Lets a caller check before it commits to other state (the dedup memory).
+  Status CanPush(std::string_view event_id, size_t encoded_bytes) const;
 
-  /// A batch is due: max_events are queued, or their bytes reach max_bytes, or the oldest has
-  /// waited max_age_ms.
+  /// A batch is due: max_events are queued, or their encoded bytes joined by commas reach
+  /// max_bytes (a full batch's worth, before the envelope), or the oldest has waited max_age_ms
+  /// (or the clock now reads earlier than when it was queued: it stepped back).
   bool Due(int64_t now_ms) const;
   /// Milliseconds until Due() turns true by age alone (0 if due, -1 if the queue is empty).
   int64_t MsUntilDue(int64_t now_ms) const;
@@ -40,6 +46,7 @@ class Batcher {
   /// Removes the first n events (after delivery, or after a non-retryable refusal).
   void Pop(size_t n);
 
+  /// O(1).
   bool Contains(std::string_view event_id) const;
   size_t size() const { return items_.size(); }
   size_t bytes() const { return bytes_; }
@@ -55,7 +62,8 @@ class Batcher {
  private:
   BatchOptions batch_;
   QueueOptions queue_;
-  std::deque<Item> items_;
+  std::deque<Item> items_;  // a deque never moves its elements when its ends change ...
+  std::unordered_set<std::string_view> ids_;  // ... so these can view items_[i].event_id
   size_t bytes_ = 0;
 };
 

@@ -2,6 +2,7 @@
 #ifndef TALLY_DEDUP_H_
 #define TALLY_DEDUP_H_
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -14,13 +15,15 @@
 
 namespace tally {
 
-/// The content fingerprint of lesson 2 (Intercom's rule): a hex digest of
-/// name + created_at truncated to the second + (user_id, else anonymous_id) + workspace.
-/// Two events with equal fingerprints are the same action, whatever their ids.
+/// The content fingerprint of lesson 2 (Intercom's rule): a 32-character lower-case hex digest
+/// (128 bits) of name + created_at truncated to the second + (user_id, else anonymous_id) +
+/// workspace. Two events with equal fingerprints are the same action, whatever their ids.
 std::string ContentFingerprint(const Event& event, std::string_view workspace);
 
 /// Remembers event ids (and, with DedupOptions::fingerprint, content fingerprints) for
-/// window_ms, forgetting the oldest first once max_entries are held.
+/// window_ms, forgetting the oldest first once max_entries are held. A key first seen at t is
+/// a duplicate for checks at now < t + window_ms and forgotten from t + window_ms on. Times
+/// that step backwards are treated as the latest time seen, so the window never stretches.
 class Deduper {
  public:
   explicit Deduper(const DedupOptions& options);
@@ -28,7 +31,8 @@ class Deduper {
   enum class Verdict : uint8_t { kNew = 0, kDuplicateId = 1, kDuplicateContent = 2 };
 
   /// Records the event as seen at `now_ms` unless it is a duplicate of one seen within the
-  /// window; says which. A duplicate does not refresh the window.
+  /// window; says which (the id is checked first). A duplicate does not refresh the window and
+  /// records nothing. An empty event_id is not remembered.
   Verdict Check(const Event& event, std::string_view workspace, int64_t now_ms);
 
   /// Keys currently remembered (ids plus fingerprints).
@@ -36,11 +40,14 @@ class Deduper {
 
  private:
   void Expire(int64_t now_ms);
-  bool Remember(std::string key, int64_t now_ms);
+  void Remember(std::string key, int64_t now_ms);
 
   DedupOptions options_;
-  std::unordered_map<std::string, int64_t> seen_;          // key -> first seen ms
-  std::deque<std::pair<int64_t, std::string>> by_time_;    // insertion order = time order
+  int64_t latest_ms_ = INT64_MIN;
+  std::unordered_map<std::string, int64_t> seen_;  // key -> first seen ms
+  // Insertion order = time order. Points at seen_'s keys (node-based, so they never move)
+  // to hold each key once.
+  std::deque<std::pair<int64_t, const std::string*>> by_time_;
 };
 
 }  // namespace tally
