@@ -65,6 +65,8 @@ class Json {
   /// Requires is_array().
   void Append(Json value);
 
+  /// Deep equality; objects are equal when they hold equal members in the same order (the order
+  /// the writer emits), and numbers compare as doubles (so -0 == 0).
   friend bool operator==(const Json& a, const Json& b);
   friend bool operator!=(const Json& a, const Json& b) { return !(a == b); }
 

@@ -1,0 +1,59 @@
+// Internals shared by json.cc, codec.cc and validate.cc. Not part of the public API.
+#ifndef TALLY_SRC_JSON_INTERNAL_H_
+#define TALLY_SRC_JSON_INTERNAL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tally/json.h"
+#include "tally/status.h"
+
+namespace tally {
+namespace detail {
+
+/// One step of the path from the root of a document to a value: an object key or an array index.
+struct PathPart {
+  bool is_index = false;
+  size_t index = 0;
+  std::string key;
+};
+
+/// A repeated key met while parsing in recording mode.
+struct DuplicateKey {
+  size_t offset = 0;            ///< byte offset of the repeated key's opening quote
+  std::vector<PathPart> path;   ///< path of the repeated member (the last part is its key)
+};
+
+/// Like ParseJson, but a repeated key is recorded in `*duplicates` instead of failing the
+/// parse: the first value of the key is kept and the later ones are parsed and dropped. The
+/// batch decoder uses this to reject only the event that holds the duplicate (lesson 7).
+Result<Json> ParseJsonRecordingDuplicates(std::string_view text, const JsonParseOptions& options,
+                                          std::vector<DuplicateKey>* duplicates);
+
+/// Appends a path part to a rendered field path: `.key` (or `key` at the start) or `[i]`.
+void AppendPathKey(std::string_view key, std::string* path);
+void AppendPathIndex(size_t index, std::string* path);
+
+/// `"text"` for an error message: escaped as JSON and cut after `max_chars` code points (with
+/// `...` appended) so that a hostile megabyte-long value never lands in a log line. `text` may
+/// be invalid UTF-8; bad bytes are shown as \xNN.
+std::string QuoteForMessage(std::string_view text, size_t max_chars = 64);
+
+/// Decimal text of `v` (no allocation beyond `out`'s growth).
+void AppendInt(int64_t v, std::string* out);
+
+/// Length of the well-formed UTF-8 sequence starting at `p` (1 to 4), or 0 when the bytes at
+/// `p` are not one; then `*why` says what is wrong (for the error message).
+size_t Utf8SequenceLength(const unsigned char* p, const unsigned char* end, const char** why);
+
+/// The JSON type name used in messages: "null", "a boolean", "a number", "a string", "an array",
+/// "an object".
+const char* JsonTypeName(const Json& value);
+
+}  // namespace detail
+}  // namespace tally
+
+#endif  // TALLY_SRC_JSON_INTERNAL_H_
