@@ -1,0 +1,590 @@
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+namespace tally::collector {
+namespace {
+
+// The schema (docs/SCHEMA.md justifies each index by the query that needs it).
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS workspaces (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  fingerprint_dedup INTEGER NOT NULL DEFAULT 0,
+  fingerprint_window_ms INTEGER NOT NULL DEFAULT 172800000
+);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY,
+  workspace_id INTEGER NOT NULL,
+  event_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  name TEXT NOT NULL,
+  user_id TEXT,
+  anonymous_id TEXT,
+  session_id TEXT,
+  created_at INTEGER NOT NULL,
+  sent_at INTEGER,
+  received_at INTEGER NOT NULL,
+  derived_at INTEGER NOT NULL,
+  time_flags INTEGER NOT NULL DEFAULT 0,
+  properties TEXT NOT NULL,
+  context TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events(workspace_id, event_id);
+CREATE INDEX IF NOT EXISTS events_by_time ON events(workspace_id, derived_at);
+CREATE INDEX IF NOT EXISTS events_by_user ON events(workspace_id, user_id, derived_at)
+  WHERE user_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS fingerprints (
+  workspace_id INTEGER NOT NULL,
+  fingerprint TEXT NOT NULL,
+  seen_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, fingerprint)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS keys (
+  key TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  source TEXT NOT NULL DEFAULT '',
+  origins TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+)sql";
+
+constexpr const char* kEventColumns =
+    "event_id, type, name, user_id, anonymous_id, session_id, created_at, sent_at, received_at, "
+    "derived_at, time_flags, properties, context, seq";
+
+Status SqlError(sqlite3* db, const std::string& what) {
+  return Status::Internal(what + ": " + (db ? sqlite3_errmsg(db) : "no database"));
+}
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::Internal(std::string("sqlite: ") + msg);
+  }
+  return Status::Ok();
+}
+
+// Owns a prepared statement for one call (the hot path keeps its statements instead).
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& sql) {
+    rc_ = sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK; }
+  sqlite3_stmt* get() { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+void BindText(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+// Empty optional ids are stored as NULL: smaller rows and a smaller partial user index.
+void BindTextOrNull(sqlite3_stmt* s, int i, const std::string& v) {
+  if (v.empty()) {
+    sqlite3_bind_null(s, i);
+  } else {
+    BindText(s, i, v);
+  }
+}
+std::string ColumnText(sqlite3_stmt* s, int i) {
+  const unsigned char* p = sqlite3_column_text(s, i);
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<size_t>(sqlite3_column_bytes(s, i)))
+           : std::string();
+}
+
+std::string JoinOrigins(const std::vector<std::string>& origins) {
+  std::string out;
+  for (const auto& o : origins) {
+    if (!out.empty()) out += ' ';
+    out += o;
+  }
+  return out;
+}
+std::vector<std::string> SplitOrigins(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  std::string o;
+  while (in >> o) out.push_back(o);
+  return out;
+}
+
+int64_t FileSize(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+}
+
+// Cursor: "<derived_at>.<seq>" of the last row of the page (keyset pagination on the time index).
+std::string MakeCursor(int64_t derived_at, int64_t seq) {
+  return std::to_string(derived_at) + "." + std::to_string(seq);
+}
+bool ParseCursor(const std::string& c, int64_t* derived_at, int64_t* seq) {
+  size_t dot = c.find('.');
+  if (dot == std::string::npos) return false;
+  char* end = nullptr;
+  errno = 0;
+  *derived_at = std::strtoll(c.c_str(), &end, 10);
+  if (end != c.c_str() + dot || errno) return false;
+  *seq = std::strtoll(c.c_str() + dot + 1, &end, 10);
+  return *end == '\0' && errno == 0 && dot + 1 < c.size();
+}
+
+}  // namespace
+
+const char* KeyKindName(KeyKind kind) {
+  switch (kind) {
+    case KeyKind::kWrite: return "write";
+    case KeyKind::kRead: return "read";
+    case KeyKind::kServer: return "server";
+  }
+  return "write";
+}
+
+bool ParseKeyKind(const std::string& name, KeyKind* kind) {
+  if (name == "write") { *kind = KeyKind::kWrite; return true; }
+  if (name == "read") { *kind = KeyKind::kRead; return true; }
+  if (name == "server") { *kind = KeyKind::kServer; return true; }
+  return false;
+}
+
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url, const StoreOptions& options) {
+  const std::string prefix = "sqlite:";
+  if (url.compare(0, prefix.size(), prefix) != 0 || url.size() == prefix.size()) {
+    return Status::InvalidArgument("store: unsupported URL \"" + url +
+                                   "\" (expected sqlite:<path>)");
+  }
+  return SqliteStore::Open(url.substr(prefix.size()), options);
+}
+
+Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path,
+                                                 const StoreOptions& options) {
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path));
+  Status s = store->Init(options);
+  if (!s.ok()) return s;
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Status SqliteStore::Init(const StoreOptions& options) {
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path_.c_str(), &writer_, flags, nullptr) != SQLITE_OK) {
+    return SqlError(writer_, "store: cannot open " + path_);
+  }
+  sqlite3_busy_timeout(writer_, 5000);
+  // WAL: readers never block the writer. synchronous=FULL syncs the WAL on every commit, so an
+  // acknowledged event survives power loss too; with group commit it costs one fsync per group.
+  Status s = Exec(writer_, "PRAGMA journal_mode=WAL");
+  if (!s.ok()) return s;
+  s = Exec(writer_, options.sync_every_commit ? "PRAGMA synchronous=FULL"
+                                              : "PRAGMA synchronous=NORMAL");
+  if (!s.ok()) return s;
+  // Checkpoints run on the writer after commits; keep the WAL from growing without bound.
+  s = Exec(writer_, "PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-65536;");
+  if (!s.ok()) return s;
+  s = Exec(writer_, kSchema);
+  if (!s.ok()) return s;
+
+  const char* insert_sql =
+      "INSERT OR IGNORE INTO events (workspace_id, event_id, type, name, user_id, anonymous_id, "
+      "session_id, created_at, sent_at, received_at, derived_at, time_flags, properties, context) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+  if (sqlite3_prepare_v3(writer_, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &insert_event_,
+                         nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v3(writer_,
+                         "SELECT seen_at FROM fingerprints WHERE workspace_id=?1 AND "
+                         "fingerprint=?2",
+                         -1, SQLITE_PREPARE_PERSISTENT, &select_fingerprint_,
+                         nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v3(writer_,
+                         "INSERT INTO fingerprints (workspace_id, fingerprint, seen_at) "
+                         "VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET seen_at=excluded.seen_at",
+                         -1, SQLITE_PREPARE_PERSISTENT, &upsert_fingerprint_,
+                         nullptr) != SQLITE_OK) {
+    return SqlError(writer_, "store: prepare");
+  }
+
+  if (sqlite3_open_v2(path_.c_str(), &reader_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return SqlError(reader_, "store: cannot open reader on " + path_);
+  }
+  sqlite3_busy_timeout(reader_, 5000);
+
+  std::vector<WorkspaceRecord> all;
+  Stmt st(writer_, "SELECT id, name, fingerprint_dedup, fingerprint_window_ms FROM workspaces");
+  while (sqlite3_step(st.get()) == SQLITE_ROW) {
+    WorkspaceInfo info{sqlite3_column_int64(st.get(), 0), sqlite3_column_int(st.get(), 2) != 0,
+                       sqlite3_column_int64(st.get(), 3)};
+    workspaces_[ColumnText(st.get(), 1)] = info;
+  }
+  return Status::Ok();
+}
+
+SqliteStore::~SqliteStore() {
+  sqlite3_finalize(insert_event_);
+  sqlite3_finalize(select_fingerprint_);
+  sqlite3_finalize(upsert_fingerprint_);
+  sqlite3_close_v2(reader_);
+  sqlite3_close_v2(writer_);
+}
+
+Status SqliteStore::PutWorkspace(const WorkspaceRecord& w) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Stmt st(writer_,
+          "INSERT INTO workspaces (name, fingerprint_dedup, fingerprint_window_ms) "
+          "VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET "
+          "fingerprint_dedup=excluded.fingerprint_dedup, "
+          "fingerprint_window_ms=excluded.fingerprint_window_ms RETURNING id");
+  BindText(st.get(), 1, w.name);
+  sqlite3_bind_int(st.get(), 2, w.fingerprint_dedup ? 1 : 0);
+  sqlite3_bind_int64(st.get(), 3, w.fingerprint_window_ms);
+  if (sqlite3_step(st.get()) != SQLITE_ROW) return SqlError(writer_, "store: put workspace");
+  workspaces_[w.name] =
+      WorkspaceInfo{sqlite3_column_int64(st.get(), 0), w.fingerprint_dedup,
+                    w.fingerprint_window_ms};
+  return Status::Ok();
+}
+
+Status SqliteStore::ListWorkspaces(std::vector<WorkspaceRecord>* out) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  out->clear();
+  Stmt st(writer_,
+          "SELECT name, fingerprint_dedup, fingerprint_window_ms FROM workspaces ORDER BY name");
+  while (sqlite3_step(st.get()) == SQLITE_ROW) {
+    out->push_back(WorkspaceRecord{ColumnText(st.get(), 0), sqlite3_column_int(st.get(), 1) != 0,
+                                   sqlite3_column_int64(st.get(), 2)});
+  }
+  return Status::Ok();
+}
+
+Result<SqliteStore::WorkspaceInfo> SqliteStore::WorkspaceForWrite(const std::string& name) {
+  auto it = workspaces_.find(name);
+  if (it != workspaces_.end()) return it->second;
+  Stmt st(writer_,
+          "INSERT INTO workspaces (name) VALUES (?1) ON CONFLICT(name) DO UPDATE SET name=name "
+          "RETURNING id, fingerprint_dedup, fingerprint_window_ms");
+  BindText(st.get(), 1, name);
+  if (sqlite3_step(st.get()) != SQLITE_ROW) return SqlError(writer_, "store: workspace");
+  WorkspaceInfo info{sqlite3_column_int64(st.get(), 0), sqlite3_column_int(st.get(), 1) != 0,
+                     sqlite3_column_int64(st.get(), 2)};
+  workspaces_[name] = info;
+  return info;
+}
+
+Status SqliteStore::Append(const std::vector<AppendBatch*>& group, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Status s = Exec(writer_, "BEGIN IMMEDIATE");
+  if (!s.ok()) return s;
+  s = AppendLocked(group, now_ms);
+  if (s.ok()) s = Exec(writer_, "COMMIT");
+  if (!s.ok()) {
+    Exec(writer_, "ROLLBACK");
+    // A rolled-back transaction may have created workspaces that no longer exist.
+    workspaces_.clear();
+    Stmt st(writer_, "SELECT id, name, fingerprint_dedup, fingerprint_window_ms FROM workspaces");
+    while (sqlite3_step(st.get()) == SQLITE_ROW) {
+      workspaces_[ColumnText(st.get(), 1)] =
+          WorkspaceInfo{sqlite3_column_int64(st.get(), 0), sqlite3_column_int(st.get(), 2) != 0,
+                        sqlite3_column_int64(st.get(), 3)};
+    }
+  }
+  return s;
+}
+
+Status SqliteStore::AppendLocked(const std::vector<AppendBatch*>& group, int64_t now_ms) {
+  for (AppendBatch* batch : group) {
+    Result<WorkspaceInfo> ws = WorkspaceForWrite(batch->workspace);
+    if (!ws.ok()) return ws.status();
+    const WorkspaceInfo& info = ws.value();
+    batch->outcomes.assign(batch->events.size(), AppendOutcome::kStored);
+    for (size_t i = 0; i < batch->events.size(); ++i) {
+      const StoredEvent& e = batch->events[i];
+      const bool by_content = info.fingerprint_dedup && !e.fingerprint.empty();
+      if (by_content) {
+        sqlite3_stmt* q = select_fingerprint_;
+        sqlite3_bind_int64(q, 1, info.id);
+        BindText(q, 2, e.fingerprint);
+        int rc = sqlite3_step(q);
+        bool recent = rc == SQLITE_ROW &&
+                      sqlite3_column_int64(q, 0) > now_ms - info.fingerprint_window_ms;
+        sqlite3_reset(q);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqlError(writer_, "store: fingerprint");
+        if (recent) {
+          batch->outcomes[i] = AppendOutcome::kDuplicateContent;
+          continue;
+        }
+      }
+      sqlite3_stmt* ins = insert_event_;
+      sqlite3_bind_int64(ins, 1, info.id);
+      BindText(ins, 2, e.event_id);
+      BindText(ins, 3, e.type);
+      BindText(ins, 4, e.name);
+      BindTextOrNull(ins, 5, e.user_id);
+      BindTextOrNull(ins, 6, e.anonymous_id);
+      BindTextOrNull(ins, 7, e.session_id);
+      sqlite3_bind_int64(ins, 8, e.created_at_ms);
+      if (e.sent_at_ms) {
+        sqlite3_bind_int64(ins, 9, e.sent_at_ms);
+      } else {
+        sqlite3_bind_null(ins, 9);
+      }
+      sqlite3_bind_int64(ins, 10, e.received_at_ms);
+      sqlite3_bind_int64(ins, 11, e.derived_at_ms);
+      sqlite3_bind_int64(ins, 12, e.time_flags);
+      BindText(ins, 13, e.properties_json);
+      BindText(ins, 14, e.context_json);
+      int rc = sqlite3_step(ins);
+      sqlite3_reset(ins);
+      if (rc != SQLITE_DONE) return SqlError(writer_, "store: insert");
+      if (sqlite3_changes(writer_) == 0) {
+        // The unique index (workspace_id, event_id) refused it: stored before, forever.
+        batch->outcomes[i] = AppendOutcome::kDuplicateId;
+        continue;
+      }
+      if (by_content) {
+        sqlite3_stmt* u = upsert_fingerprint_;
+        sqlite3_bind_int64(u, 1, info.id);
+        BindText(u, 2, e.fingerprint);
+        sqlite3_bind_int64(u, 3, now_ms);
+        rc = sqlite3_step(u);
+        sqlite3_reset(u);
+        if (rc != SQLITE_DONE) return SqlError(writer_, "store: fingerprint");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+int64_t SqliteStore::WorkspaceIdForRead(const std::string& name) {
+  Stmt st(reader_, "SELECT id FROM workspaces WHERE name=?1");
+  BindText(st.get(), 1, name);
+  return sqlite3_step(st.get()) == SQLITE_ROW ? sqlite3_column_int64(st.get(), 0) : 0;
+}
+
+Status SqliteStore::Query(const EventQuery& q, EventPage* page) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  page->events.clear();
+  page->next_cursor.clear();
+  int64_t ws = WorkspaceIdForRead(q.workspace);
+  if (ws == 0) return Status::Ok();
+  int64_t cursor_time = 0, cursor_seq = 0;
+  const bool has_cursor = !q.cursor.empty();
+  if (has_cursor && !ParseCursor(q.cursor, &cursor_time, &cursor_seq)) {
+    return Status::InvalidArgument("cursor: not a cursor this server issued");
+  }
+  std::string sql = std::string("SELECT ") + kEventColumns + " FROM events WHERE workspace_id=?1";
+  if (q.from_ms) sql += " AND derived_at >= ?2";
+  if (q.to_ms) sql += " AND derived_at < ?3";
+  if (!q.name.empty()) sql += " AND name = ?4";
+  if (!q.user_id.empty()) sql += " AND user_id = ?5";
+  if (!q.anonymous_id.empty()) sql += " AND anonymous_id = ?6";
+  if (!q.session_id.empty()) sql += " AND session_id = ?7";
+  if (has_cursor) sql += " AND (derived_at, seq) > (?8, ?9)";
+  sql += " ORDER BY derived_at, seq LIMIT ?10";
+  Stmt st(reader_, sql);
+  if (!st.ok()) return SqlError(reader_, "store: query");
+  sqlite3_bind_int64(st.get(), 1, ws);
+  if (q.from_ms) sqlite3_bind_int64(st.get(), 2, *q.from_ms);
+  if (q.to_ms) sqlite3_bind_int64(st.get(), 3, *q.to_ms);
+  if (!q.name.empty()) BindText(st.get(), 4, q.name);
+  if (!q.user_id.empty()) BindText(st.get(), 5, q.user_id);
+  if (!q.anonymous_id.empty()) BindText(st.get(), 6, q.anonymous_id);
+  if (!q.session_id.empty()) BindText(st.get(), 7, q.session_id);
+  sqlite3_bind_int64(st.get(), 8, cursor_time);
+  sqlite3_bind_int64(st.get(), 9, cursor_seq);
+  size_t limit = q.limit == 0 ? 100 : q.limit;
+  sqlite3_bind_int64(st.get(), 10, static_cast<int64_t>(limit) + 1);  // one more: is there a next page?
+  int64_t last_time = 0, last_seq = 0;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    if (page->events.size() == limit) {
+      page->next_cursor = MakeCursor(last_time, last_seq);
+      break;
+    }
+    sqlite3_stmt* s = st.get();
+    StoredEvent e;
+    e.event_id = ColumnText(s, 0);
+    e.type = ColumnText(s, 1);
+    e.name = ColumnText(s, 2);
+    e.user_id = ColumnText(s, 3);
+    e.anonymous_id = ColumnText(s, 4);
+    e.session_id = ColumnText(s, 5);
+    e.created_at_ms = sqlite3_column_int64(s, 6);
+    e.sent_at_ms = sqlite3_column_int64(s, 7);
+    e.received_at_ms = sqlite3_column_int64(s, 8);
+    e.derived_at_ms = sqlite3_column_int64(s, 9);
+    e.time_flags = static_cast<uint32_t>(sqlite3_column_int64(s, 10));
+    e.properties_json = ColumnText(s, 11);
+    e.context_json = ColumnText(s, 12);
+    last_time = e.derived_at_ms;
+    last_seq = sqlite3_column_int64(s, 13);
+    page->events.push_back(std::move(e));
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqlError(reader_, "store: query");
+  return Status::Ok();
+}
+
+Status SqliteStore::Aggregate(const AggregateQuery& q, std::vector<AggregateRow>* rows) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  rows->clear();
+  int64_t ws = WorkspaceIdForRead(q.workspace);
+  if (ws == 0) return Status::Ok();
+  if (q.bucket_ms < 0 || q.to_ms < q.from_ms) {
+    return Status::InvalidArgument("aggregate: need from <= to and a bucket >= 0");
+  }
+  std::string bucket = q.bucket_ms > 0 ? "((derived_at - ?2) / ?4) * ?4 + ?2" : "?2";
+  std::string group;
+  switch (q.group_by) {
+    case AggregateQuery::GroupBy::kNone: group = "''"; break;
+    case AggregateQuery::GroupBy::kName: group = "name"; break;
+    case AggregateQuery::GroupBy::kType: group = "type"; break;
+    case AggregateQuery::GroupBy::kUserId: group = "COALESCE(user_id, '')"; break;
+  }
+  std::string value = q.distinct_users ? "COUNT(DISTINCT COALESCE(user_id, anonymous_id))"
+                                       : "COUNT(*)";
+  std::string sql = "SELECT " + bucket + " AS b, " + group + " AS g, " + value +
+                    " FROM events WHERE workspace_id=?1 AND derived_at >= ?2 AND derived_at < ?3";
+  if (!q.name.empty()) sql += " AND name = ?5";
+  sql += " GROUP BY b, g ORDER BY b, g";
+  Stmt st(reader_, sql);
+  if (!st.ok()) return SqlError(reader_, "store: aggregate");
+  sqlite3_bind_int64(st.get(), 1, ws);
+  sqlite3_bind_int64(st.get(), 2, q.from_ms);
+  sqlite3_bind_int64(st.get(), 3, q.to_ms);
+  if (q.bucket_ms > 0) sqlite3_bind_int64(st.get(), 4, q.bucket_ms);
+  if (!q.name.empty()) BindText(st.get(), 5, q.name);
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    rows->push_back(AggregateRow{sqlite3_column_int64(st.get(), 0), ColumnText(st.get(), 1),
+                                 sqlite3_column_int64(st.get(), 2)});
+  }
+  if (rc != SQLITE_DONE) return SqlError(reader_, "store: aggregate");
+  return Status::Ok();
+}
+
+Status SqliteStore::CountEvents(const std::string& workspace, int64_t* count) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  *count = 0;
+  if (workspace.empty()) {
+    Stmt st(reader_, "SELECT COUNT(*) FROM events");
+    if (sqlite3_step(st.get()) == SQLITE_ROW) *count = sqlite3_column_int64(st.get(), 0);
+    return Status::Ok();
+  }
+  int64_t ws = WorkspaceIdForRead(workspace);
+  if (ws == 0) return Status::Ok();
+  Stmt st(reader_, "SELECT COUNT(*) FROM events WHERE workspace_id=?1");
+  sqlite3_bind_int64(st.get(), 1, ws);
+  if (sqlite3_step(st.get()) == SQLITE_ROW) *count = sqlite3_column_int64(st.get(), 0);
+  return Status::Ok();
+}
+
+Status SqliteStore::PurgeBefore(int64_t cutoff_ms, int64_t* purged) {
+  *purged = 0;
+  std::vector<int64_t> ids;
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    for (const auto& [name, info] : workspaces_) ids.push_back(info.id);
+  }
+  // Small transactions, releasing the writer between them, so a large purge never stalls
+  // ingest for long.
+  for (int64_t ws : ids) {
+    for (;;) {
+      std::lock_guard<std::mutex> lock(write_mu_);
+      Stmt st(writer_,
+              "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE workspace_id=?1 "
+              "AND derived_at < ?2 LIMIT 5000)");
+      sqlite3_bind_int64(st.get(), 1, ws);
+      sqlite3_bind_int64(st.get(), 2, cutoff_ms);
+      if (sqlite3_step(st.get()) != SQLITE_DONE) return SqlError(writer_, "store: purge");
+      int n = sqlite3_changes(writer_);
+      *purged += n;
+      if (n < 5000) break;
+    }
+  }
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Stmt st(writer_, "DELETE FROM fingerprints WHERE seen_at < ?1");
+  sqlite3_bind_int64(st.get(), 1, cutoff_ms);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return SqlError(writer_, "store: purge");
+  return Status::Ok();
+}
+
+Status SqliteStore::PutKey(const KeyRecord& k) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Stmt st(writer_,
+          "INSERT OR REPLACE INTO keys (key, kind, workspace, source, origins, created_at, "
+          "revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  BindText(st.get(), 1, k.key);
+  std::string kind = KeyKindName(k.kind);
+  BindText(st.get(), 2, kind);
+  BindText(st.get(), 3, k.workspace);
+  BindText(st.get(), 4, k.source);
+  std::string origins = JoinOrigins(k.origins);
+  BindText(st.get(), 5, origins);
+  sqlite3_bind_int64(st.get(), 6, k.created_at_ms);
+  sqlite3_bind_int64(st.get(), 7, k.revoked_at_ms);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return SqlError(writer_, "store: put key");
+  return Status::Ok();
+}
+
+Status SqliteStore::RevokeKey(const std::string& key, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Stmt st(writer_, "UPDATE keys SET revoked_at=?2 WHERE key=?1 AND revoked_at=0");
+  BindText(st.get(), 1, key);
+  sqlite3_bind_int64(st.get(), 2, now_ms);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return SqlError(writer_, "store: revoke key");
+  if (sqlite3_changes(writer_) == 0) {
+    return Status::NotFound("key: no live key \"" + key + "\"");
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::ListKeys(std::vector<KeyRecord>* out) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  out->clear();
+  Stmt st(writer_,
+          "SELECT key, kind, workspace, source, origins, created_at, revoked_at FROM keys "
+          "ORDER BY workspace, kind, key");
+  while (sqlite3_step(st.get()) == SQLITE_ROW) {
+    KeyRecord k;
+    k.key = ColumnText(st.get(), 0);
+    ParseKeyKind(ColumnText(st.get(), 1), &k.kind);
+    k.workspace = ColumnText(st.get(), 2);
+    k.source = ColumnText(st.get(), 3);
+    k.origins = SplitOrigins(ColumnText(st.get(), 4));
+    k.created_at_ms = sqlite3_column_int64(st.get(), 5);
+    k.revoked_at_ms = sqlite3_column_int64(st.get(), 6);
+    out->push_back(std::move(k));
+  }
+  return Status::Ok();
+}
+
+int64_t SqliteStore::SizeBytes() { return FileSize(path_) + FileSize(path_ + "-wal"); }
+
+Status SqliteStore::Checkpoint() {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (sqlite3_wal_checkpoint_v2(writer_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr) !=
+      SQLITE_OK) {
+    return SqlError(writer_, "store: checkpoint");
+  }
+  return Status::Ok();
+}
+
+}  // namespace tally::collector

@@ -1,0 +1,68 @@
+// The default store: one SQLite file in WAL mode. The schema and the reason for each index are in
+// docs/SCHEMA.md; the SQL itself is at the top of sqlite_store.cc.
+#ifndef TALLY_COLLECTOR_STORE_SQLITE_STORE_H_
+#define TALLY_COLLECTOR_STORE_SQLITE_STORE_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "store/store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace tally::collector {
+
+/// Thread-safe. Append and the key/workspace writes share one writer connection (SQLite has one
+/// writer at a time anyway); Query, Aggregate and CountEvents use a second connection, which WAL
+/// lets read while the writer commits.
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, const StoreOptions& options);
+  ~SqliteStore() override;
+
+  Status PutWorkspace(const WorkspaceRecord& workspace) override;
+  Status ListWorkspaces(std::vector<WorkspaceRecord>* out) override;
+  Status Append(const std::vector<AppendBatch*>& group, int64_t now_ms) override;
+  Status Query(const EventQuery& query, EventPage* page) override;
+  Status Aggregate(const AggregateQuery& query, std::vector<AggregateRow>* rows) override;
+  Status CountEvents(const std::string& workspace, int64_t* count) override;
+  Status PurgeBefore(int64_t cutoff_ms, int64_t* purged) override;
+  Status PutKey(const KeyRecord& key) override;
+  Status RevokeKey(const std::string& key, int64_t now_ms) override;
+  Status ListKeys(std::vector<KeyRecord>* out) override;
+  int64_t SizeBytes() override;
+  Status Checkpoint() override;
+
+ private:
+  struct WorkspaceInfo {
+    int64_t id = 0;
+    bool fingerprint_dedup = false;
+    int64_t fingerprint_window_ms = 0;
+  };
+
+  explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+  Status Init(const StoreOptions& options);
+  // Requires write_mu_.
+  Result<WorkspaceInfo> WorkspaceForWrite(const std::string& name);
+  Status AppendLocked(const std::vector<AppendBatch*>& group, int64_t now_ms);
+  // Reader side: the id of a workspace, or 0 when it does not exist.
+  int64_t WorkspaceIdForRead(const std::string& name);
+
+  std::string path_;
+  std::mutex write_mu_;
+  sqlite3* writer_ = nullptr;
+  sqlite3_stmt* insert_event_ = nullptr;
+  sqlite3_stmt* select_fingerprint_ = nullptr;
+  sqlite3_stmt* upsert_fingerprint_ = nullptr;
+  std::unordered_map<std::string, WorkspaceInfo> workspaces_;  // guarded by write_mu_
+
+  std::mutex read_mu_;
+  sqlite3* reader_ = nullptr;
+};
+
+}  // namespace tally::collector
+
+#endif  // TALLY_COLLECTOR_STORE_SQLITE_STORE_H_
