@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Size of what a page downloads: the core module (Wasm + glue), its asm.js build, the
+# single-file variant, and the SDK's script-tag bundle when js/dist exists. Prints a Markdown
+# table of raw and gzip -9 bytes (docs/BENCHMARKS.md, "Core module size", holds its output).
+#
+#   bench/size/run.sh [--build-dir DIR] [--probes]
+#     --build-dir DIR  an Emscripten build tree to use (default build/wasm; built if missing)
+#     --probes         also build the JSON size probes (nlohmann_json vs tally::ParseJson /
+#                      WriteJson, docs/DECISIONS.md) in a temporary folder and print their sizes
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+build_dir="$root/build/wasm"
+probes=0
+while (($#)); do
+  case "$1" in
+    --build-dir) build_dir="$(cd "$2" && pwd)"; shift 2 ;;
+    --probes) probes=1; shift ;;
+    *) echo "usage: bench/size/run.sh [--build-dir DIR] [--probes]" >&2; exit 2 ;;
+  esac
+done
+export NODE_PATH=/usr/share/nodejs  # Debian's Emscripten runs under Node 20 (see scripts/build.sh)
+
+if [[ "$build_dir" == "$root/build/wasm" ]]; then
+  "$root/scripts/build.sh" wasm >/dev/null
+fi
+cmake --build "$build_dir" -j 2 --target tally_core_wasm tally_core_asmjs tally_core_single >/dev/null
+out="$build_dir/wasm"
+
+raw() { stat -c %s "$1"; }
+gz() { gzip -9c "$1" | wc -c; }
+esbuild="$root/node_modules/.bin/esbuild"
+# Emscripten 3.1.6 as Debian ships it has no Closure compiler, so the glue keeps its long names;
+# any bundler's minifier takes them out. This column shows what the glue costs once minified.
+minified_gz() {
+  if [[ -x "$esbuild" ]]; then
+    "$esbuild" --minify --log-level=error <"$1" | gzip -9c | wc -c
+  else
+    echo "n/a"
+  fi
+}
+row() {  # label, file, [minify]
+  local label="$1" file="$2" min="-"
+  [[ -f "$file" ]] || return 0
+  if [[ "${3:-}" == minify ]]; then min="$(minified_gz "$file")"; fi
+  printf '| %s | %s | %s | %s |\n' "$label" "$(raw "$file")" "$(gz "$file")" "$min"
+}
+
+echo "| file | raw bytes | gzip -9 bytes | gzip -9 after esbuild --minify |"
+echo "|---|---:|---:|---:|"
+row "tally-core.wasm" "$out/tally-core.wasm"
+row "tally-core.js (glue)" "$out/tally-core.js" minify
+wasm_gz=$(gz "$out/tally-core.wasm")
+glue_gz=$(gz "$out/tally-core.js")
+glue_min=$(minified_gz "$out/tally-core.js")
+printf '| **core module: wasm + glue** | %s | **%s** | %s |\n' \
+  "$(($(raw "$out/tally-core.wasm") + $(raw "$out/tally-core.js")))" "$((wasm_gz + glue_gz))" \
+  "$([[ "$glue_min" == n/a ]] && echo n/a || echo $((wasm_gz + glue_min)))"
+row "tally-core.asm.js (no-Wasm build)" "$out/tally-core.asm.js" minify
+row "tally-core.single.js (Wasm inlined as base64)" "$out/tally-core.single.js" minify
+
+dist="$root/js/dist"
+if [[ -f "$dist/tally.js" ]]; then
+  row "js/dist/tally.js (script-tag bundle)" "$dist/tally.js"
+  # What a script-tag page downloads: the bundle plus the .wasm it fetches (plus the glue when
+  # the bundle does not inline it).
+  total=$(($(gz "$dist/tally.js") + wasm_gz))
+  parts="tally.js + tally-core.wasm"
+  if [[ -f "$dist/tally-core.js" ]]; then
+    total=$((total + $(gz "$dist/tally-core.js")))
+    parts="$parts + tally-core.js"
+  fi
+  printf '| **script-tag SDK: %s** | | **%s** | |\n' "$parts" "$total"
+fi
+
+if ((probes)); then
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  mkdir -p "$tmp/include"
+  cp -r /usr/include/nlohmann "$tmp/include/"  # never -I/usr/include with em++
+  flags=(-std=c++17 -Oz -fno-exceptions -fno-rtti -sMODULARIZE=1 -sEXPORT_NAME=createProbe
+    -sENVIRONMENT=web,worker,node -sFILESYSTEM=0 -sASSERTIONS=0 -sSUPPORT_ERRNO=0
+    -sMALLOC=emmalloc -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=1048576 -sTOTAL_STACK=131072
+    -sDYNAMIC_EXECUTION=0 -sTEXTDECODER=2
+    -sEXPORTED_FUNCTIONS=_probe,_probe_alloc,_probe_free,_probe_out)
+  em++ "${flags[@]}" -DJSON_NOEXCEPTION -I"$tmp/include" "$root/bench/size/nlohmann_probe.cc" \
+    -o "$tmp/nlohmann.js"
+  em++ "${flags[@]}" -I"$root/sdk/include" -I"$root/sdk/src" "$root/bench/size/tally_json_probe.cc" \
+    "$root/sdk/src/json.cc" -o "$tmp/tally_json.js"
+  echo
+  echo "| JSON probe (parse an object, write it back) | wasm raw | wasm gzip -9 |"
+  echo "|---|---:|---:|"
+  printf '| nlohmann_json %s (JSON_NOEXCEPTION) | %s | %s |\n' \
+    "$(dpkg-query -W -f '${Version}' nlohmann-json3-dev 2>/dev/null || echo 3)" \
+    "$(raw "$tmp/nlohmann.wasm")" "$(gz "$tmp/nlohmann.wasm")"
+  printf '| tally::ParseJson / WriteJson | %s | %s |\n' "$(raw "$tmp/tally_json.wasm")" "$(gz "$tmp/tally_json.wasm")"
+fi
