@@ -1,1 +1,187 @@
-// Implementation pending.
+#include "tally/tracker.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "tally/codec.h"
+#include "tally/json.h"
+#include "tally/validate.h"
+
+namespace tally {
+namespace {
+
+// The longest envelope a batch can ever have for a key: sent_at in year 9999 and the widest
+// offset ClockOffsetEstimator can produce (its times are bounded by ±2^50 ms). An event that
+// fits a batch with this envelope fits every batch, so a queued event can never wedge the head
+// of the queue.
+constexpr int64_t kLatestSentAtMs = 253402300799999;
+constexpr int64_t kWidestOffsetMs = -(int64_t{1} << 51);
+
+bool IsAbsent(const Json* member) { return member == nullptr || member->is_null(); }
+
+}  // namespace
+
+Tracker::Tracker(TrackerOptions options, const Clock* clock, RandomSource* random)
+    : options_(std::move(options)),
+      clock_(clock),
+      ids_(random),
+      dedup_(options_.dedup),
+      batcher_(options_.batch, options_.queue),
+      offset_(options_.clock_offset) {}
+
+Status Tracker::Track(std::string_view event_json, std::string* encoded, std::string* event_id) {
+  Result<Json> parsed = ParseJson(event_json);
+  if (!parsed.ok()) return parsed.status();
+  Json& object = parsed.value();
+  if (!object.is_object()) return Status::InvalidArgument("event: must be a JSON object");
+  // Fill what the caller left out before decoding, so the decoder sees a complete event. A given
+  // id or created_at is kept: a snippet replaying calls made before the SDK loaded passes the
+  // time they were made.
+  const int64_t now_ms = clock_->NowMs();
+  if (IsAbsent(object.Find("event_id"))) object.Set("event_id", Json::String(ids_.Next(now_ms)));
+  if (IsAbsent(object.Find("created_at"))) {
+    object.Set("created_at", Json::Number(static_cast<double>(now_ms)));
+  }
+  Result<Event> event = DecodeEvent(object);
+  if (!event.ok()) return event.status();
+  return Accept(std::move(event).value(), now_ms, encoded, event_id);
+}
+
+Status Tracker::Track(Event event, std::string* encoded) {
+  return Accept(std::move(event), clock_->NowMs(), encoded, nullptr);
+}
+
+Status Tracker::Accept(Event event, int64_t now_ms, std::string* encoded, std::string* event_id) {
+  if (event.event_id.empty()) event.event_id = ids_.Next(now_ms);
+  if (event.created_at_ms == 0) event.created_at_ms = now_ms;
+  Status status = ValidateEvent(&event, options_.validation);
+  if (!status.ok()) return status;
+  std::string bytes = EncodeEvent(event);
+  status = CheckFitsBatch(bytes.size());
+  if (!status.ok()) return status;
+  // Room first, dedup memory second: an event refused for want of room must not be
+  // remembered as tracked, or the caller's retry would be called a duplicate.
+  status = batcher_.CanPush(event.event_id, bytes.size());
+  if (!status.ok()) return status;
+  status = CheckNotSeen(event, now_ms);
+  if (!status.ok()) return status;
+  if (encoded != nullptr) *encoded = bytes;
+  if (event_id != nullptr) *event_id = event.event_id;
+  return batcher_.Push(std::move(event.event_id), std::move(bytes), now_ms);
+}
+
+Status Tracker::CheckFitsBatch(size_t encoded_bytes) const {
+  const size_t envelope = BatchOverheadBytes(options_.write_key, kLatestSentAtMs, kWidestOffsetMs);
+  const size_t limit = options_.batch.max_bytes;
+  if (envelope > limit || encoded_bytes > limit - envelope) {
+    return Status::TooLarge("event: " + std::to_string(encoded_bytes) +
+                            " encoded bytes cannot fit a batch of at most " +
+                            std::to_string(limit) + " bytes");
+  }
+  return Status::Ok();
+}
+
+Status Tracker::CheckNotSeen(const Event& event, int64_t now_ms) {
+  switch (dedup_.Check(event, std::string_view(), now_ms)) {
+    case Deduper::Verdict::kNew:
+      return Status::Ok();
+    case Deduper::Verdict::kDuplicateId:
+      return Status::Duplicate("event_id: " + event.event_id + " was already tracked");
+    case Deduper::Verdict::kDuplicateContent:
+      return Status::Duplicate("event: same name, user and second as an event already tracked");
+  }
+  return Status::Internal("event: unknown dedup verdict");
+}
+
+Status Tracker::Restore(std::string_view snapshot, size_t* restored, size_t* dropped) {
+  size_t restored_count = 0;
+  size_t dropped_count = 0;
+  size_t no_room = 0;
+  const int64_t now_ms = clock_->NowMs();
+  while (!snapshot.empty()) {
+    const size_t end = std::min(snapshot.find('\n'), snapshot.size());
+    std::string_view line = snapshot.substr(0, end);
+    snapshot.remove_prefix(std::min(end + 1, snapshot.size()));
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+      line.remove_suffix(1);
+    }
+    if (line.empty()) continue;
+
+    Result<Event> decoded = DecodeEvent(line);
+    if (!decoded.ok()) {
+      ++dropped_count;
+      continue;
+    }
+    Event event = std::move(decoded).value();
+    // Only a complete event comes back: restoring must not mint a new id or time for it.
+    if (event.event_id.empty() || event.created_at_ms == 0 ||
+        !ValidateEvent(&event, options_.validation).ok()) {
+      ++dropped_count;
+      continue;
+    }
+    if (batcher_.Contains(event.event_id)) continue;  // already queued: restoring twice is a no-op
+    std::string bytes = EncodeEvent(event);
+    if (!CheckFitsBatch(bytes.size()).ok()) {
+      ++dropped_count;
+      continue;
+    }
+    const Status room = batcher_.CanPush(event.event_id, bytes.size());
+    if (room.code() == Code::kResourceExhausted) {
+      ++dropped_count;
+      ++no_room;
+      continue;
+    }
+    if (!room.ok()) {
+      ++dropped_count;
+      continue;
+    }
+    // Tracked (and delivered) earlier in this tracker's life: not to be sent again.
+    if (!CheckNotSeen(event, now_ms).ok()) continue;
+    // The event has waited since it was tracked: a restored queue is due at once once its
+    // oldest event is older than max_age_ms.
+    const int64_t queued_since = std::min(event.created_at_ms, now_ms);
+    batcher_.Push(std::move(event.event_id), std::move(bytes), queued_since);
+    ++restored_count;
+  }
+  if (restored != nullptr) *restored = restored_count;
+  if (dropped != nullptr) *dropped = dropped_count;
+  if (no_room > 0) {
+    return Status::ResourceExhausted("queue: full; " + std::to_string(no_room) +
+                                     " events could not be restored");
+  }
+  return Status::Ok();
+}
+
+std::string Tracker::Snapshot() const {
+  std::string out;
+  out.reserve(batcher_.bytes() + batcher_.size());
+  for (const Batcher::Item& item : batcher_.items()) {
+    out += item.encoded;
+    out += '\n';
+  }
+  return out;
+}
+
+bool Tracker::BatchDue() const { return batcher_.Due(clock_->NowMs()); }
+
+int64_t Tracker::MsUntilDue() const { return batcher_.MsUntilDue(clock_->NowMs()); }
+
+size_t Tracker::NextBatch(std::string* body, size_t max_bytes) {
+  body->clear();
+  if (batcher_.empty()) return 0;
+  const int64_t sent_at_ms = clock_->NowMs();
+  const std::optional<int64_t> offset_ms = ClockOffsetMs();
+  const size_t overhead = BatchOverheadBytes(options_.write_key, sent_at_ms, offset_ms);
+  const size_t n = batcher_.NextBatchCount(overhead, max_bytes);
+  if (n == 0) return 0;
+  EncodeBatch(options_.write_key, sent_at_ms, offset_ms, batcher_.Head(n), body);
+  return n;
+}
+
+void Tracker::Ack(size_t n) { batcher_.Pop(n); }
+
+void Tracker::OnServerTime(int64_t sent_ms, int64_t received_ms, int64_t server_time_ms) {
+  offset_.AddSample(sent_ms, received_ms, server_time_ms);
+}
+
+}  // namespace tally

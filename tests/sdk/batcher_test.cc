@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+
+#include "tally/codec.h"
 
 namespace tally {
 namespace {
@@ -88,6 +91,38 @@ TEST(Batcher, NeverBuildsBatchOverByteLimit) {
   EXPECT_EQ(batcher.NextBatchCount(9, 300), 0u);
   // An envelope larger than the budget leaves no room at all.
   EXPECT_EQ(batcher.NextBatchCount(2000), 0u);
+}
+
+TEST(Batcher, NeverBuildsBatchOverByteLimitWithTheRealEncoder) {
+  // The size NextBatchCount predicts is the size EncodeBatch writes, to the byte.
+  BatchOptions batch;
+  batch.max_bytes = 2048;
+  batch.max_events = 1000;
+  Batcher batcher(batch, QueueOptions{});
+  for (int i = 0; i < 40; ++i) {
+    Event event;
+    event.event_id = "0193303c-ef7b-7abc-8def-0123456789" + std::to_string(10 + i);
+    event.name = "Clicked \"CTA\" " + std::string(static_cast<size_t>(i * 13 % 97), 'x');
+    event.user_id = "C-2847391";
+    event.created_at_ms = kT + i;
+    event.properties.Set("note", Json::String(std::string(static_cast<size_t>(i * 7 % 50), 'n')));
+    ASSERT_TRUE(batcher.Push(event.event_id, EncodeEvent(event), kT).ok());
+  }
+  for (const std::optional<int64_t> offset :
+       {std::optional<int64_t>(), std::optional<int64_t>(-1520)}) {
+    for (size_t limit : {size_t{0}, size_t{1024}, size_t{600}}) {
+      const size_t overhead = BatchOverheadBytes("wk_\"quoted\"", kT + 5000, offset);
+      const size_t n = batcher.NextBatchCount(overhead, limit);
+      ASSERT_GT(n, 0u);
+      const size_t bound = limit == 0 ? batch.max_bytes : limit;
+      std::string body;
+      EncodeBatch("wk_\"quoted\"", kT + 5000, offset, batcher.Head(n), &body);
+      EXPECT_LE(body.size(), bound);
+      std::string one_more;
+      EncodeBatch("wk_\"quoted\"", kT + 5000, offset, batcher.Head(n + 1), &one_more);
+      EXPECT_GT(one_more.size(), bound) << "a longer batch would have fit";
+    }
+  }
 }
 
 TEST(Batcher, RefusesAnEventThatCouldNeverFitABatch) {

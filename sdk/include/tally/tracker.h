@@ -24,7 +24,8 @@ namespace tally {
 struct TrackerOptions {
   std::string write_key;
   ValidationOptions validation;
-  DedupOptions dedup{48LL * 3600 * 1000, 10000, false};  // a page needs far fewer ids than a collector
+  // A page needs far fewer ids than a collector.
+  DedupOptions dedup{48LL * 3600 * 1000, 10000, false};
   BatchOptions batch;
   QueueOptions queue;
   ClockOffsetOptions clock_offset;
@@ -40,15 +41,22 @@ class Tracker {
   /// A missing event_id gets a new UUIDv7 and a missing created_at the clock's now; given ones
   /// are kept (a snippet replaying early calls passes their original created_at). Then the
   /// event is validated, checked against ids already tracked (kDuplicate), and queued
-  /// (kResourceExhausted when the queue is full). On success `*encoded` holds the encoded
-  /// event, for the caller to persist, and `*event_id` its id.
+  /// (kResourceExhausted when the queue is full; kTooLarge when the encoded event could never
+  /// fit a batch of BatchOptions::max_bytes). On success `*encoded` holds the encoded
+  /// event, for the caller to persist, and `*event_id` its id (either may be null). A refused
+  /// event leaves no trace: tracking it again later is not a duplicate.
   Status Track(std::string_view event_json, std::string* encoded, std::string* event_id);
+  /// The same for an Event; an empty event_id or a created_at_ms of 0 counts as absent.
   Status Track(Event event, std::string* encoded);
 
   /// Puts back events persisted earlier (each an EncodeEvent output, one per line), keeping
   /// their ids and created_at. Events already queued are skipped, so restoring twice, or in two
-  /// tabs' worth of overlap, never duplicates. Lines that fail to decode or validate are counted
-  /// in *dropped and skipped.
+  /// tabs' worth of overlap, never duplicates; so are events this tracker already tracked (and
+  /// perhaps delivered). Lines that fail to decode or validate, or lack an id or created_at,
+  /// are counted in *dropped and skipped. A restored event counts as queued since its
+  /// created_at, so a restored backlog is due at once. When the queue fills, the events that
+  /// do not fit are counted in *dropped too and the result is kResourceExhausted (the counts
+  /// are still set; the events that fit are queued).
   Status Restore(std::string_view snapshot, size_t* restored, size_t* dropped);
   /// The queued events, one encoded event per line, oldest first.
   std::string Snapshot() const;
@@ -59,8 +67,10 @@ class Tracker {
   /// Builds the next batch body from the head of the queue with sent_at = now and the current
   /// clock offset, at most `max_bytes` long (0: BatchOptions::max_bytes; the page-unload path
   /// passes less to stay under the 64 KB beacon budget). Returns how many events it holds (0:
-  /// nothing queued). The events stay queued until Ack(); sending the same batch again builds
-  /// it anew with a fresh sent_at and the same ids and created_at.
+  /// nothing queued, or the oldest event alone is over a `max_bytes` smaller than the
+  /// configured one; with the configured limit the oldest event always fits). The events stay
+  /// queued until Ack(); sending the same batch again builds it anew with a fresh sent_at and the
+  /// same ids and created_at.
   size_t NextBatch(std::string* body, size_t max_bytes = 0);
   /// Removes the first `n` queued events: delivered, or refused for good.
   void Ack(size_t n);
@@ -74,6 +84,10 @@ class Tracker {
   const TrackerOptions& options() const { return options_; }
 
  private:
+  Status Accept(Event event, int64_t now_ms, std::string* encoded, std::string* event_id);
+  Status CheckFitsBatch(size_t encoded_bytes) const;
+  Status CheckNotSeen(const Event& event, int64_t now_ms);
+
   TrackerOptions options_;
   const Clock* clock_;
   UuidV7Generator ids_;
