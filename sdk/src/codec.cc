@@ -1,1 +1,352 @@
-// Implementation pending.
+// The batch format of POST /v1/batch (pinned in shared/DESIGN.md, "The wire protocol"). The
+// browser SDK writes it with EncodeEvent + EncodeBatch; the collector reads it with DecodeBatch.
+//
+//   batch      = "{" "\"write_key\":" string
+//                    ",\"sent_at\":" int
+//                    [ ",\"clock_offset_ms\":" int ]
+//                    ",\"events\":[" [ event *( "," event ) ] "]"
+//                "}"
+//   event      = "{" [ "\"event_id\":" string "," ]        ; UUIDv7, lower case; omitted if empty
+//                    "\"type\":" ( "\"track\"" | "\"page\"" | "\"identify\"" )
+//                    ",\"name\":" string
+//                    [ ",\"user_id\":" string ]            ; each id omitted when empty
+//                    [ ",\"anonymous_id\":" string ]
+//                    [ ",\"session_id\":" string ]
+//                    ",\"created_at\":" int                 ; ms since epoch, device clock
+//                    ",\"properties\":" object
+//                    [ ",\"context\":" object ]             ; omitted when empty
+//                "}"
+//   int        = an integer written without fraction or exponent, |n| <= 2^53
+//   string, object: compact JSON as WriteJson writes it (RFC 8259, UTF-8, no whitespace).
+//
+// The encoder writes exactly this, so a decoded-then-re-encoded event is byte-identical. The
+// decoder is more lenient in the ways other clients differ: any member order and whitespace;
+// `type` absent means track; null stands for an absent optional member (ids, type, properties,
+// context, write_key, sent_at, clock_offset_ms); numbers may be written as 1731681120123.0.
+// It stays strict where leniency would hide a bug: an unknown member of an event is an error
+// naming it, and so is any wrong type. Unknown members of the batch object are ignored, so a
+// newer client can add batch-level metadata without breaking older collectors.
+//
+// Whole-request failures (DecodeBatch's Status, answered 400 by the collector): the body is not
+// JSON (syntax, NaN/Infinity, invalid UTF-8, a key repeated outside any event), nested deeper
+// than BatchLimits::json.max_depth (kTooLarge), not an object, `events` missing or not an array,
+// more than max_events events (kTooLarge), write_key not a string, sent_at or clock_offset_ms
+// not an integer. Everything about one event lands in DecodedBatch::rejected as
+// `events[i].<field>: <message>`, including a key repeated inside that event: the parser records
+// repeated keys with their path instead of failing, so one sloppy event cannot sink its batch
+// (DESIGN.md lesson 7).
+
+#include "tally/codec.h"
+
+#include <cmath>
+#include <utility>
+
+#include "json_internal.h"
+#include "tally/validate.h"
+
+namespace tally {
+namespace {
+
+constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
+
+// An integer a double holds exactly: what JSON integers of ms since epoch need.
+bool AsExactInt64(const Json& value, int64_t* out) {
+  if (!value.is_number()) return false;
+  const double d = value.as_number();
+  if (!std::isfinite(d) || d != std::trunc(d) || std::fabs(d) > kMaxExactInteger) return false;
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
+std::string Got(const Json& value) {
+  std::string s = ", got ";
+  if (value.is_number() || value.is_string()) {
+    s += value.is_string() ? detail::QuoteForMessage(value.as_string()) : ToJsonString(value);
+  } else {
+    s += detail::JsonTypeName(value);
+  }
+  return s;
+}
+
+Status FieldError(std::string_view field, std::string_view message) {
+  std::string m;
+  detail::AppendPathKey(field, &m);
+  m += ": ";
+  m.append(message.data(), message.size());
+  return Status::InvalidArgument(std::move(m));
+}
+
+bool IsAbsent(const Json* v) { return v == nullptr || v->is_null(); }
+
+// Reads an optional string member; null is absent.
+Status ReadString(Json* value, std::string_view field, std::string* out) {
+  if (value->is_null()) return Status::Ok();
+  if (!value->is_string()) return FieldError(field, std::string("must be a string") + Got(*value));
+  *out = std::move(value->as_string());
+  return Status::Ok();
+}
+
+// Decodes an event object, moving its strings and objects out of `object`.
+Status DecodeEventFrom(Json* object, Event* out) {
+  if (!object->is_object()) {
+    return Status::InvalidArgument(std::string("event: must be an object") + Got(*object));
+  }
+  for (Json::Member& m : object->as_object()) {
+    const std::string& key = m.first;
+    Json* v = &m.second;
+    Status s;
+    if (key == "event_id") {
+      s = ReadString(v, key, &out->event_id);
+    } else if (key == "type") {
+      if (v->is_null()) continue;
+      if (!v->is_string() || !ParseEventType(v->as_string(), &out->type)) {
+        s = FieldError(key, std::string("must be one of track, page, identify") + Got(*v));
+      }
+    } else if (key == "name") {
+      if (!v->is_string()) {
+        s = FieldError(key, std::string("must be a string") + Got(*v));
+      } else {
+        out->name = std::move(v->as_string());
+      }
+    } else if (key == "user_id") {
+      s = ReadString(v, key, &out->user_id);
+    } else if (key == "anonymous_id") {
+      s = ReadString(v, key, &out->anonymous_id);
+    } else if (key == "session_id") {
+      s = ReadString(v, key, &out->session_id);
+    } else if (key == "created_at") {
+      if (!AsExactInt64(*v, &out->created_at_ms)) {
+        s = FieldError(key, std::string("must be an integer number of ms since epoch") + Got(*v));
+      }
+    } else if (key == "properties" || key == "context") {
+      if (v->is_null()) continue;
+      if (!v->is_object()) {
+        s = FieldError(key, std::string("must be an object") + Got(*v));
+      } else {
+        (key == "properties" ? out->properties : out->context) = std::move(*v);
+      }
+    } else {
+      s = FieldError(key, "unknown field (expected event_id, type, name, user_id, anonymous_id, "
+                          "session_id, created_at, properties, context)");
+    }
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+void AppendMember(const char* key_and_colon, std::string_view value, std::string* out) {
+  out->append(key_and_colon);
+  WriteJsonString(value, out);
+}
+
+// "events[i]" + the rest of a path rendered as a field path.
+std::string EventPrefix(size_t index) {
+  std::string p = "events";
+  detail::AppendPathIndex(index, &p);
+  return p;
+}
+
+// `events[i].<message>`, or `events[i]: ...` for a message about the whole event.
+std::string PrefixEventMessage(size_t index, const std::string& message) {
+  std::string m = EventPrefix(index);
+  constexpr std::string_view kWhole = "event:";
+  if (message.compare(0, kWhole.size(), kWhole) == 0) {
+    m.append(message, kWhole.size() - 1, std::string::npos);
+  } else {
+    m += '.';
+    m += message;
+  }
+  return m;
+}
+
+Status BodyError(std::string message) { return Status::ParseError(std::move(message)); }
+
+// Reads an optional integer member of the batch object; null is absent.
+bool ReadBatchInt(const Json& body, std::string_view field, std::optional<int64_t>* out,
+                  Status* error) {
+  const Json* v = body.Find(field);
+  if (IsAbsent(v)) return true;
+  int64_t n;
+  if (!AsExactInt64(*v, &n)) {
+    *error = BodyError(std::string(field) + ": must be an integer number of ms" + Got(*v));
+    return false;
+  }
+  *out = n;
+  return true;
+}
+
+}  // namespace
+
+void EncodeEvent(const Event& event, std::string* out) {
+  out->push_back('{');
+  if (!event.event_id.empty()) {
+    AppendMember("\"event_id\":", event.event_id, out);
+    out->push_back(',');
+  }
+  out->append("\"type\":\"");
+  out->append(EventTypeName(event.type));
+  out->push_back('"');
+  AppendMember(",\"name\":", event.name, out);
+  if (!event.user_id.empty()) AppendMember(",\"user_id\":", event.user_id, out);
+  if (!event.anonymous_id.empty()) AppendMember(",\"anonymous_id\":", event.anonymous_id, out);
+  if (!event.session_id.empty()) AppendMember(",\"session_id\":", event.session_id, out);
+  out->append(",\"created_at\":");
+  detail::AppendInt(event.created_at_ms, out);
+  out->append(",\"properties\":");
+  WriteJson(event.properties, out);
+  if (!(event.context.is_object() && event.context.as_object().empty())) {
+    out->append(",\"context\":");
+    WriteJson(event.context, out);
+  }
+  out->push_back('}');
+}
+
+std::string EncodeEvent(const Event& event) {
+  std::string out;
+  out.reserve(256);
+  EncodeEvent(event, &out);
+  return out;
+}
+
+Result<Event> DecodeEvent(const Json& object) {
+  Json copy = object;
+  Event event;
+  Status s = DecodeEventFrom(&copy, &event);
+  if (!s.ok()) return s;
+  return event;
+}
+
+Result<Event> DecodeEvent(std::string_view json_text) {
+  Result<Json> parsed = ParseJson(json_text);
+  if (!parsed.ok()) return parsed.status();
+  Event event;
+  Status s = DecodeEventFrom(&parsed.value(), &event);
+  if (!s.ok()) return s;
+  return event;
+}
+
+void EncodeBatch(std::string_view write_key, int64_t sent_at_ms,
+                 std::optional<int64_t> clock_offset_ms,
+                 const std::vector<std::string_view>& encoded_events, std::string* out) {
+  size_t events_bytes = encoded_events.size();
+  for (std::string_view e : encoded_events) events_bytes += e.size();
+  out->reserve(out->size() + write_key.size() + 80 + events_bytes);
+  AppendMember("{\"write_key\":", write_key, out);
+  out->append(",\"sent_at\":");
+  detail::AppendInt(sent_at_ms, out);
+  if (clock_offset_ms) {
+    out->append(",\"clock_offset_ms\":");
+    detail::AppendInt(*clock_offset_ms, out);
+  }
+  out->append(",\"events\":[");
+  for (size_t i = 0; i < encoded_events.size(); ++i) {
+    if (i != 0) out->push_back(',');
+    out->append(encoded_events[i].data(), encoded_events[i].size());
+  }
+  out->append("]}");
+}
+
+size_t BatchOverheadBytes(std::string_view write_key, int64_t sent_at_ms,
+                          std::optional<int64_t> clock_offset_ms) {
+  // Exact by construction: the empty batch is all overhead.
+  std::string empty;
+  EncodeBatch(write_key, sent_at_ms, clock_offset_ms, {}, &empty);
+  return empty.size();
+}
+
+Status DecodeBatch(std::string_view body, const BatchLimits& limits, DecodedBatch* out) {
+  *out = DecodedBatch();
+  std::vector<detail::DuplicateKey> duplicates;
+  Result<Json> parsed = detail::ParseJsonRecordingDuplicates(body, limits.json, &duplicates);
+  if (!parsed.ok()) {
+    std::string m = "body: " + parsed.status().message();
+    return parsed.status().code() == Code::kTooLarge ? Status::TooLarge(std::move(m))
+                                                     : BodyError(std::move(m));
+  }
+  Json& root = parsed.value();
+  if (!root.is_object()) {
+    return BodyError(std::string("body: must be a JSON object with an events array") + Got(root));
+  }
+
+  // A repeated key inside events[i] is that event's fault; any other is the body's.
+  std::vector<std::pair<size_t, std::string>> event_duplicates;  // in text order = index order
+  for (const detail::DuplicateKey& d : duplicates) {
+    const bool in_event = d.path.size() >= 3 && !d.path[0].is_index && d.path[0].key == "events" &&
+                          d.path[1].is_index;
+    if (!in_event) {
+      std::string m = "body: at byte ";
+      detail::AppendInt(static_cast<int64_t>(d.offset), &m);
+      m += ": duplicate key " + detail::QuoteForMessage(d.path.back().key);
+      return BodyError(std::move(m));
+    }
+    const size_t index = d.path[1].index;
+    if (!event_duplicates.empty() && event_duplicates.back().first == index) continue;
+    std::string m = EventPrefix(index);
+    std::string rest;
+    for (size_t i = 2; i < d.path.size(); ++i) {
+      if (d.path[i].is_index) {
+        detail::AppendPathIndex(d.path[i].index, &rest);
+      } else {
+        detail::AppendPathKey(d.path[i].key, &rest);
+      }
+    }
+    m += '.' + rest + ": duplicate key";
+    event_duplicates.emplace_back(index, std::move(m));
+  }
+
+  if (Json* key = root.Find("write_key"); !IsAbsent(key)) {
+    if (!key->is_string()) return BodyError(std::string("write_key: must be a string") + Got(*key));
+    out->write_key = std::move(key->as_string());
+  }
+  Status error;
+  std::optional<int64_t> sent_at;
+  if (!ReadBatchInt(root, "sent_at", &sent_at, &error)) return error;
+  out->sent_at_ms = sent_at.value_or(0);
+  if (!ReadBatchInt(root, "clock_offset_ms", &out->clock_offset_ms, &error)) return error;
+
+  Json* events = root.Find("events");
+  if (events == nullptr) return BodyError("events: is required (an array of events)");
+  if (!events->is_array()) return BodyError(std::string("events: must be an array") + Got(*events));
+  Json::Array& items = events->as_array();
+  if (items.size() > limits.max_events) {
+    std::string m = "events: ";
+    detail::AppendInt(static_cast<int64_t>(items.size()), &m);
+    m += " events, more than the limit of ";
+    detail::AppendInt(static_cast<int64_t>(limits.max_events), &m);
+    return Status::TooLarge(std::move(m));
+  }
+
+  out->events.reserve(items.size());
+  out->event_indexes.reserve(items.size());
+  size_t next_duplicate = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    Json& item = items[i];
+    RejectedEvent rejected;
+    rejected.index = i;
+    if (const Json* id = item.Find("event_id"); id != nullptr && id->is_string()) {
+      rejected.event_id = id->as_string();
+    }
+    if (next_duplicate < event_duplicates.size() && event_duplicates[next_duplicate].first == i) {
+      rejected.error = std::move(event_duplicates[next_duplicate++].second);
+      out->rejected.push_back(std::move(rejected));
+      continue;
+    }
+    Event event;
+    Status s = DecodeEventFrom(&item, &event);
+    if (s.ok() && item.Find("created_at") == nullptr) {
+      // The tracker stamps a missing created_at; a batch must carry the device's own.
+      s = FieldError("created_at", "is required (ms since epoch)");
+    }
+    if (s.ok()) s = ValidateEvent(&event, limits.validation);
+    if (!s.ok()) {
+      rejected.error = PrefixEventMessage(i, s.message());
+      out->rejected.push_back(std::move(rejected));
+      continue;
+    }
+    out->events.push_back(std::move(event));
+    out->event_indexes.push_back(i);
+  }
+  return Status::Ok();
+}
+
+}  // namespace tally

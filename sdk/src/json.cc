@@ -222,7 +222,11 @@ namespace detail {
 
 void AppendPathKey(std::string_view key, std::string* path) {
   if (!path->empty()) path->push_back('.');
-  path->append(key.data(), key.size());
+  // A hostile megabyte-long key must not become a megabyte-long error message.
+  constexpr size_t kMaxKeyChars = 64;
+  std::string_view shown = Utf8Prefix(key, kMaxKeyChars);
+  path->append(shown.data(), shown.size());
+  if (shown.size() != key.size()) path->append("...");
 }
 
 void AppendPathIndex(size_t index, std::string* path) {

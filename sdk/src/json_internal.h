@@ -34,6 +34,7 @@ Result<Json> ParseJsonRecordingDuplicates(std::string_view text, const JsonParse
                                           std::vector<DuplicateKey>* duplicates);
 
 /// Appends a path part to a rendered field path: `.key` (or `key` at the start) or `[i]`.
+/// Keys longer than 64 code points are cut and end in `...`.
 void AppendPathKey(std::string_view key, std::string* path);
 void AppendPathIndex(size_t index, std::string* path);
 

@@ -1,0 +1,428 @@
+#include "tally/codec.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tally/validate.h"
+
+namespace tally {
+namespace {
+
+std::string ReadFixture(const std::string& name) {
+  std::ifstream in(std::string(TALLY_FIXTURES_DIR) + "/" + name, std::ios::binary);
+  EXPECT_TRUE(in.good()) << name;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> SeedLines() {
+  std::vector<std::string> lines;
+  std::istringstream in(ReadFixture("seed-events.ndjson"));
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+Event SampleEvent() {
+  Event e;
+  e.event_id = "0193303e-3731-7c11-add4-51b26bcefab3";
+  e.type = EventType::kPage;
+  e.name = "Viewed page";
+  e.user_id = "C-1";
+  e.anonymous_id = "anon-1";
+  e.session_id = "s-1";
+  e.created_at_ms = 1731681204017;
+  e.properties.Set("title", Json::String("Trail runner \xE2\x80\x94 Shop"));
+  e.context.Set("page", Json::MakeObject());
+  return e;
+}
+
+std::string DecodeErrorOf(std::string_view text) {
+  Result<Event> r = DecodeEvent(text);
+  EXPECT_FALSE(r.ok()) << text;
+  return r.status().message();
+}
+
+// Decodes a batch that must be accepted as a whole.
+DecodedBatch MustDecode(std::string_view body, const BatchLimits& limits = {}) {
+  DecodedBatch batch;
+  Status s = DecodeBatch(body, limits, &batch);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return batch;
+}
+
+// The whole-body error of a batch that must fail.
+Status BodyErrorOf(std::string_view body, const BatchLimits& limits = {}) {
+  DecodedBatch batch;
+  Status s = DecodeBatch(body, limits, &batch);
+  EXPECT_FALSE(s.ok()) << "accepted: " << std::string(body.substr(0, 200));
+  return s;
+}
+
+constexpr char kGoodEvent[] =
+    R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","type":"track","name":"click",)"
+    R"("user_id":"C-1","created_at":1731681204017,"properties":{"channel":"email"}})";
+
+std::string BatchOf(const std::string& events) {
+  return R"({"write_key":"wk_demo","sent_at":1731681205000,"events":[)" + events + "]}";
+}
+
+TEST(EncodeEvent, WritesFieldsInThePinnedOrder) {
+  EXPECT_EQ(EncodeEvent(SampleEvent()),
+            R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","type":"page",)"
+            R"("name":"Viewed page","user_id":"C-1","anonymous_id":"anon-1","session_id":"s-1",)"
+            R"("created_at":1731681204017,"properties":{"title":"Trail runner )"
+            "\xE2\x80\x94"
+            R"( Shop"},"context":{"page":{}}})");
+}
+
+TEST(EncodeEvent, OmitsEmptyIdsAndEmptyContext) {
+  Event e;
+  e.name = "x";
+  e.created_at_ms = -5;
+  EXPECT_EQ(EncodeEvent(e), R"({"type":"track","name":"x","created_at":-5,"properties":{}})");
+  std::string out = "[";
+  EncodeEvent(e, &out);
+  EXPECT_EQ(out, R"([{"type":"track","name":"x","created_at":-5,"properties":{}})");
+}
+
+TEST(DecodeEvent, ReadsWhatEncodeEventWrites) {
+  Event e = SampleEvent();
+  Result<Event> d = DecodeEvent(EncodeEvent(e));
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d.value().event_id, e.event_id);
+  EXPECT_EQ(d.value().type, EventType::kPage);
+  EXPECT_EQ(d.value().name, e.name);
+  EXPECT_EQ(d.value().user_id, e.user_id);
+  EXPECT_EQ(d.value().anonymous_id, e.anonymous_id);
+  EXPECT_EQ(d.value().session_id, e.session_id);
+  EXPECT_EQ(d.value().created_at_ms, e.created_at_ms);
+  EXPECT_EQ(d.value().properties, e.properties);
+  EXPECT_EQ(d.value().context, e.context);
+}
+
+TEST(DecodeEvent, TypeDefaultsToTrackAndNullMeansAbsent) {
+  Result<Event> d = DecodeEvent(
+      R"({"name":"x","created_at":1.731681204017e12,"user_id":null,"type":null,"properties":null})");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d.value().type, EventType::kTrack);
+  EXPECT_EQ(d.value().user_id, "");
+  EXPECT_EQ(d.value().created_at_ms, 1731681204017);
+  EXPECT_TRUE(d.value().properties.is_object());
+  Result<Event> identify = DecodeEvent(R"({"type":"identify","name":"x"})");
+  ASSERT_TRUE(identify.ok());
+  EXPECT_EQ(identify.value().type, EventType::kIdentify);
+}
+
+TEST(DecodeEvent, WrongTypesNameTheField) {
+  EXPECT_EQ(DecodeErrorOf(R"({"created_at":"yesterday"})"),
+            R"(created_at: must be an integer number of ms since epoch, got "yesterday")");
+  EXPECT_EQ(DecodeErrorOf(R"({"created_at":1.5})"),
+            "created_at: must be an integer number of ms since epoch, got 1.5");
+  EXPECT_EQ(DecodeErrorOf(R"({"created_at":1e300})"),
+            "created_at: must be an integer number of ms since epoch, got 1e+300");
+  EXPECT_EQ(DecodeErrorOf(R"({"created_at":null})"),
+            "created_at: must be an integer number of ms since epoch, got null");
+  EXPECT_EQ(DecodeErrorOf(R"({"event_id":42})"), "event_id: must be a string, got 42");
+  EXPECT_EQ(DecodeErrorOf(R"({"type":"click"})"),
+            R"(type: must be one of track, page, identify, got "click")");
+  EXPECT_EQ(DecodeErrorOf(R"({"type":1})"), "type: must be one of track, page, identify, got 1");
+  EXPECT_EQ(DecodeErrorOf(R"({"name":null})"), "name: must be a string, got null");
+  EXPECT_EQ(DecodeErrorOf(R"({"name":["a"]})"), "name: must be a string, got an array");
+  EXPECT_EQ(DecodeErrorOf(R"({"user_id":7})"), "user_id: must be a string, got 7");
+  EXPECT_EQ(DecodeErrorOf(R"({"anonymous_id":true})"),
+            "anonymous_id: must be a string, got a boolean");
+  EXPECT_EQ(DecodeErrorOf(R"({"session_id":{}})"), "session_id: must be a string, got an object");
+  EXPECT_EQ(DecodeErrorOf(R"({"properties":[1]})"), "properties: must be an object, got an array");
+  EXPECT_EQ(DecodeErrorOf(R"({"context":"x"})"), R"(context: must be an object, got "x")");
+  EXPECT_EQ(DecodeErrorOf("[1]"), "event: must be an object, got an array");
+}
+
+TEST(DecodeEvent, UnknownFieldsAreErrorsNamingTheField) {
+  EXPECT_EQ(DecodeErrorOf(R"({"name":"x","timestamp":1})"),
+            "timestamp: unknown field (expected event_id, type, name, user_id, anonymous_id, "
+            "session_id, created_at, properties, context)");
+  // A hostile key is cut in the message.
+  std::string msg = DecodeErrorOf("{\"" + std::string(100000, 'k') + "\":1}");
+  EXPECT_EQ(msg.substr(0, 68), std::string(64, 'k') + "...:");
+}
+
+TEST(DecodeEvent, TextErrorsAreParseErrors) {
+  Result<Event> r = DecodeEvent(R"({"name":"a","name":"b"})");
+  EXPECT_EQ(r.status().code(), Code::kParseError);
+  EXPECT_EQ(r.status().message(), R"(at byte 12: duplicate key "name")");
+}
+
+TEST(Codec, SeedEventsDecodeValidateAndReencodeIdentically) {
+  std::vector<std::string> lines = SeedLines();
+  ASSERT_EQ(lines.size(), 33u);
+  for (const std::string& line : lines) {
+    Result<Event> d = DecodeEvent(line);
+    ASSERT_TRUE(d.ok()) << line << ": " << d.status().message();
+    Event e = std::move(d).value();
+    Status v = ValidateEvent(&e, ValidationOptions());
+    EXPECT_TRUE(v.ok()) << line << ": " << v.message();
+    const std::string once = EncodeEvent(e);
+    Result<Event> again = DecodeEvent(once);
+    ASSERT_TRUE(again.ok()) << once;
+    EXPECT_EQ(EncodeEvent(again.value()), once);
+    // Same JSON as the fixture line, up to whitespace and number spelling.
+    EXPECT_EQ(ParseJson(once).value(), ParseJson(line).value()) << once;
+  }
+}
+
+TEST(Codec, MoneyKeepsItsAmountAcrossARoundTrip) {
+  // The fixture writes 129.0; the encoder writes 129, the same number.
+  Result<Event> d = DecodeEvent(
+      R"({"name":"p","created_at":1,"properties":{"price":{"amount":129.0,"currency":"USD"}}})");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(EncodeEvent(d.value()),
+            R"({"type":"track","name":"p","created_at":1,)"
+            R"("properties":{"price":{"amount":129,"currency":"USD"}}})");
+}
+
+TEST(EncodeBatch, WritesThePinnedEnvelope) {
+  std::string out;
+  EncodeBatch("wk_demo", 1731681205000, std::nullopt, {"{\"a\":1}", "{\"b\":2}"}, &out);
+  EXPECT_EQ(out, R"({"write_key":"wk_demo","sent_at":1731681205000,"events":[{"a":1},{"b":2}]})");
+  out.clear();
+  EncodeBatch("k\"\n", -3, -1520, {}, &out);
+  EXPECT_EQ(out, R"({"write_key":"k\"\n","sent_at":-3,"clock_offset_ms":-1520,"events":[]})");
+}
+
+TEST(EncodeBatch, OverheadIsExactlyTheBytesAroundTheEvents) {
+  const std::string keys[] = {"", "wk_demo", "k\"\\\x01\xC3\xA9", std::string(300, 'w')};
+  const int64_t times[] = {0, 1, -1, 1731681205000, -9007199254740992, INT64_MAX, INT64_MIN};
+  const std::string encoded_a = EncodeEvent(SampleEvent());
+  const std::string encoded_b = R"({"type":"track","name":"x","created_at":1,"properties":{}})";
+  for (const std::string& key : keys) {
+    for (int64_t sent : times) {
+      for (std::optional<int64_t> offset : {std::optional<int64_t>(), std::optional<int64_t>(0),
+                                            std::optional<int64_t>(-1520),
+                                            std::optional<int64_t>(INT64_MIN)}) {
+        for (size_t n = 0; n <= 3; ++n) {
+          std::vector<std::string_view> events;
+          size_t event_bytes = 0;
+          for (size_t i = 0; i < n; ++i) {
+            events.push_back(i % 2 ? encoded_b : encoded_a);
+            event_bytes += events.back().size();
+          }
+          std::string out;
+          EncodeBatch(key, sent, offset, events, &out);
+          EXPECT_EQ(out.size(),
+                    BatchOverheadBytes(key, sent, offset) + event_bytes + (n ? n - 1 : 0))
+              << out;
+        }
+      }
+    }
+  }
+}
+
+TEST(DecodeBatch, ReadsAnEncodedBatch) {
+  std::vector<std::string> encoded;
+  for (const std::string& line : SeedLines()) encoded.push_back(EncodeEvent(DecodeEvent(line).value()));
+  std::vector<std::string_view> views(encoded.begin(), encoded.end());
+  std::string body;
+  EncodeBatch("wk_demo", 1731681205000, -1520, views, &body);
+  DecodedBatch batch = MustDecode(body);
+  EXPECT_EQ(batch.write_key, "wk_demo");
+  EXPECT_EQ(batch.sent_at_ms, 1731681205000);
+  ASSERT_TRUE(batch.clock_offset_ms.has_value());
+  EXPECT_EQ(*batch.clock_offset_ms, -1520);
+  EXPECT_TRUE(batch.rejected.empty());
+  ASSERT_EQ(batch.events.size(), encoded.size());
+  for (size_t i = 0; i < encoded.size(); ++i) {
+    EXPECT_EQ(batch.event_indexes[i], i);
+    EXPECT_EQ(EncodeEvent(batch.events[i]), encoded[i]);  // encode -> decode -> encode
+  }
+}
+
+TEST(DecodeBatch, NormalizesEventIdsToLowerCase) {
+  std::string e = kGoodEvent;
+  e.replace(e.find("0193303e-3731-7c11-add4-51b26bcefab3"), 36,
+            "0193303E-3731-7C11-ADD4-51B26BCEFAB3");
+  DecodedBatch batch = MustDecode(BatchOf(e));
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.events[0].event_id, "0193303e-3731-7c11-add4-51b26bcefab3");
+}
+
+// Each file in shared/fixtures/bad-batches/, with the outcome its README gives.
+TEST(DecodeBatch, BadBatchFixtures400AreRefusedWhole) {
+  Status s = BodyErrorOf(ReadFixture("bad-batches/not-json.txt"));
+  EXPECT_EQ(s.code(), Code::kParseError);
+  EXPECT_EQ(s.message(), "body: at byte 36: expected a JSON value, got end of text");
+
+  s = BodyErrorOf(ReadFixture("bad-batches/array-body.json"));
+  EXPECT_EQ(s.code(), Code::kParseError);
+  EXPECT_EQ(s.message(), "body: must be a JSON object with an events array, got an array");
+
+  s = BodyErrorOf(ReadFixture("bad-batches/events-not-array.json"));
+  EXPECT_EQ(s.code(), Code::kParseError);
+  EXPECT_EQ(s.message(), "events: must be an array, got an object");
+
+  s = BodyErrorOf(ReadFixture("bad-batches/nan-number.json"));
+  EXPECT_EQ(s.code(), Code::kParseError);
+  EXPECT_EQ(s.message(), "body: at byte 220: NaN is not JSON (numbers must be finite)");
+
+  s = BodyErrorOf(ReadFixture("bad-batches/deep-nesting.json"));
+  EXPECT_EQ(s.code(), Code::kTooLarge);
+  EXPECT_EQ(s.message(), "body: at byte 227: nested deeper than 64 levels");
+
+  s = BodyErrorOf(ReadFixture("bad-batches/invalid-utf8.json"));
+  EXPECT_EQ(s.code(), Code::kParseError);
+  EXPECT_EQ(s.message(), "body: at byte 144: invalid UTF-8 in a string: missing continuation byte");
+}
+
+TEST(DecodeBatch, BadBatchFixtures200RejectEventsByIndex) {
+  struct Case {
+    const char* file;
+    const char* error;
+  } cases[] = {
+      {"missing-event-id.json", "events[0].event_id: is required (a UUIDv7)"},
+      {"bad-event-id.json",
+       R"(events[0].event_id: must be a UUIDv7 (8-4-4-4-12 hex digits, version 7), got "not-a-uuid")"},
+      {"name-too-long.json", "events[0].name: longer than 255 characters (256)"},
+      {"created-at-string.json",
+       R"(events[0].created_at: must be an integer number of ms since epoch, got "yesterday")"},
+      {"negative-created-at.json",
+       "events[0].created_at: must be within [946684800000, 253402300799999] ms since epoch, "
+       "got -5"},
+      {"huge-string-value.json", "events[0].properties.note: longer than 255 characters (100000)"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.file);
+    DecodedBatch batch = MustDecode(ReadFixture(std::string("bad-batches/") + c.file));
+    EXPECT_EQ(batch.write_key, "wk_demo");
+    EXPECT_TRUE(batch.events.empty());
+    ASSERT_EQ(batch.rejected.size(), 1u);
+    EXPECT_EQ(batch.rejected[0].index, 0u);
+    EXPECT_EQ(batch.rejected[0].error, c.error);
+  }
+  DecodedBatch bad_id = MustDecode(ReadFixture("bad-batches/bad-event-id.json"));
+  EXPECT_EQ(bad_id.rejected[0].event_id, "not-a-uuid");  // as sent
+}
+
+TEST(DecodeBatch, EventNotObjectFixtureKeepsTheGoodEvent) {
+  DecodedBatch batch = MustDecode(ReadFixture("bad-batches/event-not-object.json"));
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.event_indexes[0], 0u);
+  EXPECT_EQ(batch.events[0].name, "click");
+  ASSERT_EQ(batch.rejected.size(), 2u);
+  EXPECT_EQ(batch.rejected[0].index, 1u);
+  EXPECT_EQ(batch.rejected[0].error, R"(events[1]: must be an object, got "click")");
+  EXPECT_EQ(batch.rejected[0].event_id, "");
+  EXPECT_EQ(batch.rejected[1].index, 2u);
+  EXPECT_EQ(batch.rejected[1].error, "events[2]: must be an object, got 42");
+}
+
+TEST(DecodeBatch, EmptyAndKeylessFixturesDecode) {
+  DecodedBatch empty = MustDecode(ReadFixture("bad-batches/empty-events.json"));
+  EXPECT_TRUE(empty.events.empty());
+  EXPECT_TRUE(empty.rejected.empty());
+  // 401 is the collector's call: the decoder reports that no key came in the body.
+  DecodedBatch keyless = MustDecode(ReadFixture("bad-batches/missing-key.json"));
+  EXPECT_EQ(keyless.write_key, "");
+  EXPECT_EQ(keyless.sent_at_ms, 1);
+  EXPECT_EQ(keyless.events.size(), 1u);
+}
+
+TEST(DecodeBatch, HugeStringIsTruncatedUnderTheTruncateOption) {
+  BatchLimits limits;
+  limits.validation.overlong_strings = OverlongString::kTruncate;
+  DecodedBatch batch = MustDecode(ReadFixture("bad-batches/huge-string-value.json"), limits);
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.events[0].properties.Find("note")->as_string(), std::string(255, 'y'));
+}
+
+TEST(DecodeBatch, WholeBodyShapeErrors) {
+  EXPECT_EQ(BodyErrorOf(R"({"write_key":"k"})").message(), "events: is required (an array of events)");
+  EXPECT_EQ(BodyErrorOf(R"({"events":null})").message(), "events: must be an array, got null");
+  EXPECT_EQ(BodyErrorOf(R"({"write_key":5,"events":[]})").message(),
+            "write_key: must be a string, got 5");
+  EXPECT_EQ(BodyErrorOf(R"({"sent_at":"now","events":[]})").message(),
+            R"(sent_at: must be an integer number of ms, got "now")");
+  EXPECT_EQ(BodyErrorOf(R"({"sent_at":1.5,"events":[]})").message(),
+            "sent_at: must be an integer number of ms, got 1.5");
+  EXPECT_EQ(BodyErrorOf(R"({"clock_offset_ms":[],"events":[]})").message(),
+            "clock_offset_ms: must be an integer number of ms, got an array");
+  EXPECT_EQ(BodyErrorOf("\"events\"").message(),
+            R"(body: must be a JSON object with an events array, got "events")");
+  EXPECT_EQ(BodyErrorOf("").message(), "body: at byte 0: expected a JSON value, got end of text");
+  EXPECT_EQ(BodyErrorOf(R"({"events":[],"events":[]})").message(),
+            R"(body: at byte 13: duplicate key "events")");
+  EXPECT_EQ(BodyErrorOf(R"({"write_key":"a","events":[],"write_key":"b"})").message(),
+            R"(body: at byte 29: duplicate key "write_key")");
+  // Null optional members are absent.
+  DecodedBatch batch = MustDecode(R"({"write_key":null,"sent_at":null,"clock_offset_ms":null,"events":[]})");
+  EXPECT_EQ(batch.write_key, "");
+  EXPECT_FALSE(batch.clock_offset_ms.has_value());
+  // Unknown batch members are ignored (forward compatible).
+  EXPECT_TRUE(MustDecode(R"({"events":[],"library":{"name":"tally-js"}})").rejected.empty());
+}
+
+TEST(DecodeBatch, MoreThanMaxEventsIsTooLarge) {
+  BatchLimits limits;
+  limits.max_events = 2;
+  EXPECT_TRUE(MustDecode(BatchOf("1,2"), limits).rejected.size() == 2);
+  Status s = BodyErrorOf(BatchOf("1,2,3"), limits);
+  EXPECT_EQ(s.code(), Code::kTooLarge);
+  EXPECT_EQ(s.message(), "events: 3 events, more than the limit of 2");
+}
+
+TEST(DecodeBatch, DuplicateKeyInsideAnEventRejectsOnlyThatEvent) {
+  const std::string dup_name =
+      R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab4","name":"a","name":"b",)"
+      R"("user_id":"C-1","created_at":1731681204017})";
+  const std::string dup_nested =
+      R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab5","name":"a","user_id":"C-1",)"
+      R"("created_at":1731681204017,"properties":{"items":[{"sku":1,"sku":2,"sku":3}],"q":{"x":1,"x":2}}})";
+  DecodedBatch batch =
+      MustDecode(BatchOf(std::string(kGoodEvent) + "," + dup_name + "," + dup_nested + "," + kGoodEvent));
+  ASSERT_EQ(batch.events.size(), 2u);
+  EXPECT_EQ(batch.event_indexes[0], 0u);
+  EXPECT_EQ(batch.event_indexes[1], 3u);
+  ASSERT_EQ(batch.rejected.size(), 2u);
+  EXPECT_EQ(batch.rejected[0].index, 1u);
+  EXPECT_EQ(batch.rejected[0].event_id, "0193303e-3731-7c11-add4-51b26bcefab4");
+  EXPECT_EQ(batch.rejected[0].error, "events[1].name: duplicate key");
+  EXPECT_EQ(batch.rejected[1].index, 2u);
+  EXPECT_EQ(batch.rejected[1].error, "events[2].properties.items[0].sku: duplicate key");
+}
+
+TEST(DecodeBatch, EventsNeedACreatedAtOfTheirOwn) {
+  DecodedBatch batch = MustDecode(BatchOf(
+      R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","name":"x","user_id":"u"})"));
+  ASSERT_EQ(batch.rejected.size(), 1u);
+  EXPECT_EQ(batch.rejected[0].error, "events[0].created_at: is required (ms since epoch)");
+  EXPECT_EQ(batch.rejected[0].event_id, "0193303e-3731-7c11-add4-51b26bcefab3");
+}
+
+TEST(DecodeBatch, OversizeEventInAGoodBatchIsRejectedAlone) {
+  BatchLimits limits;
+  limits.validation.max_string_chars = 1 << 20;
+  std::string big = kGoodEvent;
+  big.replace(big.find("\"email\""), 7, "\"" + std::string(40000, 'z') + "\"");
+  DecodedBatch batch = MustDecode(BatchOf(std::string(kGoodEvent) + "," + big), limits);
+  EXPECT_EQ(batch.events.size(), 1u);
+  ASSERT_EQ(batch.rejected.size(), 1u);
+  EXPECT_EQ(batch.rejected[0].error,
+            "events[1]: encoded size 40152 bytes is over the limit of 32768");
+}
+
+TEST(DecodeBatch, ValidationErrorsCarryTheEventPrefix) {
+  std::string e = kGoodEvent;
+  e.replace(e.find(R"("email")"), 7, R"({"amount":5,"currency":"EURO"})");
+  DecodedBatch batch = MustDecode(BatchOf(std::string(kGoodEvent) + "," + e));
+  ASSERT_EQ(batch.rejected.size(), 1u);
+  EXPECT_EQ(batch.rejected[0].error,
+            R"(events[1].properties.channel.currency: must be an ISO 4217 currency code, got "EURO")");
+}
+
+}  // namespace
+}  // namespace tally
