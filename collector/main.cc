@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> env;
   for (char** e = environ; *e; ++e) {
     const char* eq = std::strchr(*e, '=');
-    if (eq && std::strncmp(*e, "TALLY_", 6) == 0) env[std::string(*e, eq)] = eq + 1;
+    if (eq && std::strncmp(*e, "TALLY_", 6) == 0) env[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;
   }
   CollectorOptions options;
   Command command;
