@@ -4,7 +4,8 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import { BUILDS, Core, buildDir, fixturesDir } from './core-module.mjs';
@@ -18,7 +19,55 @@ const tool = path.join(buildDir, 'tests/js/tally_encode');
 const FIXTURES = [
   { file: path.join(fixturesDir, 'seed-events.ndjson'), refusedLines: null },
   { file: path.join(import.meta.dirname, 'roundtrip-extra.ndjson'), refusedLines: [7, 8, 9, 10, 11, 12, 13, 14] },
+  { file: numberFixture(), refusedLines: [] },
 ];
+
+// Thousands of doubles, written as events, for the number writer: random bit patterns,
+// subnormals, short decimals at every scale, and exact ties of printf's half-to-even rounding
+// (x = M / 2^q with 16 or 17 significant digits, the last a 5), where a formatter that rounds
+// ties away from zero, as JavaScript's toExponential does, would write a different digit.
+function numberFixture() {
+  let state = 0x9e3779b9;
+  const rand = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4294967296;
+  };
+  const bits = new DataView(new ArrayBuffer(8));
+  const values = [8.0000152587890625, 9.9999847412109375, 80.000030517578125, 12345678901234.625,
+    10000000.001953125, 0.1, 0.2, 0.30000000000000004, 1e-7, 123e-20, 5e-324, 2.2250738585072014e-308,
+    1.7976931348623157e308, 4.35, 0.5, 2.5, 1e21, 1e22, 9007199254740993, 1.5e17];
+  for (let i = 0; i < 600; i++) {  // random finite bit patterns
+    bits.setUint32(0, (rand() * 4294967296) >>> 0);
+    bits.setUint32(4, (rand() * 4294967296) >>> 0);
+    const x = bits.getFloat64(0);
+    if (Number.isFinite(x)) values.push(x);
+  }
+  for (let i = 0; i < 100; i++) values.push(rand() * 2 ** -1022);  // subnormals
+  for (let i = 0; i < 600; i++) {  // short decimals: 1-17 digits, exponents -30..30
+    const digits = String(Math.floor(rand() * 1e17)).slice(0, 1 + Math.floor(rand() * 17));
+    values.push(Number(`${digits}e${Math.floor(rand() * 61) - 30}`));
+  }
+  for (let q = 1; q <= 24; q++) {  // ties at 17 and 16 significant digits
+    for (const sig of [17, 16]) {
+      const lo = 5 * 10 ** (sig - 1 - q), hi = 10 ** (sig - q);
+      for (let k = 0; k < 8; k++) {
+        let m = Math.floor((lo + rand() * (hi - lo)) * 2 ** q);
+        if (m % 2 === 0) m += 1;
+        if (m < Number.MAX_SAFE_INTEGER) values.push(m / 2 ** q, -m / 2 ** q);
+      }
+    }
+  }
+  const lines = [];
+  for (let i = 0; i < values.length; i += 100) {
+    const xs = values.slice(i, i + 100);
+    lines.push(`{"type":"track","name":"numbers","anonymous_id":"a","created_at":1731681204017,"properties":{"xs":[${xs.map(String).join(',')}]}}`);
+  }
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'tally-numbers-')), 'numbers.ndjson');
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
 
 // Runs the native encoder: { bodies: [...], refused: Map(index -> {code, message}) }.
 function native(seedFile) {
