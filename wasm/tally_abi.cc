@@ -61,130 +61,121 @@ uint64_t LoadLe64(const uint8_t* bytes) {
 
 // --- options JSON -----------------------------------------------------------------------------
 // Each field is checked on its own and named in the error; an unknown field is an error too, so
-// a typo in the SDK's defaults fails loudly instead of silently keeping a default.
+// a typo in the SDK's defaults fails loudly instead of silently keeping a default. Table-driven
+// because every byte of this file is downloaded by every page: one loop over a table costs a
+// third of what a parser per section did (docs/BENCHMARKS.md).
 
 using tally::Json;
 using tally::Status;
 
-Status WrongType(std::string_view path, const char* what) {
-  std::string msg(path);
-  msg += ": must be ";
-  msg += what;
-  return Status::InvalidArgument(std::move(msg));
+enum class Kind : uint8_t {
+  kPositive,     // a whole number >= 1 (counts, byte sizes)
+  kNonNegative,  // a whole number >= 0 (times)
+  kBool,
+  kOverlong,     // "reject" | "truncate"
+};
+
+struct Field {
+  const char* section;
+  const char* name;
+  Kind kind;
+};
+
+// The order is the index into the values array that ApplyOptions reads.
+constexpr Field kFields[] = {
+    {"batch", "max_events", Kind::kPositive},                    // 0
+    {"batch", "max_bytes", Kind::kPositive},                     // 1
+    {"batch", "max_age_ms", Kind::kNonNegative},                 // 2
+    {"queue", "max_events", Kind::kPositive},                    // 3
+    {"queue", "max_bytes", Kind::kPositive},                     // 4
+    {"validation", "intercom_strict", Kind::kBool},              // 5
+    {"validation", "max_name_chars", Kind::kPositive},           // 6
+    {"validation", "max_string_chars", Kind::kPositive},         // 7
+    {"validation", "overlong_strings", Kind::kOverlong},         // 8
+    {"validation", "max_id_chars", Kind::kPositive},             // 9
+    {"validation", "max_context_string_chars", Kind::kPositive}, // 10
+    {"validation", "max_properties", Kind::kNonNegative},        // 11
+    {"validation", "max_members", Kind::kNonNegative},           // 12
+    {"validation", "max_depth", Kind::kPositive},                // 13
+    {"validation", "max_event_bytes", Kind::kPositive},          // 14
+    {"dedup", "window_ms", Kind::kNonNegative},                  // 15
+    {"dedup", "max_entries", Kind::kPositive},                   // 16
+    {"dedup", "fingerprint", Kind::kBool},                       // 17
+    {"clock_offset", "window", Kind::kPositive},                 // 18
+    {"clock_offset", "max_round_trip_ms", Kind::kNonNegative},   // 19
+};
+constexpr size_t kFieldCount = sizeof kFields / sizeof kFields[0];
+
+// Present options as numbers (bools and enums as 0/1); NaN where absent.
+struct OptionValues {
+  double v[kFieldCount];
+};
+
+Status FieldError(const std::string& path, const char* what) {
+  return Status::InvalidArgument(path + what);
 }
 
-Status UnknownField(std::string_view prefix, const std::string& key) {
-  std::string msg(prefix);
-  msg += key;
-  msg += ": unknown option";
-  return Status::InvalidArgument(std::move(msg));
-}
-
-// A whole number in [min, 2^53]; path is the field's full name, e.g. "batch.max_events".
-Status ReadInteger(const Json& value, std::string_view path, double min, double* out) {
-  if (!value.is_number() || value.as_number() != std::floor(value.as_number()) ||
-      value.as_number() < min || value.as_number() > 9007199254740992.0) {
-    return WrongType(path, min > 0 ? "a positive integer" : "a non-negative integer");
+// Checks `value` against the field's kind and stores it as a number.
+Status ReadField(const Field& field, const Json& value, const std::string& path, double* out) {
+  switch (field.kind) {
+    case Kind::kBool:
+      if (!value.is_bool()) return FieldError(path, ": must be true or false");
+      *out = value.as_bool() ? 1 : 0;
+      return Status::Ok();
+    case Kind::kOverlong:
+      if (value.is_string() && value.as_string() == "reject") {
+        *out = static_cast<double>(tally::OverlongString::kReject);
+      } else if (value.is_string() && value.as_string() == "truncate") {
+        *out = static_cast<double>(tally::OverlongString::kTruncate);
+      } else {
+        return FieldError(path, ": must be \"reject\" or \"truncate\"");
+      }
+      return Status::Ok();
+    case Kind::kPositive:
+    case Kind::kNonNegative: {
+      const double min = field.kind == Kind::kPositive ? 1 : 0;
+      // 2^53: the largest whole number a JSON number carries exactly.
+      if (!value.is_number() || value.as_number() != std::floor(value.as_number()) ||
+          value.as_number() < min || value.as_number() > 9007199254740992.0) {
+        return FieldError(path, min > 0 ? ": must be a positive integer"
+                                        : ": must be a non-negative integer");
+      }
+      *out = value.as_number();
+      return Status::Ok();
+    }
   }
-  *out = value.as_number();
   return Status::Ok();
 }
 
 template <typename T>
-Status ReadCount(const Json& value, std::string_view path, double min, T* out) {
-  double d = 0;
-  Status s = ReadInteger(value, path, min, &d);
-  if (s.ok()) *out = static_cast<T>(d);
-  return s;
+void Set(double v, T* field) {
+  if (v == v) *field = static_cast<T>(v);  // NaN: not given, keep the default
 }
 
-Status ReadBool(const Json& value, std::string_view path, bool* out) {
-  if (!value.is_bool()) return WrongType(path, "true or false");
-  *out = value.as_bool();
-  return Status::Ok();
-}
-
-// Calls `field(key, value, path)` for each member of the object `value` at `path`.
-template <typename F>
-Status ForEachMember(const Json& value, std::string_view path, F field) {
-  if (!value.is_object()) return WrongType(path, "an object");
-  for (const Json::Member& m : value.as_object()) {
-    std::string full(path);
-    full += '.';
-    full += m.first;
-    Status s = field(m.first, m.second, full);
-    if (!s.ok()) return s;
-  }
-  return Status::Ok();
-}
-
-Status ParseBatch(const Json& v, tally::BatchOptions* o) {
-  return ForEachMember(v, "batch", [o](const std::string& k, const Json& f, const std::string& p) {
-    if (k == "max_events") return ReadCount(f, p, 1, &o->max_events);
-    if (k == "max_bytes") return ReadCount(f, p, 1, &o->max_bytes);
-    if (k == "max_age_ms") return ReadCount(f, p, 0, &o->max_age_ms);
-    return UnknownField("batch.", k);
-  });
-}
-
-Status ParseQueue(const Json& v, tally::QueueOptions* o) {
-  return ForEachMember(v, "queue", [o](const std::string& k, const Json& f, const std::string& p) {
-    if (k == "max_events") return ReadCount(f, p, 1, &o->max_events);
-    if (k == "max_bytes") return ReadCount(f, p, 1, &o->max_bytes);
-    return UnknownField("queue.", k);
-  });
-}
-
-Status ParseDedup(const Json& v, tally::DedupOptions* o) {
-  return ForEachMember(v, "dedup", [o](const std::string& k, const Json& f, const std::string& p) {
-    if (k == "window_ms") return ReadCount(f, p, 0, &o->window_ms);
-    if (k == "max_entries") return ReadCount(f, p, 1, &o->max_entries);
-    if (k == "fingerprint") return ReadBool(f, p, &o->fingerprint);
-    return UnknownField("dedup.", k);
-  });
-}
-
-Status ParseClockOffset(const Json& v, tally::ClockOffsetOptions* o) {
-  return ForEachMember(v, "clock_offset",
-                       [o](const std::string& k, const Json& f, const std::string& p) {
-                         if (k == "window") return ReadCount(f, p, 1, &o->window);
-                         if (k == "max_round_trip_ms") return ReadCount(f, p, 0, &o->max_round_trip_ms);
-                         return UnknownField("clock_offset.", k);
-                       });
-}
-
-Status ParseValidation(const Json& v, tally::ValidationOptions* o) {
-  if (!v.is_object()) return WrongType("validation", "an object");
-  // intercom_strict sets a baseline that the other fields may then refine, whatever their order.
-  if (const Json* strict = v.Find("intercom_strict")) {
-    bool on = false;
-    Status s = ReadBool(*strict, "validation.intercom_strict", &on);
-    if (!s.ok()) return s;
-    if (on) *o = tally::ValidationOptions::IntercomStrict();
-  }
-  return ForEachMember(v, "validation", [o](const std::string& k, const Json& f,
-                                            const std::string& p) -> Status {
-    if (k == "intercom_strict") return Status::Ok();
-    if (k == "max_name_chars") return ReadCount(f, p, 1, &o->max_name_chars);
-    if (k == "max_string_chars") return ReadCount(f, p, 1, &o->max_string_chars);
-    if (k == "max_id_chars") return ReadCount(f, p, 1, &o->max_id_chars);
-    if (k == "max_context_string_chars") return ReadCount(f, p, 1, &o->max_context_string_chars);
-    if (k == "max_properties") return ReadCount(f, p, 0, &o->max_properties);
-    if (k == "max_members") return ReadCount(f, p, 0, &o->max_members);
-    if (k == "max_depth") return ReadCount(f, p, 1, &o->max_depth);
-    if (k == "max_event_bytes") return ReadCount(f, p, 1, &o->max_event_bytes);
-    if (k == "overlong_strings") {
-      if (f.is_string() && f.as_string() == "reject") {
-        o->overlong_strings = tally::OverlongString::kReject;
-      } else if (f.is_string() && f.as_string() == "truncate") {
-        o->overlong_strings = tally::OverlongString::kTruncate;
-      } else {
-        return WrongType(p, "\"reject\" or \"truncate\"");
-      }
-      return Status::Ok();
-    }
-    return UnknownField("validation.", k);
-  });
+void ApplyOptions(const OptionValues& o, tally::TrackerOptions* options) {
+  const double* v = o.v;
+  Set(v[0], &options->batch.max_events);
+  Set(v[1], &options->batch.max_bytes);
+  Set(v[2], &options->batch.max_age_ms);
+  Set(v[3], &options->queue.max_events);
+  Set(v[4], &options->queue.max_bytes);
+  tally::ValidationOptions& val = options->validation;
+  // intercom_strict sets a baseline that the other fields refine, whatever their order.
+  if (v[5] == 1) val = tally::ValidationOptions::IntercomStrict();
+  Set(v[6], &val.max_name_chars);
+  Set(v[7], &val.max_string_chars);
+  Set(v[8], &val.overlong_strings);
+  Set(v[9], &val.max_id_chars);
+  Set(v[10], &val.max_context_string_chars);
+  Set(v[11], &val.max_properties);
+  Set(v[12], &val.max_members);
+  Set(v[13], &val.max_depth);
+  Set(v[14], &val.max_event_bytes);
+  Set(v[15], &options->dedup.window_ms);
+  Set(v[16], &options->dedup.max_entries);
+  if (v[17] == v[17]) options->dedup.fingerprint = v[17] == 1;
+  Set(v[18], &options->clock_offset.window);
+  Set(v[19], &options->clock_offset.max_round_trip_ms);
 }
 
 Status ParseOptions(std::string_view text, tally::TrackerOptions* options) {
@@ -196,29 +187,30 @@ Status ParseOptions(std::string_view text, tally::TrackerOptions* options) {
                : Status::ParseError("options: " + parsed.status().message());
   }
   const Json& root = parsed.value();
-  if (!root.is_object()) return WrongType("options", "a JSON object");
-  for (const Json::Member& m : root.as_object()) {
-    const std::string& k = m.first;
-    const Json& f = m.second;
-    Status s;
-    if (k == "write_key") {
-      if (!f.is_string()) return WrongType("write_key", "a string");
-      options->write_key = f.as_string();
-    } else if (k == "batch") {
-      s = ParseBatch(f, &options->batch);
-    } else if (k == "queue") {
-      s = ParseQueue(f, &options->queue);
-    } else if (k == "validation") {
-      s = ParseValidation(f, &options->validation);
-    } else if (k == "dedup") {
-      s = ParseDedup(f, &options->dedup);
-    } else if (k == "clock_offset") {
-      s = ParseClockOffset(f, &options->clock_offset);
-    } else {
-      return UnknownField("", k);
+  if (!root.is_object()) return Status::InvalidArgument("options: must be a JSON object");
+  OptionValues values;
+  for (double& v : values.v) v = NAN;
+  for (const Json::Member& section : root.as_object()) {
+    const std::string& name = section.first;
+    if (name == "write_key") {
+      if (!section.second.is_string()) return FieldError(name, ": must be a string");
+      options->write_key = section.second.as_string();
+      continue;
     }
-    if (!s.ok()) return s;
+    bool known = false;
+    for (const Field& f : kFields) known = known || name == f.section;
+    if (!known) return FieldError(name, ": unknown option");
+    if (!section.second.is_object()) return FieldError(name, ": must be an object");
+    for (const Json::Member& member : section.second.as_object()) {
+      const std::string path = name + "." + member.first;
+      size_t i = 0;
+      while (i < kFieldCount && (name != kFields[i].section || member.first != kFields[i].name)) ++i;
+      if (i == kFieldCount) return FieldError(path, ": unknown option");
+      Status s = ReadField(kFields[i], member.second, path, &values.v[i]);
+      if (!s.ok()) return s;
+    }
   }
+  ApplyOptions(values, options);
   return Status::Ok();
 }
 
