@@ -342,9 +342,13 @@ struct Frame {
   size_t index;
 };
 
-class Parser {
+}  // namespace
+
+namespace detail {
+
+class JsonParser {
  public:
-  Parser(std::string_view text, const JsonParseOptions& options,
+  JsonParser(std::string_view text, const JsonParseOptions& options,
          std::vector<detail::DuplicateKey>* duplicates)
       : begin_(text.data()),
         p_(text.data()),
@@ -408,7 +412,7 @@ class Parser {
     return false;
   }
 
-  // `depth` counts the containers enclosing this value.
+  // `out` is a fresh null value. `depth` counts the containers enclosing it.
   bool ParseValue(Json* out, size_t depth, const Frame* frame) {
     if (p_ == end_) return Fail(Code::kParseError, "expected a JSON value, got end of text");
     switch (*p_) {
@@ -421,23 +425,23 @@ class Parser {
         }
         return *p_ == '{' ? ParseObject(out, depth + 1, frame) : ParseArray(out, depth + 1, frame);
       case '"':
-        *out = Json::String(std::string());
-        return ParseString(&out->as_string());
+        out->type_ = Json::Type::kString;
+        return ParseString(&out->string_);
       case 't':
         if (ConsumeLiteral("true", 4)) {
-          *out = Json::Bool(true);
+          out->type_ = Json::Type::kBool;
+          out->bool_ = true;
           return true;
         }
         break;
       case 'f':
         if (ConsumeLiteral("false", 5)) {
-          *out = Json::Bool(false);
+          out->type_ = Json::Type::kBool;
           return true;
         }
         break;
       case 'n':
         if (ConsumeLiteral("null", 4)) {
-          *out = Json::Null();
           return true;
         }
         break;
@@ -462,8 +466,8 @@ class Parser {
 
   bool ParseArray(Json* out, size_t depth, const Frame* frame) {
     ++p_;  // '['
-    *out = Json::MakeArray();
-    Json::Array& items = out->as_array();
+    out->type_ = Json::Type::kArray;
+    Json::Array& items = out->array_;
     SkipWhitespace();
     if (p_ != end_ && *p_ == ']') {
       ++p_;
@@ -488,14 +492,15 @@ class Parser {
 
   bool ParseObject(Json* out, size_t depth, const Frame* frame) {
     ++p_;  // '{'
-    *out = Json::MakeObject();
-    Json::Object& members = out->as_object();
+    out->type_ = Json::Type::kObject;
+    Json::Object& members = out->object_;
     std::unordered_set<std::string> keys;  // only filled past kLinearKeyScanLimit members
     SkipWhitespace();
     if (p_ != end_ && *p_ == '}') {
       ++p_;
       return true;
     }
+    members.reserve(4);  // most objects are small; skips the 1-2-4 regrowth
     for (;;) {
       if (p_ == end_ || *p_ != '"') {
         return Fail(Code::kParseError, "expected a string key, got " + Describe());
@@ -761,7 +766,8 @@ class Parser {
         return Fail(Code::kParseError, "number out of range (numbers must be finite)");
       }
     }
-    *out = Json::Number(value);
+    out->type_ = Json::Type::kNumber;
+    out->number_ = value;
     return true;
   }
 
@@ -773,16 +779,16 @@ class Parser {
   Status error_;
 };
 
-}  // namespace
+}  // namespace detail
 
 Result<Json> ParseJson(std::string_view text, const JsonParseOptions& options) {
-  return Parser(text, options, nullptr).Parse();
+  return detail::JsonParser(text, options, nullptr).Parse();
 }
 
 namespace detail {
 Result<Json> ParseJsonRecordingDuplicates(std::string_view text, const JsonParseOptions& options,
                                           std::vector<DuplicateKey>* duplicates) {
-  return Parser(text, options, duplicates).Parse();
+  return JsonParser(text, options, duplicates).Parse();
 }
 }  // namespace detail
 

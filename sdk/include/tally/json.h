@@ -20,6 +20,10 @@
 
 namespace tally {
 
+namespace detail {
+class JsonParser;
+}  // namespace detail
+
 /// A JSON value. Objects keep their members in insertion order; the parser rejects duplicate
 /// keys, and Set() replaces an existing key, so keys within one object are unique.
 class Json {
@@ -71,6 +75,8 @@ class Json {
   friend bool operator!=(const Json& a, const Json& b) { return !(a == b); }
 
  private:
+  friend class detail::JsonParser;  // fills values in place, without temporaries
+
   Type type_ = Type::kNull;
   bool bool_ = false;
   double number_ = 0;
