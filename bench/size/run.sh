@@ -84,13 +84,21 @@ if ((probes)); then
     -sEXPORTED_FUNCTIONS=_probe,_probe_alloc,_probe_free,_probe_out)
   em++ "${flags[@]}" -DJSON_NOEXCEPTION -I"$tmp/include" "$root/bench/size/nlohmann_probe.cc" \
     -o "$tmp/nlohmann.js"
+  em++ "${flags[@]}" -DJSON_NOEXCEPTION -I"$tmp/include" "$root/bench/size/nlohmann_probe.cc" \
+    "$root/wasm/js_numbers.cc" -o "$tmp/nlohmann_js_numbers.js"
   em++ "${flags[@]}" -I"$root/sdk/include" -I"$root/sdk/src" "$root/bench/size/tally_json_probe.cc" \
     "$root/sdk/src/json.cc" -o "$tmp/tally_json.js"
+  em++ "${flags[@]}" -I"$root/sdk/include" -I"$root/sdk/src" "$root/bench/size/tally_json_probe.cc" \
+    "$root/sdk/src/json.cc" "$root/wasm/js_numbers.cc" -o "$tmp/tally_json_js_numbers.js"
+  nlohmann_version="$(dpkg-query -W -f '${Version}' nlohmann-json3-dev 2>/dev/null || echo 3)"
+  probe_row() {  # label, output stem
+    printf '| %s | %s | %s |\n' "$1" "$(raw "$tmp/$2.wasm")" "$(gz "$tmp/$2.wasm")"
+  }
   echo
-  echo "| JSON probe (parse an object, write it back) | wasm raw | wasm gzip -9 |"
+  echo "| JSON probe: parse an object, write it back (same flags as the module) | wasm raw | wasm gzip -9 |"
   echo "|---|---:|---:|"
-  printf '| nlohmann_json %s (JSON_NOEXCEPTION) | %s | %s |\n' \
-    "$(dpkg-query -W -f '${Version}' nlohmann-json3-dev 2>/dev/null || echo 3)" \
-    "$(raw "$tmp/nlohmann.wasm")" "$(gz "$tmp/nlohmann.wasm")"
-  printf '| tally::ParseJson / WriteJson | %s | %s |\n' "$(raw "$tmp/tally_json.wasm")" "$(gz "$tmp/tally_json.wasm")"
+  probe_row "nlohmann_json $nlohmann_version (JSON_NOEXCEPTION), libc numbers" nlohmann
+  probe_row "nlohmann_json $nlohmann_version, strtod from wasm/js_numbers.cc" nlohmann_js_numbers
+  probe_row "tally::ParseJson / WriteJson, libc numbers" tally_json
+  probe_row "tally::ParseJson / WriteJson, wasm/js_numbers.cc (as the module ships)" tally_json_js_numbers
 fi

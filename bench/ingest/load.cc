@@ -1,0 +1,171 @@
+// tally-ingest-load: a load generator of our own for POST /v1/batch and, as the baseline,
+// ClickHouse's `INSERT ... FORMAT JSONEachRow` over HTTP with the same events.
+//
+//   tally-ingest-load --target tally|clickhouse --port P [--connections 8] [--batch 100]
+//                     [--events 1000000] [--seconds 20] [--rate 0] [--key wk_bench]
+//
+// Every event gets a fresh UUIDv7 from the core's generator. --rate 0 sends as fast as the
+// server acknowledges (closed loop, N connections); --rate R schedules batches at R events/s
+// and measures each acknowledgement from its scheduled time, so a stalled server cannot hide
+// its queueing (no coordinated omission). Prints one JSON line. Talks to 127.0.0.1 only.
+#include <httplib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tally/clock.h"
+#include "tally/uuid.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  std::string target = "tally";
+  int port = 8080;
+  int connections = 8;
+  int batch = 100;
+  long long events = 1000000;
+  double seconds = 20;
+  double rate = 0;
+  std::string key = "wk_bench";
+};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The same event content for both targets: tally's wire format, or a JSONEachRow row whose
+// properties/context columns hold the same JSON text.
+std::string Body(const Args& a, tally::UuidV7Generator& ids, uint64_t seq) {
+  int64_t now = NowMs();
+  std::string out;
+  out.reserve(static_cast<size_t>(a.batch) * 300);
+  const bool tally = a.target == "tally";
+  if (tally) out += "{\"write_key\":\"" + a.key + "\",\"sent_at\":" + std::to_string(now) + ",\"events\":[";
+  for (int i = 0; i < a.batch; ++i) {
+    std::string id = ids.Next(now);
+    std::string user = "C-" + std::to_string((seq * 7919 + static_cast<uint64_t>(i)) % 100000);
+    std::string props = "{\"channel\":\"email\",\"campaign_id\":\"BF-2024\",\"n\":" + std::to_string(i) + "}";
+    std::string ctx = "{\"page\":{\"path\":\"/pricing\"},\"workflow_id\":\"WF-lifecycle\"}";
+    if (tally) {
+      if (i) out += ',';
+      out += "{\"event_id\":\"" + id + "\",\"type\":\"track\",\"name\":\"Clicked CTA\",\"user_id\":\"" +
+             user + "\",\"anonymous_id\":\"anon-" + user + "\",\"session_id\":\"s-1\",\"created_at\":" +
+             std::to_string(now) + ",\"properties\":" + props + ",\"context\":" + ctx + "}";
+    } else {
+      auto quote = [](const std::string& s) {
+        std::string q = "\"";
+        for (char c : s) {
+          if (c == '"' || c == '\\') q += '\\';
+          q += c;
+        }
+        return q + "\"";
+      };
+      out += "{\"event_id\":\"" + id + "\",\"type\":\"track\",\"name\":\"Clicked CTA\",\"user_id\":\"" +
+             user + "\",\"anonymous_id\":\"anon-" + user + "\",\"session_id\":\"s-1\",\"created_at\":" +
+             std::to_string(now) + ",\"properties\":" + quote(props) + ",\"context\":" + quote(ctx) + "}\n";
+    }
+  }
+  if (tally) out += "]}";
+  return out;
+}
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  size_t k = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return v[k];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string f = argv[i], v = argv[i + 1];
+    if (f == "--target") a.target = v;
+    else if (f == "--port") a.port = std::atoi(v.c_str());
+    else if (f == "--connections") a.connections = std::atoi(v.c_str());
+    else if (f == "--batch") a.batch = std::atoi(v.c_str());
+    else if (f == "--events") a.events = std::atoll(v.c_str());
+    else if (f == "--seconds") a.seconds = std::atof(v.c_str());
+    else if (f == "--rate") a.rate = std::atof(v.c_str());
+    else if (f == "--key") a.key = v;
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", f.c_str());
+      return 2;
+    }
+  }
+  const std::string path = a.target == "tally"
+                               ? "/v1/batch"
+                               : "/?query=INSERT%20INTO%20bench.events%20FORMAT%20JSONEachRow";
+  const long long total_batches = a.events / a.batch;
+  std::atomic<long long> next_batch{0};
+  std::atomic<long long> acked_events{0}, errors{0};
+  std::mutex mu;
+  std::vector<double> latencies_ms;
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                                    std::chrono::duration<double>(a.seconds));
+  const double batch_interval_s = a.rate > 0 ? a.batch / a.rate : 0;
+
+  auto worker = [&](int t) {
+    tally::SeededRandom random(0x9e37 + static_cast<uint64_t>(t), static_cast<uint64_t>(NowMs()),
+                               static_cast<uint64_t>(t) * 31 + 7, 0xfeed);
+    tally::UuidV7Generator ids(&random);
+    httplib::Client client("127.0.0.1", a.port);
+    client.set_keep_alive(true);
+    client.set_tcp_nodelay(true);
+    client.set_read_timeout(30, 0);
+    std::vector<double> mine;
+    for (;;) {
+      long long k = next_batch++;
+      if (k >= total_batches) break;
+      Clock::time_point scheduled = Clock::now();
+      if (a.rate > 0) {
+        scheduled = start + std::chrono::duration_cast<Clock::duration>(
+                                std::chrono::duration<double>(static_cast<double>(k) * batch_interval_s));
+        std::this_thread::sleep_until(scheduled);
+      }
+      if (Clock::now() > deadline) break;
+      std::string body = Body(a, ids, static_cast<uint64_t>(k));
+      auto r = client.Post(path.c_str(), body, a.target == "tally" ? "application/json" : "text/plain");
+      auto done = Clock::now();
+      if (r && r->status == 200) {
+        acked_events += a.batch;
+        mine.push_back(std::chrono::duration<double, std::milli>(done - scheduled).count());
+      } else {
+        errors++;
+        if (errors < 5) {
+          std::fprintf(stderr, "error: %s\n", r ? (std::to_string(r->status) + " " + r->body).c_str()
+                                                : httplib::to_string(r.error()).c_str());
+        }
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < a.connections; ++t) threads.emplace_back(worker, t);
+  for (auto& th : threads) th.join();
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  double p50 = Percentile(latencies_ms, 0.50), p99 = Percentile(latencies_ms, 0.99);
+  std::printf(
+      "{\"target\":\"%s\",\"mode\":\"%s\",\"connections\":%d,\"batch\":%d,\"events\":%lld,"
+      "\"seconds\":%.2f,\"events_per_s\":%.0f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"errors\":%lld}\n",
+      a.target.c_str(), a.rate > 0 ? "rate" : "saturate", a.connections, a.batch,
+      acked_events.load(), seconds, static_cast<double>(acked_events.load()) / seconds, p50, p99,
+      errors.load());
+  return errors.load() > 0 ? 1 : 0;
+}
