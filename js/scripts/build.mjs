@@ -1,0 +1,69 @@
+// Builds the package into dist/: tally.mjs (ESM) and tally.cjs (CJS) for bundlers and Node,
+// tally.js (IIFE, global `tally`) for the script tag, the core's tally-core.wasm and
+// tally-core.asm.js (strict-CSP fallback) beside them, and types/ by tsc.
+//   TALLY_WASM_DIR  the Emscripten output (default ../build/wasm/wasm)
+//   TALLY_JS_DIST   where to write (default dist)
+//   TALLY_SKIP_DTS=1  skip the declarations (tests building a throwaway copy)
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const coreDir = resolve(pkg, process.env.TALLY_WASM_DIR || '../build/wasm/wasm');
+const out = resolve(pkg, process.env.TALLY_JS_DIST || 'dist');
+const glue = join(coreDir, 'tally-core.js');
+if (!existsSync(glue)) {
+  console.error(`build: ${glue} not found; build the core first (scripts/build.sh wasm) or set TALLY_WASM_DIR`);
+  process.exit(1);
+}
+mkdirSync(out, { recursive: true });
+
+// The Emscripten glue is a classic script that defines `createTallyCore` and, in Node, calls
+// require('fs'). Wrapped in a function it defines no globals, registers with no AMD loader, and
+// gets a real require only when the SDK runs in Node.
+const gluePlugin = {
+  name: 'tally-core-glue',
+  setup(b) {
+    b.onResolve({ filter: /^tally-core-glue$/ }, () => ({ path: glue, namespace: 'tally-glue' }));
+    b.onLoad({ filter: /.*/, namespace: 'tally-glue' }, () => ({
+      loader: 'js',
+      contents:
+        'export default function (require, __dirname, __filename) {\n' +
+        'var module, exports, define;\n' +
+        readFileSync(glue, 'utf8') +
+        '\nreturn createTallyCore;\n}\n',
+    }));
+  },
+};
+
+const common = {
+  bundle: true,
+  plugins: [gluePlugin],
+  external: ['node:*'],
+  target: ['es2020', 'node20'],
+  logLevel: 'warning',
+  logOverride: { 'empty-import-meta': 'silent' },
+  legalComments: 'none',
+};
+await Promise.all([
+  build({ ...common, entryPoints: [join(pkg, 'src/index.ts')], outfile: join(out, 'tally.mjs'), format: 'esm', platform: 'neutral', define: { __TALLY_FORMAT__: '"esm"' } }),
+  build({ ...common, entryPoints: [join(pkg, 'src/index.ts')], outfile: join(out, 'tally.cjs'), format: 'cjs', platform: 'node', define: { __TALLY_FORMAT__: '"cjs"' } }),
+  build({ ...common, entryPoints: [join(pkg, 'src/browser.ts')], outfile: join(out, 'tally.js'), format: 'iife', platform: 'browser', minify: true, target: ['es2020'], define: { __TALLY_FORMAT__: '"iife"' } }),
+]);
+for (const f of ['tally-core.wasm', 'tally-core.asm.js', 'tally-core.asm.js.mem', 'tally-core.js.mem']) {
+  if (existsSync(join(coreDir, f))) copyFileSync(join(coreDir, f), join(out, f));
+}
+if (process.env.TALLY_SKIP_DTS !== '1') {
+  const tsc = join(pkg, '../node_modules/typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', join(pkg, 'tsconfig.json'), '--declarationDir', join(out, 'types')], { stdio: 'inherit' });
+}
+const size = (f) => (existsSync(join(out, f)) ? statSync(join(out, f)).size : 0);
+const gz = (f) => (existsSync(join(out, f)) ? gzipSync(readFileSync(join(out, f)), { level: 9 }).length : 0);
+const script = ['tally.js', 'tally-core.wasm'];
+console.log(
+  `built ${out}: script tag ${script.map((f) => `${f} ${size(f)} B (gzip -9 ${gz(f)} B)`).join(', ')}; ` +
+    `total gzip -9 ${script.reduce((s, f) => s + gz(f), 0)} B`,
+);

@@ -1,0 +1,103 @@
+// The package entry (ESM and CJS builds): createTally() for any number of trackers, and init()
+// plus module-level functions for the usual one tracker per page or process.
+
+import loadGlue from 'tally-core-glue';
+import { startAutoTrack } from './autotrack';
+import { loadCoreModule, TallyError, type LoadOptions } from './core';
+import { Tally, type TallyOptions, type FlushResult, type TrackOptions } from './tally';
+
+export { Tally, TallyError };
+export type { TallyErrorCode, LoadOptions, CoreKind } from './core';
+export type { TallyOptions, TallyEvent, TallyEvents, TrackOptions, FlushResult, AutoTrackOptions } from './tally';
+export type { StorageKind } from './storage';
+
+declare const __TALLY_FORMAT__: 'esm' | 'cjs' | 'iife';
+
+/** Options of init() and createTally(): the tracker's, plus where the core's files are. */
+export type InitOptions = TallyOptions & LoadOptions;
+
+// Where tally-core.wasm and tally-core.asm.js sit by default: next to this file.
+function assetBase(): string {
+  try {
+    if (__TALLY_FORMAT__ === 'esm' && import.meta.url) return new URL('.', import.meta.url).href;
+    if (__TALLY_FORMAT__ === 'cjs' && typeof __dirname === 'string') return 'file://' + __dirname + '/';
+  } catch {
+    /* bundled into a format without import.meta */
+  }
+  const s = typeof document === 'object' ? (document.currentScript as HTMLScriptElement | null) : null;
+  if (s?.src) return new URL('.', s.src).href;
+  return typeof location === 'object' ? location.href : 'file://' + process.cwd() + '/';
+}
+const kBase = assetBase();
+
+/** Creates and starts a tracker; resolves once the core is loaded and the queue restored. */
+export async function createTally(options: InitOptions): Promise<Tally> {
+  const t = new Tally(options);
+  const { module, kind } = await loadCoreModule(loadGlue, kBase, options);
+  await t.start(module, kind);
+  if (typeof window === 'object' && typeof document === 'object' && options.autoTrack !== false)
+    startAutoTrack(t, options.autoTrack);
+  return t;
+}
+
+let instance: Tally | undefined;
+let ready: Promise<Tally> | undefined;
+
+/** Starts the page's (or process's) tracker; calls made before it resolves are kept in order. */
+export function init(options: InitOptions): Promise<Tally> {
+  if (ready) return ready;
+  instance = new Tally(options);
+  const t = instance;
+  ready = loadCoreModule(loadGlue, kBase, options).then(async ({ module, kind }) => {
+    await t.start(module, kind);
+    if (typeof window === 'object' && typeof document === 'object' && options.autoTrack !== false)
+      startAutoTrack(t, options.autoTrack);
+    return t;
+  });
+  return ready;
+}
+
+function need(): Tally {
+  if (!instance) throw new TallyError('invalid_argument', 'init: call init({writeKey, endpoint}) first');
+  return instance;
+}
+
+/** Tracks an action on the init() tracker; returns the event id (undefined until loaded or when dropped). */
+export function track(name: string, properties?: Record<string, unknown>, options?: TrackOptions): string | undefined {
+  return need().track(name, properties, options);
+}
+/** Records a page view on the init() tracker. */
+export function page(properties?: Record<string, unknown>, options?: TrackOptions): string | undefined {
+  return need().page(properties, options);
+}
+/** Ties later events of the init() tracker to a user. */
+export function identify(userId: string, traits?: Record<string, unknown>, options?: TrackOptions): string | undefined {
+  return need().identify(userId, traits, options);
+}
+/** Forgets the user of the init() tracker. */
+export function reset(): void {
+  need().reset();
+}
+/** Sends the init() tracker's queue now. */
+export function flush(): Promise<FlushResult> {
+  return need().flush();
+}
+/** Opts this browser out (persisted). */
+export function optOut(): void {
+  need().optOut();
+}
+/** Grants consent / undoes optOut() (persisted). */
+export function optIn(): void {
+  need().optIn();
+}
+/** Subscribes to 'delivered', 'dropped' or 'error' on the init() tracker. */
+export function on<K extends keyof import('./tally').TallyEvents>(
+  event: K,
+  handler: (payload: import('./tally').TallyEvents[K]) => void,
+): () => void {
+  return need().on(event, handler);
+}
+/** The init() tracker (undefined before init()); for on(), queued() and ids(). */
+export function getInstance(): Tally | undefined {
+  return instance;
+}

@@ -1,0 +1,277 @@
+// The script-tag SDK in headless Chromium against the test collector: snippet replay, batching,
+// SPA page views, impressions, link hold, offline/online, reload with a backlog, two tabs,
+// exhausted quota, opt-out and consent, unload beacons. Conditions are polled, never timed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildSdk } from './support/core.mjs';
+import { startServer, waitFor } from './support/server.mjs';
+import { launch, snippet, html } from './support/browser.mjs';
+
+let sdk, srv, other, browser;
+const KEY = 'wk_browser';
+
+const pages = {
+  '/snippet': (u) =>
+    html(
+      '<p>snippet</p>',
+      snippet(`/sdk/tally.js?delay=${u.searchParams.get('delay') || 0}`, { 'write-key': KEY, endpoint: '', 'auto-track': 'false' },
+        `window.__t=[];tally.track('First',{n:1});__t.push(Date.now());tally.identify('C-9');__t.push(Date.now());tally.track('Second',{n:2});__t.push(Date.now());`),
+    ),
+  '/app': (u) =>
+    html(
+      `<a id="out" href="${u.searchParams.get('out') || '#'}">out</a>
+       <button id="cta" data-tally-event="Clicked CTA" data-tally-prop-plan="pro" data-tally-prop-content-id="hero">Go</button>
+       <form id="lead" onsubmit="event.preventDefault()"><button id="send">send</button></form>
+       <div data-tally-impression="banner-top" style="height:100px">top</div>
+       <div data-tally-impression="banner-mid" style="height:100px">mid</div>
+       <div style="height:3000px"></div>
+       <div id="low" data-tally-impression="banner-low" style="height:100px">low</div>`,
+      snippet('/sdk/tally.js', {}, `tally.init(${u.searchParams.get('init') || JSON.stringify({ writeKey: KEY, endpoint: '' })});`),
+    ),
+  '/fill': () =>
+    html('fill', `<script>
+      // Exhaust this origin's localStorage before the SDK loads.
+      try { localStorage.clear(); const big = 'x'.repeat(1 << 20); for (let i = 0; i < 20; i++) localStorage.setItem('pad' + i, big); } catch (e) {}
+      try { for (let n = 1 << 16; n >= 16; n >>= 1) for (let i = 0; i < 64; i++) localStorage.setItem('pad-' + n + '-' + i, 'y'.repeat(n)); } catch (e) {}
+      try { for (let i = 0; i < 1000; i++) localStorage.setItem('p' + i, 'z'); } catch (e) {}
+      </script>` + snippet('/sdk/tally.js', { 'write-key': KEY, endpoint: '', storage: 'localstorage', 'auto-track': 'false' })),
+};
+
+before(async () => {
+  sdk = buildSdk();
+  srv = await startServer({ dist: sdk.dist, pages });
+  other = await startServer({ dist: sdk.dist, pages: { '/landing': html('landing') } });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+  await other?.close();
+});
+
+function reset() {
+  srv.state.batches.length = 0;
+  srv.state.failNext.length = 0;
+  srv.state.retryAfter = '0';
+}
+const named = (n) => srv.events().filter((e) => e.name === n);
+async function open(path, ctx) {
+  const context = ctx || (await browser.newContext());
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  await page.goto(srv.origin + path);
+  await page.waitForFunction(() => window.tally && window.tally._loaded && window.tally.getInstance()?.coreKind);
+  return { context, page, errors };
+}
+const flush = (page) => page.evaluate(() => window.tally.flush());
+
+test('snippet calls made before the SDK loads are replayed in order with their original created_at', async () => {
+  reset();
+  const { context, page, errors } = await open('/snippet');
+  const times = await page.evaluate(() => window.__t);
+  await flush(page);
+  const evs = srv.events();
+  assert.deepEqual(evs.map((e) => e.name ?? e.type), ['First', 'Identify', 'Second']);
+  assert.deepEqual(evs.map((e) => e.created_at), times);
+  assert.equal(evs[2].user_id, 'C-9');
+  assert.equal(srv.state.batches[0].body.write_key, KEY);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('events are batched: 25 events with maxEvents 10 arrive in batches of at most 10, all of them', async () => {
+  reset();
+  const init = JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, batch: { maxEvents: 10 } });
+  const { context, page } = await open('/app?init=' + encodeURIComponent(init));
+  await page.evaluate(() => { for (let i = 0; i < 25; i++) window.tally.track('Burst', { i }); });
+  await waitFor(() => named('Burst').length >= 20, 'two full batches sent without flush');
+  await flush(page);
+  const burst = named('Burst');
+  assert.deepEqual(burst.map((e) => e.properties.i), [...Array(25).keys()]);
+  assert.ok(srv.state.batches.every((b) => b.body.events.length <= 10));
+  assert.ok(srv.state.batches.length >= 3);
+  await context.close();
+});
+
+test('SPA history changes are page views; impressions count once per element per page view', async () => {
+  reset();
+  const init = JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: { pageViews: true, impressions: true, clicks: true, forms: true } });
+  const { context, page } = await open('/app?init=' + encodeURIComponent(init));
+  await waitFor(async () => (await flush(page)) && named('Impression').length >= 2, 'impressions of the two visible banners');
+  // Scroll the low banner in and out twice: one impression.
+  for (let i = 0; i < 2; i++) {
+    await page.evaluate(() => document.getElementById('low').scrollIntoView());
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  }
+  await waitFor(async () => (await flush(page)) && named('Impression').length >= 3, 'the low banner impression');
+  await page.evaluate(() => history.pushState({}, '', '/app/pricing'));
+  await page.evaluate(() => history.pushState({}, '', '/app/signup'));
+  await page.evaluate(() => history.back());
+  await waitFor(async () => (await flush(page)) && named('Page Viewed').length >= 4, 'page views for each history change');
+  const paths = named('Page Viewed').map((e) => e.properties.path);
+  assert.deepEqual(paths, ['/app', '/app/pricing', '/app/signup', '/app/pricing']);
+  // The new page views re-arm impressions: the visible banners count again, still once each per view.
+  await waitFor(async () => (await flush(page)) && named('Impression').length >= 5, 'impressions after the page view');
+  const perView = new Map();
+  for (const e of named('Impression')) {
+    const key = e.context.page.path + '|' + e.properties.content_id;
+    perView.set(key, (perView.get(key) || 0) + 1);
+  }
+  assert.ok([...perView.values()].every((n) => n === 1), JSON.stringify([...perView]));
+  // Marked clicks carry data-tally-prop-*; form submits are tracked.
+  await page.click('#cta');
+  await page.click('#send');
+  await flush(page);
+  assert.deepEqual(named('Clicked CTA')[0].properties, { plan: 'pro', contentId: 'hero' });
+  assert.equal(named('Form Submitted')[0].properties.form_id, 'lead');
+  await context.close();
+});
+
+test('an outbound link holds navigation until its event is handed to the transport', async () => {
+  reset();
+  const init = JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: { pageViews: false }, batch: { maxAgeMs: 60000 } });
+  const { context, page } = await open('/app?out=' + encodeURIComponent(other.origin + '/landing') + '&init=' + encodeURIComponent(init));
+  await Promise.all([page.waitForURL(other.origin + '/landing'), page.click('#out')]);
+  await waitFor(() => named('Outbound Link Clicked').length === 1, 'the outbound click event');
+  assert.equal(named('Outbound Link Clicked')[0].properties.href, other.origin + '/landing');
+  await context.close();
+});
+
+test('offline then online: events wait and go out when the browser is back online', async () => {
+  reset();
+  const { context, page } = await open('/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false })));
+  await context.setOffline(true);
+  await page.evaluate(() => { window.tally.track('While Offline', { n: 1 }); window.tally.track('While Offline', { n: 2 }); });
+  const r = await flush(page);
+  assert.equal(r.queued, 2);
+  await context.setOffline(false);
+  await waitFor(() => named('While Offline').length === 2, 'delivery after coming back online');
+  await context.close();
+});
+
+async function persistedCount(page) {
+  return page.evaluate(
+    () =>
+      new Promise((res) => {
+        const r = indexedDB.open('tally-' + window.tally.getInstance().options.writeKey);
+        r.onsuccess = () => {
+          const q = r.result.transaction('events').objectStore('events').count();
+          q.onsuccess = () => { res(q.result); r.result.close(); };
+        };
+      }),
+  );
+}
+
+test('reload with a queued backlog while the collector answers 503: nothing lost, nothing twice', async () => {
+  reset();
+  const init = encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, retry: { baseMs: 50, capMs: 200 } }));
+  const { context, page } = await open('/app?init=' + init);
+  srv.state.failNext.push(...Array(1000).fill(503));
+  const ids = await page.evaluate(() => Array.from({ length: 8 }, (_, i) => window.tally.track('Backlog', { i })));
+  await flush(page);
+  assert.equal(await page.evaluate(() => window.tally.getInstance().storageKind), 'indexeddb');
+  await waitFor(async () => (await persistedCount(page)) === 8, 'the backlog persisted');
+  await page.reload();
+  await page.waitForFunction(() => window.tally.getInstance()?.coreKind);
+  await waitFor(() => page.evaluate(() => window.tally.getInstance().queued() === 8), 'the backlog restored');
+  srv.state.failNext.length = 0;
+  await page.evaluate(() => window.tally.flush());
+  await waitFor(() => named('Backlog').length >= 8, 'the backlog delivered');
+  const got = named('Backlog').map((e) => e.event_id);
+  assert.deepEqual([...got].sort(), [...ids].sort());
+  assert.equal(new Set(got).size, got.length, 'each event once');
+  await waitFor(async () => (await persistedCount(page)) === 0, 'delivered events removed from storage');
+  await context.close();
+});
+
+test('two tabs: each sends its own queue, a closed tab\'s backlog is adopted once, no event twice', async () => {
+  reset();
+  const init = '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, retry: { baseMs: 50, capMs: 200 } }));
+  const context = await browser.newContext();
+  srv.state.failNext.push(...Array(1000).fill(503));
+  const a = await open(init, context);
+  const b = await open(init, context);
+  const idsA = await a.page.evaluate(() => Array.from({ length: 6 }, (_, i) => window.tally.track('Tab A', { i })));
+  const idsB = await b.page.evaluate(() => Array.from({ length: 6 }, (_, i) => window.tally.track('Tab B', { i })));
+  await waitFor(async () => (await persistedCount(b.page)) === 12, 'both backlogs persisted');
+  // A third tab opens while A and B are alive: it must not take their events.
+  const c = await open(init, context);
+  assert.equal(await c.page.evaluate(() => window.tally.getInstance().queued()), 0);
+  await a.page.close();
+  // A is gone: the next tab to start adopts its events.
+  const d = await open(init, context);
+  await waitFor(() => d.page.evaluate(() => window.tally.getInstance().queued() === 6), 'tab A adopted');
+  srv.state.failNext.length = 0;
+  await Promise.all([b.page.evaluate(() => window.tally.flush()), d.page.evaluate(() => window.tally.flush())]);
+  await waitFor(() => named('Tab A').length >= 6 && named('Tab B').length >= 6, 'both backlogs delivered');
+  const all = srv.events().map((e) => e.event_id);
+  assert.equal(new Set(all).size, all.length, 'no event sent twice');
+  assert.deepEqual(named('Tab A').map((e) => e.event_id).sort(), [...idsA].sort());
+  assert.deepEqual(named('Tab B').map((e) => e.event_id).sort(), [...idsB].sort());
+  await context.close();
+});
+
+test('exhausted storage quota: writes fail quietly and are counted, events still delivered', async () => {
+  reset();
+  const { context, page, errors } = await open('/fill');
+  assert.equal(await page.evaluate(() => window.tally.getInstance().storageKind), 'localstorage');
+  await page.evaluate(() => { for (let i = 0; i < 5; i++) window.tally.track('Quota', { i, pad: 'q'.repeat(200) }); });
+  await waitFor(() => page.evaluate(() => window.tally.getInstance().storageFailures > 0), 'the quota failures counted');
+  await flush(page);
+  assert.equal(named('Quota').length, 5);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('opt-out is persisted and stops collection; consent-required mode stores and sends nothing before optIn', async () => {
+  reset();
+  const plain = '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false }));
+  const ctx = await browser.newContext();
+  const { page } = await open(plain, ctx);
+  await page.evaluate(() => { window.tally.optOut(); window.tally.track('After OptOut'); });
+  await flush(page);
+  await page.reload();
+  await page.waitForFunction(() => window.tally.getInstance()?.coreKind);
+  await page.evaluate(() => window.tally.track('After Reload'));
+  await flush(page);
+  assert.equal(srv.events().length, 0);
+  await page.evaluate(() => { window.tally.optIn(); window.tally.track('After OptIn'); });
+  await waitFor(async () => (await flush(page)) && named('After OptIn').length === 1, 'delivery after optIn');
+  await ctx.close();
+
+  reset();
+  const consent = '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, consent: 'required' }));
+  const c2 = await browser.newContext();
+  const p2 = (await open(consent, c2)).page;
+  await p2.evaluate(() => window.tally.track('Before Consent'));
+  await flush(p2);
+  const stored = await p2.evaluate(async () => ({
+    keys: Object.keys(localStorage).filter((k) => k.startsWith('tally')),
+    dbs: (await indexedDB.databases()).map((d) => d.name),
+    cookie: document.cookie,
+  }));
+  assert.deepEqual(stored, { keys: [], dbs: [], cookie: '' });
+  assert.equal(srv.events().length, 0);
+  await p2.evaluate(() => { window.tally.optIn(); });
+  await p2.waitForFunction(() => window.tally.getInstance().storageKind);
+  await p2.evaluate(() => window.tally.track('After Consent'));
+  await waitFor(async () => (await flush(p2)) && named('After Consent').length === 1, 'delivery after consent');
+  assert.equal(named('Before Consent').length, 0);
+  await c2.close();
+});
+
+test('leaving the page sends the queue with sendBeacon as text/plain, each request under 64 KB', async () => {
+  reset();
+  const init = '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, batch: { maxAgeMs: 600000, maxEvents: 1000 } }));
+  const { context, page } = await open(init);
+  const ids = await page.evaluate(() => Array.from({ length: 40 }, (_, i) => window.tally.track('Unload', { i, pad: 'u'.repeat(200) })));
+  assert.equal(srv.events().length, 0);
+  await page.goto(other.origin + '/landing');
+  await waitFor(() => named('Unload').length === 40, 'the beacons');
+  assert.deepEqual(named('Unload').map((e) => e.event_id), ids);
+  assert.ok(srv.state.batches.every((b) => b.contentType.startsWith('text/plain') && JSON.stringify(b.body).length < 64 * 1024));
+  await context.close();
+});
