@@ -18,8 +18,9 @@ export interface QueueStore {
   readonly kind: StorageKind;
   /** Writes that failed (quota, private mode, ...); never thrown into the page. */
   failures: number;
-  /** Returns this tab's and orphaned tabs' records, oldest first, and takes ownership of them. */
-  adopt(tab: string): Promise<string[]>;
+  /** Returns this tab's and orphaned tabs' records, oldest first, and takes ownership of them;
+   *  records of tabs still open are handed to `late` when those tabs close. */
+  adopt(tab: string, late: (lines: string[]) => void): Promise<string[]>;
   /** Buffers one event for writing at the next flush. */
   put(id: string, encoded: Uint8Array): void;
   /** Buffers the removal of delivered or dropped events. */
@@ -50,8 +51,14 @@ export function holdTabLock(tab: string): Promise<void> {
   });
 }
 
-// Runs `fn` for each other tab's records when that tab no longer holds its lock.
-async function forOrphans(tab: string, owners: Set<string>, fn: (owner: string) => Promise<void>) {
+// Runs `fn` for each other tab's records once that tab no longer holds its lock: at once for
+// tabs already gone, later (through a waiting lock request) for tabs still open.
+async function forOrphans(
+  tab: string,
+  owners: Set<string>,
+  fn: (owner: string) => Promise<void>,
+  later: (owner: string) => Promise<void>,
+) {
   const l = locks();
   for (const owner of owners) {
     if (owner === tab) continue;
@@ -59,9 +66,12 @@ async function forOrphans(tab: string, owners: Set<string>, fn: (owner: string) 
       await fn(owner); // no Web Locks: one tab at a time is assumed
       continue;
     }
+    let gone = false;
     await l.request(kLockPrefix + owner, { ifAvailable: true }, async (lock) => {
+      gone = !!lock;
       if (lock) await fn(owner);
     });
+    if (!gone) void l.request(kLockPrefix + owner, () => later(owner)).catch(() => {});
   }
 }
 
@@ -74,7 +84,7 @@ abstract class Buffered implements QueueStore {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> = Promise.resolve();
 
-  abstract adopt(tab: string): Promise<string[]>;
+  abstract adopt(tab: string, late: (lines: string[]) => void): Promise<string[]>;
   abstract clear(): Promise<void>;
   protected abstract write(puts: Rec[], dels: string[]): Promise<void>;
 
@@ -112,6 +122,11 @@ abstract class Buffered implements QueueStore {
   }
 }
 
+function sorted(recs: Rec[]): string[] {
+  // UUIDv7 ids sort by creation time.
+  return recs.sort((a, b) => (a.id < b.id ? -1 : 1)).map((r) => r.line);
+}
+
 class MemoryStore extends Buffered {
   readonly kind = 'memory' as const;
   async adopt(tab: string): Promise<string[]> {
@@ -141,18 +156,28 @@ class LocalStore extends Buffered {
     }
     return out;
   }
-  async adopt(tab: string): Promise<string[]> {
+  async adopt(tab: string, late: (lines: string[]) => void): Promise<string[]> {
     this.tab = tab;
     const recs = this.all();
     const mine = recs.filter((r) => r.tab === tab);
-    await forOrphans(tab, new Set(recs.map((r) => r.tab)), async (owner) => {
+    const take = (owner: string, into: Rec[]) => {
       for (const r of this.all()) {
         if (r.tab !== owner) continue;
         this.set(r.id, tab, r.line);
-        mine.push(r);
+        into.push(r);
       }
-    });
-    return mine.sort((a, b) => (a.id < b.id ? -1 : 1)).map((r) => r.line);
+    };
+    await forOrphans(
+      tab,
+      new Set(recs.map((r) => r.tab)),
+      async (owner) => take(owner, mine),
+      async (owner) => {
+        const got: Rec[] = [];
+        take(owner, got);
+        if (got.length) late(sorted(got));
+      },
+    );
+    return sorted(mine);
   }
   async clear(): Promise<void> {
     for (const r of this.all()) if (r.tab === this.tab) this.ls.removeItem(kKeyPrefix + r.id);
@@ -197,21 +222,31 @@ class IdbStore extends Buffered {
   private async all(): Promise<Rec[]> {
     return req(this.db.transaction('events').objectStore('events').getAll()) as Promise<Rec[]>;
   }
-  async adopt(tab: string): Promise<string[]> {
+  async adopt(tab: string, late: (lines: string[]) => void): Promise<string[]> {
     this.tab = tab;
     const recs = await this.all();
     const mine = recs.filter((r) => r.tab === tab);
-    await forOrphans(tab, new Set(recs.map((r) => r.tab)), async (owner) => {
+    const take = async (owner: string, into: Rec[]) => {
       const tx = this.db.transaction('events', 'readwrite');
       const os = tx.objectStore('events');
       for (const r of (await req(os.getAll())) as Rec[]) {
         if (r.tab !== owner) continue;
         os.put({ id: r.id, tab, line: r.line });
-        mine.push(r);
+        into.push(r);
       }
       await done(tx);
-    });
-    return mine.sort((a, b) => (a.id < b.id ? -1 : 1)).map((r) => r.line);
+    };
+    await forOrphans(
+      tab,
+      new Set(recs.map((r) => r.tab)),
+      (owner) => take(owner, mine),
+      async (owner) => {
+        const got: Rec[] = [];
+        await take(owner, got).catch(() => this.failures++);
+        if (got.length) late(sorted(got));
+      },
+    );
+    return sorted(mine);
   }
   async clear(): Promise<void> {
     const ids = (await this.all()).filter((r) => r.tab === this.tab).map((r) => r.id);

@@ -422,7 +422,16 @@ export class Tally {
     this.storageKind = store.kind;
     await holdTabLock(this.tab);
     try {
-      const lines = await store.adopt(this.tab);
+      const lines = await store.adopt(this.tab, (late) => {
+        // A tab that was open when this one started has closed: its events are ours now.
+        if (this.consent !== 'granted') return;
+        try {
+          this.core!.restore(late.join('\n'));
+        } catch (e) {
+          this.emit('error', e instanceof TallyError ? e : new TallyError('storage', String(e)));
+        }
+        this.scheduleSend();
+      });
       this.core!.restore(lines.join('\n'));
       // Events tracked while the queue was opening are written now.
       const snap = this.core!.snapshot();
