@@ -90,6 +90,19 @@ if ((probes)); then
     "$root/sdk/src/json.cc" -o "$tmp/tally_json.js"
   em++ "${flags[@]}" -I"$root/sdk/include" -I"$root/sdk/src" "$root/bench/size/tally_json_probe.cc" \
     "$root/sdk/src/json.cc" "$root/wasm/js_numbers.cc" -o "$tmp/tally_json_js_numbers.js"
+  # The floor: the same exports copying the text through a std::string, no JSON at all.
+  cat >"$tmp/empty_probe.cc" <<'EOF_PROBE'
+#include <cstdlib>
+#include <string>
+namespace { std::string out; }
+extern "C" {
+void* probe_alloc(size_t n) { return malloc(n); }
+void probe_free(void* p) { free(p); }
+const char* probe_out() { return out.data(); }
+int probe(const char* text, size_t len) { out.assign(text, len); return static_cast<int>(out.size()); }
+}
+EOF_PROBE
+  em++ "${flags[@]}" "$tmp/empty_probe.cc" -o "$tmp/empty.js"
   nlohmann_version="$(dpkg-query -W -f '${Version}' nlohmann-json3-dev 2>/dev/null || echo 3)"
   probe_row() {  # label, output stem
     printf '| %s | %s | %s |\n' "$1" "$(raw "$tmp/$2.wasm")" "$(gz "$tmp/$2.wasm")"
@@ -97,6 +110,7 @@ if ((probes)); then
   echo
   echo "| JSON probe: parse an object, write it back (same flags as the module) | wasm raw | wasm gzip -9 |"
   echo "|---|---:|---:|"
+  probe_row "floor: no JSON (malloc, std::string, the exports)" empty
   probe_row "nlohmann_json $nlohmann_version (JSON_NOEXCEPTION), libc numbers" nlohmann
   probe_row "nlohmann_json $nlohmann_version, strtod from wasm/js_numbers.cc" nlohmann_js_numbers
   probe_row "tally::ParseJson / WriteJson, libc numbers" tally_json
