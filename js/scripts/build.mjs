@@ -49,9 +49,11 @@ const common = {
   legalComments: 'none',
 };
 await Promise.all([
-  build({ ...common, entryPoints: [join(pkg, 'src/index.ts')], outfile: join(out, 'tally.mjs'), format: 'esm', platform: 'neutral', define: { __TALLY_FORMAT__: '"esm"' } }),
-  build({ ...common, entryPoints: [join(pkg, 'src/index.ts')], outfile: join(out, 'tally.cjs'), format: 'cjs', platform: 'node', define: { __TALLY_FORMAT__: '"cjs"' } }),
-  build({ ...common, entryPoints: [join(pkg, 'src/browser.ts')], outfile: join(out, 'tally.js'), format: 'iife', platform: 'browser', minify: true, target: ['es2020'], define: { __TALLY_FORMAT__: '"iife"' } }),
+  build({ ...common, entryPoints: [join(pkg, 'src/index.ts')], outfile: join(out, 'tally.mjs'), format: 'esm', platform: 'neutral', define: { __TALLY_FORMAT__: '"esm"', __TALLY_NODE__: 'true' } }),
+  // For bundlers targeting browsers (the "browser" export condition): no node:* imports at all.
+  build({ ...common, entryPoints: [join(pkg, 'src/index.ts')], outfile: join(out, 'tally.browser.mjs'), format: 'esm', platform: 'browser', define: { __TALLY_FORMAT__: '"esm"', __TALLY_NODE__: 'false' } }),
+  build({ ...common, entryPoints: [join(pkg, 'src/index.ts')], outfile: join(out, 'tally.cjs'), format: 'cjs', platform: 'node', define: { __TALLY_FORMAT__: '"cjs"', __TALLY_NODE__: 'true' } }),
+  build({ ...common, entryPoints: [join(pkg, 'src/browser.ts')], outfile: join(out, 'tally.js'), format: 'iife', platform: 'browser', minify: true, target: ['es2020'], define: { __TALLY_FORMAT__: '"iife"', __TALLY_NODE__: 'false' } }),
 ]);
 for (const f of ['tally-core.wasm', 'tally-core.asm.js', 'tally-core.asm.js.mem', 'tally-core.js.mem']) {
   if (existsSync(join(coreDir, f))) copyFileSync(join(coreDir, f), join(out, f));

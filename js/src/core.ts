@@ -229,13 +229,16 @@ type GlueLoader = (
   filename: string,
 ) => CoreFactory;
 
+declare const __TALLY_NODE__: boolean; // false in the browser builds: the Node paths are removed
+
 const isNode =
+  __TALLY_NODE__ &&
   typeof process === 'object' &&
   typeof (process as { versions?: { node?: string } }).versions?.node === 'string' &&
   typeof window === 'undefined';
 
 async function readBytes(url: string): Promise<Uint8Array> {
-  if (isNode && url.startsWith('file:')) {
+  if (__TALLY_NODE__ && isNode && url.startsWith('file:')) {
     const fs = await import('node:fs/promises');
     return new Uint8Array(await fs.readFile(new URL(url)));
   }
@@ -278,7 +281,7 @@ export async function loadCoreModule(
       throw new Error(`require(${id}) outside Node`);
     };
     let dir = '';
-    if (isNode) {
+    if (__TALLY_NODE__ && isNode) {
       const { createRequire } = await import('node:module');
       req = createRequire(base.startsWith('file:') ? base : `file://${process.cwd()}/`);
       dir = base.startsWith('file:') ? new URL('.', base).pathname : process.cwd();

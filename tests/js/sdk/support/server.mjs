@@ -8,7 +8,7 @@ import { extname, join } from 'node:path';
 
 const kTypes = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
 
-export async function startServer({ dist, pages = {}, headers = {} }) {
+export async function startServer({ dist, pages = {}, headers = {}, headersFor = {} }) {
   const state = {
     batches: [], // {body, contentType, via}
     failNext: [], // statuses to answer for the next batch requests, in order
@@ -51,7 +51,7 @@ export async function startServer({ dist, pages = {}, headers = {} }) {
       return;
     }
     if (pages[url.pathname] !== undefined) {
-      res.writeHead(200, { 'content-type': 'text/html', ...headers });
+      res.writeHead(200, { 'content-type': 'text/html', ...headers, ...(headersFor[url.pathname] || {}) });
       return res.end(typeof pages[url.pathname] === 'function' ? pages[url.pathname](url) : pages[url.pathname]);
     }
     const delay = Number(url.searchParams.get('delay') || 0);
