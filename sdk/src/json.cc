@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <unordered_set>
 
 #include "json_internal.h"
 
@@ -334,6 +333,49 @@ constexpr StringClassTable kStringClass;
 // linear scan, so a hostile object with 100k keys costs O(n), not O(n^2).
 constexpr size_t kLinearKeyScanLimit = 16;
 
+// The set of an object's keys once it outgrows the linear scan: open addressing over member
+// indexes. Hand-rolled because std::unordered_set<std::string> costs kilobytes of Wasm and a
+// copy of every key.
+class KeyIndex {
+ public:
+  // Adds members[i].first; false if an earlier member has the same key.
+  bool Insert(const Json::Object& members, size_t i) {
+    if (2 * (count_ + 1) > slots_.size()) Grow(members);
+    if (!Place(members, i)) return false;
+    ++count_;
+    return true;
+  }
+  bool empty() const { return count_ == 0; }
+
+ private:
+  static uint64_t Hash(const std::string& key) {  // FNV-1a
+    uint64_t h = 1469598103934665603ULL;
+    for (char c : key) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    return h;
+  }
+  bool Place(const Json::Object& members, size_t i) {
+    const size_t mask = slots_.size() - 1;
+    for (size_t s = static_cast<size_t>(Hash(members[i].first)) & mask;; s = (s + 1) & mask) {
+      if (slots_[s] == 0) {
+        slots_[s] = i + 1;
+        return true;
+      }
+      if (members[slots_[s] - 1].first == members[i].first) return false;
+    }
+  }
+  void Grow(const Json::Object& members) {
+    std::vector<size_t> old;
+    old.swap(slots_);
+    slots_.assign(old.empty() ? 64 : 2 * old.size(), 0);
+    for (size_t slot : old) {
+      if (slot != 0) Place(members, slot - 1);
+    }
+  }
+
+  std::vector<size_t> slots_;  // member index + 1; 0 is empty
+  size_t count_ = 0;
+};
+
 // A link in the chain from the current value up to the root, kept on the C++ stack: the path of
 // a repeated key is only materialised when one is found.
 struct Frame {
@@ -420,8 +462,9 @@ class JsonParser {
       case '[':
         // Checked before recursing, so hostile nesting can never exhaust the stack.
         if (depth + 1 > max_depth_) {
-          return Fail(Code::kTooLarge, "nested deeper than " + std::to_string(max_depth_) +
-                                           " levels");
+          std::string m = "nested deeper than ";
+          detail::AppendInt(static_cast<int64_t>(max_depth_), &m);
+          return Fail(Code::kTooLarge, m + " levels");
         }
         return *p_ == '{' ? ParseObject(out, depth + 1, frame) : ParseArray(out, depth + 1, frame);
       case '"':
@@ -494,7 +537,7 @@ class JsonParser {
     ++p_;  // '{'
     out->type_ = Json::Type::kObject;
     Json::Object& members = out->object_;
-    std::unordered_set<std::string> keys;  // only filled past kLinearKeyScanLimit members
+    KeyIndex keys;  // only filled past kLinearKeyScanLimit members
     SkipWhitespace();
     if (p_ != end_ && *p_ == '}') {
       ++p_;
@@ -527,10 +570,9 @@ class JsonParser {
         }
       } else {
         if (keys.empty()) {
-          keys.reserve(2 * kLinearKeyScanLimit);
-          for (size_t i = 0; i < n; ++i) keys.insert(members[i].first);
+          for (size_t i = 0; i < n; ++i) keys.Insert(members, i);
         }
-        duplicate = !keys.insert(key).second;
+        duplicate = !keys.Insert(members, n);
       }
       if (duplicate && !RecordDuplicate(key, key_offset, frame)) return false;
 

@@ -395,6 +395,19 @@ TEST(DecodeBatch, DuplicateKeyInsideAnEventRejectsOnlyThatEvent) {
   EXPECT_EQ(batch.rejected[1].error, "events[2].properties.items[0].sku: duplicate key");
 }
 
+TEST(DecodeBatch, DuplicateKeysInLargeObjectsAreAttributedToo) {
+  std::string props = "{";
+  for (int i = 0; i < 40; ++i) props += "\"p" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  std::string event = R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","name":"a","user_id":"u",)"
+                      R"("created_at":1731681204017,"properties":)";
+  DecodedBatch batch = MustDecode(BatchOf(event + props + "\"p17\":0,\"p39\":1,\"q\":2}}," +
+                                          event + props + "\"q\":1}}"));
+  ASSERT_EQ(batch.rejected.size(), 1u);
+  EXPECT_EQ(batch.rejected[0].error, "events[0].properties.p17: duplicate key");
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.events[0].properties.as_object().size(), 41u);
+}
+
 TEST(DecodeBatch, EventsNeedACreatedAtOfTheirOwn) {
   DecodedBatch batch = MustDecode(BatchOf(
       R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","name":"x","user_id":"u"})"));
