@@ -24,7 +24,9 @@ std::string EncodeEvent(const Event& event);
 
 /// Reads one event object (the form EncodeEvent writes, as also sent by other clients). Checks
 /// shape and types only (`created_at: must be an integer number of ms since epoch`); call
-/// ValidateEvent for the rules. Unknown top-level fields are an error naming the field.
+/// ValidateEvent for the rules. Unknown top-level fields are an error naming the field. Absent
+/// (or null) optional members keep the Event defaults: type track, empty ids, created_at 0,
+/// empty properties and context; so a caller may fill event_id and created_at afterwards.
 Result<Event> DecodeEvent(const Json& object);
 Result<Event> DecodeEvent(std::string_view json_text);
 
@@ -64,8 +66,12 @@ struct DecodedBatch {
 
 /// Decodes and validates a request body. A body that is not a JSON object with an `events`
 /// array (or whose JSON is malformed, too deep or not UTF-8) fails as a whole with kParseError
-/// or kTooLarge and a message for the 400 answer. Otherwise each event is decoded and validated
-/// on its own: bad ones land in `rejected` and never sink the batch (DESIGN.md lesson 7).
+/// or kTooLarge and a message for the 400 answer (`body: at byte 220: NaN is not JSON ...`,
+/// `events: must be an array, got an object`). Otherwise each event is decoded and validated
+/// on its own: bad ones land in `rejected` and never sink the batch (DESIGN.md lesson 7). A key
+/// repeated inside events[i] rejects only that event (`events[i].name: duplicate key`); one
+/// repeated anywhere else fails the body. Each event must carry its own created_at. A missing
+/// write_key is not an error here (it may come in a header): write_key is then empty.
 Status DecodeBatch(std::string_view body, const BatchLimits& limits, DecodedBatch* out);
 
 }  // namespace tally

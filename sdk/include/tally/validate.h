@@ -22,16 +22,24 @@ namespace tally {
 ///  - properties and context: objects; keys non-empty (dots, `$` and punctuation allowed);
 ///    at most max_properties top-level properties and max_members per nested container;
 ///    nesting at most max_depth; numbers finite;
-///  - typed values inside properties:
-///      money   an object with exactly `amount` (finite number) and `currency` (ISO 4217: three
-///              upper-case letters from the known list), e.g. {"amount": 1999, "currency": "EUR"};
+///  - typed values inside properties (at any depth; context is not typed):
+///      money   an object holding both `amount` and `currency` is a money value: exactly those
+///              two members, `amount` a finite number, `currency` an active ISO 4217 code in
+///              upper case, e.g. {"amount": 1999, "currency": "EUR"};
+///      rich link  an object with exactly `url` and `value`: both strings, `url` an http(s) link;
 ///      date    a string that starts like an ISO 8601 date (`YYYY-MM-DD`) must be a valid
-///              date or date-time (`2024-11-15T14:32:00Z`, offsets and fractions allowed);
-///      link    a string that starts with `http://` or `https://` must have a host and no
-///              spaces or control characters;
-///  - string values: at most max_string_chars in properties, max_context_string_chars in context;
-///  - the encoded event: at most max_event_bytes.
+///              date (month lengths and leap years checked) or date-time
+///              `YYYY-MM-DDThh:mm[:ss[.f+]][Z|±hh:mm]` (no zone: a local time);
+///      link    a string that starts with `http://` or `https://` (any case) must have a host,
+///              a numeric port if any, and no spaces or control characters;
+///  - strings and keys: valid UTF-8;
+///  - string values: at most max_string_chars in properties, max_context_string_chars in context
+///    (code points). Only these values are truncated under kTruncate; names and ids are always
+///    refused when too long, since a cut id would attribute the event to someone else;
+///  - the encoded event: at most max_event_bytes (kTooLarge, message `event: encoded size ...`).
 /// An event with no user_id and no anonymous_id is refused: it could not be attributed.
+/// The first failing rule is reported, in the order listed. A message about the event as a whole
+/// starts with `event:` (DecodeBatch turns it into `events[i]:`).
 Status ValidateEvent(Event* event, const ValidationOptions& options);
 
 /// True when `s` is a canonical UUID string of version 7.
