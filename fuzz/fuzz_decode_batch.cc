@@ -45,19 +45,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::string_view> views(encoded.begin(), encoded.end());
   std::string rebuilt;
   tally::EncodeBatch(batch.write_key, batch.sent_at_ms, batch.clock_offset_ms, views, &rebuilt);
-  if (rebuilt.size() != tally::BatchOverheadBytes(batch.write_key, batch.sent_at_ms,
-                                                  batch.clock_offset_ms) +
-                            [&] {
-                              size_t n = encoded.empty() ? 0 : encoded.size() - 1;
-                              for (const std::string& e : encoded) n += e.size();
-                              return n;
-                            }()) {
+  if (rebuilt.size() !=
+      tally::BatchOverheadBytes(batch.write_key, batch.sent_at_ms, batch.clock_offset_ms) + [&] {
+        size_t n = encoded.empty() ? 0 : encoded.size() - 1;
+        for (const std::string& e : encoded) n += e.size();
+        return n;
+      }()) {
     Fail("BatchOverheadBytes is not exact", rebuilt, "");
   }
   tally::DecodedBatch second;
   tally::Status s = tally::DecodeBatch(rebuilt, limits, &second);
   if (!s.ok()) Fail("re-encoded batch refused", rebuilt, s.message());
-  if (!second.rejected.empty()) Fail("re-encoded event rejected", rebuilt, second.rejected[0].error);
+  if (!second.rejected.empty())
+    Fail("re-encoded event rejected", rebuilt, second.rejected[0].error);
   if (second.events.size() != encoded.size()) Fail("event count changed", rebuilt, "");
   for (size_t i = 0; i < encoded.size(); ++i) {
     std::string again = tally::EncodeEvent(second.events[i]);

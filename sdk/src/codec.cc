@@ -126,8 +126,9 @@ Status DecodeEventFrom(Json* object, Event* out) {
         (key == "properties" ? out->properties : out->context) = std::move(*v);
       }
     } else {
-      s = FieldError(key, "unknown field (expected event_id, type, name, user_id, anonymous_id, "
-                          "session_id, created_at, properties, context)");
+      s = FieldError(key,
+                     "unknown field (expected event_id, type, name, user_id, anonymous_id, "
+                     "session_id, created_at, properties, context)");
     }
     if (!s.ok()) return s;
   }

@@ -391,7 +391,7 @@ namespace detail {
 class JsonParser {
  public:
   JsonParser(std::string_view text, const JsonParseOptions& options,
-         std::vector<detail::DuplicateKey>* duplicates)
+             std::vector<detail::DuplicateKey>* duplicates)
       : begin_(text.data()),
         p_(text.data()),
         end_(text.data() + text.size()),
@@ -417,8 +417,8 @@ class JsonParser {
     detail::AppendInt(static_cast<int64_t>(offset), &m);
     m += ": ";
     m += msg;
-    error_ = code == Code::kTooLarge ? Status::TooLarge(std::move(m))
-                                     : Status::ParseError(std::move(m));
+    error_ =
+        code == Code::kTooLarge ? Status::TooLarge(std::move(m)) : Status::ParseError(std::move(m));
     return false;
   }
   size_t Offset() const { return static_cast<size_t>(p_ - begin_); }
@@ -642,7 +642,9 @@ class JsonParser {
           const char* why = nullptr;
           size_t n = detail::Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p_),
                                                 reinterpret_cast<const unsigned char*>(end_), &why);
-          if (n == 0) return Fail(Code::kParseError, std::string("invalid UTF-8 in a string: ") + why);
+          if (n == 0) {
+            return Fail(Code::kParseError, std::string("invalid UTF-8 in a string: ") + why);
+          }
           p_ += n;
           break;
         }
@@ -679,19 +681,16 @@ class JsonParser {
     ++p_;
     if (p_ == end_) return Fail(Code::kParseError, "unterminated string");
     char c = *p_++;
-    switch (c) {
-      case '"': out->push_back('"'); return true;
-      case '\\': out->push_back('\\'); return true;
-      case '/': out->push_back('/'); return true;
-      case 'b': out->push_back('\b'); return true;
-      case 'f': out->push_back('\f'); return true;
-      case 'n': out->push_back('\n'); return true;
-      case 'r': out->push_back('\r'); return true;
-      case 't': out->push_back('\t'); return true;
-      case 'u': break;
-      default:
+    if (c != 'u') {
+      static constexpr char kFrom[8] = {'"', '\\', '/', 'b', 'f', 'n', 'r', 't'};
+      static constexpr char kTo[8] = {'"', '\\', '/', '\b', '\f', '\n', '\r', '\t'};
+      const void* hit = std::memchr(kFrom, c, sizeof kFrom);
+      if (hit == nullptr) {
         --p_;
         return Fail(Code::kParseError, "invalid escape: backslash followed by " + Describe());
+      }
+      out->push_back(kTo[static_cast<const char*>(hit) - kFrom]);
+      return true;
     }
     uint32_t cp;
     if (!ReadHex4(&cp)) return false;

@@ -23,8 +23,8 @@ struct PathPart {
 
 /// A repeated key met while parsing in recording mode.
 struct DuplicateKey {
-  size_t offset = 0;            ///< byte offset of the repeated key's opening quote
-  std::vector<PathPart> path;   ///< path of the repeated member (the last part is its key)
+  size_t offset = 0;           ///< byte offset of the repeated key's opening quote
+  std::vector<PathPart> path;  ///< path of the repeated member (the last part is its key)
 };
 
 /// Like ParseJson, but a repeated key is recorded in `*duplicates` instead of failing the

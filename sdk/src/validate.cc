@@ -383,9 +383,10 @@ class Validator {
     }
     if (!in_properties_) return true;
     if (LooksLikeDate(*s) && !IsIsoDateOrDateTime(*s)) {
-      return Fail("must be a valid ISO 8601 date (YYYY-MM-DD) or date-time "
-                  "(YYYY-MM-DDThh:mm[:ss[.fff]][Z|+hh:mm]), got " +
-                  detail::QuoteForMessage(*s));
+      return Fail(
+          "must be a valid ISO 8601 date (YYYY-MM-DD) or date-time "
+          "(YYYY-MM-DDThh:mm[:ss[.fff]][Z|+hh:mm]), got " +
+          detail::QuoteForMessage(*s));
     }
     if (LinkSchemeLength(*s) != 0) {
       if (const char* problem = LinkProblem(*s)) {

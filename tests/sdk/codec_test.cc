@@ -182,9 +182,8 @@ TEST(Codec, MoneyKeepsItsAmountAcrossARoundTrip) {
   Result<Event> d = DecodeEvent(
       R"({"name":"p","created_at":1,"properties":{"price":{"amount":129.0,"currency":"USD"}}})");
   ASSERT_TRUE(d.ok());
-  EXPECT_EQ(EncodeEvent(d.value()),
-            R"({"type":"track","name":"p","created_at":1,)"
-            R"("properties":{"price":{"amount":129,"currency":"USD"}}})");
+  EXPECT_EQ(EncodeEvent(d.value()), R"({"type":"track","name":"p","created_at":1,)"
+                                    R"("properties":{"price":{"amount":129,"currency":"USD"}}})");
 }
 
 TEST(EncodeBatch, WritesThePinnedEnvelope) {
@@ -203,9 +202,9 @@ TEST(EncodeBatch, OverheadIsExactlyTheBytesAroundTheEvents) {
   const std::string encoded_b = R"({"type":"track","name":"x","created_at":1,"properties":{}})";
   for (const std::string& key : keys) {
     for (int64_t sent : times) {
-      for (std::optional<int64_t> offset : {std::optional<int64_t>(), std::optional<int64_t>(0),
-                                            std::optional<int64_t>(-1520),
-                                            std::optional<int64_t>(INT64_MIN)}) {
+      for (std::optional<int64_t> offset :
+           {std::optional<int64_t>(), std::optional<int64_t>(0), std::optional<int64_t>(-1520),
+            std::optional<int64_t>(INT64_MIN)}) {
         for (size_t n = 0; n <= 3; ++n) {
           std::vector<std::string_view> events;
           size_t event_bytes = 0;
@@ -226,7 +225,8 @@ TEST(EncodeBatch, OverheadIsExactlyTheBytesAroundTheEvents) {
 
 TEST(DecodeBatch, ReadsAnEncodedBatch) {
   std::vector<std::string> encoded;
-  for (const std::string& line : SeedLines()) encoded.push_back(EncodeEvent(DecodeEvent(line).value()));
+  for (const std::string& line : SeedLines())
+    encoded.push_back(EncodeEvent(DecodeEvent(line).value()));
   std::vector<std::string_view> views(encoded.begin(), encoded.end());
   std::string body;
   EncodeBatch("wk_demo", 1731681205000, -1520, views, &body);
@@ -341,7 +341,8 @@ TEST(DecodeBatch, HugeStringIsTruncatedUnderTheTruncateOption) {
 }
 
 TEST(DecodeBatch, WholeBodyShapeErrors) {
-  EXPECT_EQ(BodyErrorOf(R"({"write_key":"k"})").message(), "events: is required (an array of events)");
+  EXPECT_EQ(BodyErrorOf(R"({"write_key":"k"})").message(),
+            "events: is required (an array of events)");
   EXPECT_EQ(BodyErrorOf(R"({"events":null})").message(), "events: must be an array, got null");
   EXPECT_EQ(BodyErrorOf(R"({"write_key":5,"events":[]})").message(),
             "write_key: must be a string, got 5");
@@ -359,7 +360,8 @@ TEST(DecodeBatch, WholeBodyShapeErrors) {
   EXPECT_EQ(BodyErrorOf(R"({"write_key":"a","events":[],"write_key":"b"})").message(),
             R"(body: at byte 29: duplicate key "write_key")");
   // Null optional members are absent.
-  DecodedBatch batch = MustDecode(R"({"write_key":null,"sent_at":null,"clock_offset_ms":null,"events":[]})");
+  DecodedBatch batch =
+      MustDecode(R"({"write_key":null,"sent_at":null,"clock_offset_ms":null,"events":[]})");
   EXPECT_EQ(batch.write_key, "");
   EXPECT_FALSE(batch.clock_offset_ms.has_value());
   // Unknown batch members are ignored (forward compatible).
@@ -382,8 +384,8 @@ TEST(DecodeBatch, DuplicateKeyInsideAnEventRejectsOnlyThatEvent) {
   const std::string dup_nested =
       R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab5","name":"a","user_id":"C-1",)"
       R"("created_at":1731681204017,"properties":{"items":[{"sku":1,"sku":2,"sku":3}],"q":{"x":1,"x":2}}})";
-  DecodedBatch batch =
-      MustDecode(BatchOf(std::string(kGoodEvent) + "," + dup_name + "," + dup_nested + "," + kGoodEvent));
+  DecodedBatch batch = MustDecode(
+      BatchOf(std::string(kGoodEvent) + "," + dup_name + "," + dup_nested + "," + kGoodEvent));
   ASSERT_EQ(batch.events.size(), 2u);
   EXPECT_EQ(batch.event_indexes[0], 0u);
   EXPECT_EQ(batch.event_indexes[1], 3u);
@@ -398,10 +400,11 @@ TEST(DecodeBatch, DuplicateKeyInsideAnEventRejectsOnlyThatEvent) {
 TEST(DecodeBatch, DuplicateKeysInLargeObjectsAreAttributedToo) {
   std::string props = "{";
   for (int i = 0; i < 40; ++i) props += "\"p" + std::to_string(i) + "\":" + std::to_string(i) + ",";
-  std::string event = R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","name":"a","user_id":"u",)"
-                      R"("created_at":1731681204017,"properties":)";
-  DecodedBatch batch = MustDecode(BatchOf(event + props + "\"p17\":0,\"p39\":1,\"q\":2}}," +
-                                          event + props + "\"q\":1}}"));
+  std::string event =
+      R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","name":"a","user_id":"u",)"
+      R"("created_at":1731681204017,"properties":)";
+  DecodedBatch batch = MustDecode(
+      BatchOf(event + props + "\"p17\":0,\"p39\":1,\"q\":2}}," + event + props + "\"q\":1}}"));
   ASSERT_EQ(batch.rejected.size(), 1u);
   EXPECT_EQ(batch.rejected[0].error, "events[0].properties.p17: duplicate key");
   ASSERT_EQ(batch.events.size(), 1u);
@@ -409,8 +412,8 @@ TEST(DecodeBatch, DuplicateKeysInLargeObjectsAreAttributedToo) {
 }
 
 TEST(DecodeBatch, EventsNeedACreatedAtOfTheirOwn) {
-  DecodedBatch batch = MustDecode(BatchOf(
-      R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","name":"x","user_id":"u"})"));
+  DecodedBatch batch = MustDecode(
+      BatchOf(R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","name":"x","user_id":"u"})"));
   ASSERT_EQ(batch.rejected.size(), 1u);
   EXPECT_EQ(batch.rejected[0].error, "events[0].created_at: is required (ms since epoch)");
   EXPECT_EQ(batch.rejected[0].event_id, "0193303e-3731-7c11-add4-51b26bcefab3");
@@ -433,8 +436,9 @@ TEST(DecodeBatch, ValidationErrorsCarryTheEventPrefix) {
   e.replace(e.find(R"("email")"), 7, R"({"amount":5,"currency":"EURO"})");
   DecodedBatch batch = MustDecode(BatchOf(std::string(kGoodEvent) + "," + e));
   ASSERT_EQ(batch.rejected.size(), 1u);
-  EXPECT_EQ(batch.rejected[0].error,
-            R"(events[1].properties.channel.currency: must be an ISO 4217 currency code, got "EURO")");
+  EXPECT_EQ(
+      batch.rejected[0].error,
+      R"(events[1].properties.channel.currency: must be an ISO 4217 currency code, got "EURO")");
 }
 
 }  // namespace

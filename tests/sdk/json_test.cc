@@ -66,7 +66,8 @@ TEST(JsonParse, ErrorsGiveTheByteOffset) {
 }
 
 TEST(JsonParse, RefusesNanAndInfinity) {
-  EXPECT_EQ(ParseErrorOf(R"({"price": NaN})"), "at byte 10: NaN is not JSON (numbers must be finite)");
+  EXPECT_EQ(ParseErrorOf(R"({"price": NaN})"),
+            "at byte 10: NaN is not JSON (numbers must be finite)");
   EXPECT_EQ(ParseErrorOf("[Infinity]"), "at byte 1: Infinity is not JSON (numbers must be finite)");
   EXPECT_EQ(ParseErrorOf("[-Infinity]"),
             "at byte 1: -Infinity is not JSON (numbers must be finite)");
@@ -107,7 +108,8 @@ TEST(JsonParse, RefusesDuplicateKeysWithTheirOffset) {
 
 TEST(JsonParse, FindsDuplicateKeysInLargeObjects) {
   std::string text = "{";
-  for (int i = 0; i < 5000; ++i) text += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  for (int i = 0; i < 5000; ++i)
+    text += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
   std::string good = text;
   good.back() = '}';
   EXPECT_EQ(MustParse(good).as_object().size(), 5000u);
@@ -131,7 +133,8 @@ TEST(JsonParse, DepthIsBoundedBeforeRecursing) {
             "at byte 64: nested deeper than 64 levels");
   std::string deep_objects;
   for (int i = 0; i < 100000; ++i) deep_objects += "{\"a\":";
-  EXPECT_EQ(ParseErrorOf(deep_objects, Code::kTooLarge), "at byte 320: nested deeper than 64 levels");
+  EXPECT_EQ(ParseErrorOf(deep_objects, Code::kTooLarge),
+            "at byte 320: nested deeper than 64 levels");
   EXPECT_TRUE(ParseJson(std::string(64, '[') + std::string(64, ']')).ok());
 }
 
@@ -141,7 +144,8 @@ TEST(JsonParse, DecodesEscapes) {
   EXPECT_EQ(MustParse(R"("\u0000")").as_string(), std::string(1, '\0'));
   // A surrogate pair becomes one 4-byte code point (U+1F600).
   EXPECT_EQ(MustParse(R"("\ud83d\ude00")").as_string(), "\xF0\x9F\x98\x80");
-  EXPECT_EQ(ParseErrorOf(R"("\x41")"), "at byte 2: invalid escape: backslash followed by character 'x'");
+  EXPECT_EQ(ParseErrorOf(R"("\x41")"),
+            "at byte 2: invalid escape: backslash followed by character 'x'");
   EXPECT_EQ(ParseErrorOf(R"("\u12G4")"),
             "at byte 5: expected 4 hex digits in a \\u escape, got character 'G'");
   EXPECT_EQ(ParseErrorOf(R"("\u12")"), "at byte 3: truncated \\u escape");
@@ -165,29 +169,43 @@ TEST(JsonParse, RefusesRawControlCharacters) {
 
 TEST(JsonParse, RefusesEachKindOfInvalidUtf8) {
   // A lead byte followed by a non-continuation byte (the fixture's "caf\xC3(").
-  EXPECT_EQ(ParseErrorOf("\"caf\xC3(\""), "at byte 4: invalid UTF-8 in a string: missing continuation byte");
-  EXPECT_EQ(ParseErrorOf("\"\xE2\x82\""), "at byte 1: invalid UTF-8 in a string: missing continuation byte");
+  EXPECT_EQ(ParseErrorOf("\"caf\xC3(\""),
+            "at byte 4: invalid UTF-8 in a string: missing continuation byte");
+  EXPECT_EQ(ParseErrorOf("\"\xE2\x82\""),
+            "at byte 1: invalid UTF-8 in a string: missing continuation byte");
   EXPECT_EQ(ParseErrorOf("\"\xE2\x82"),
             "at byte 1: invalid UTF-8 in a string: truncated sequence at end of text");
-  EXPECT_EQ(ParseErrorOf("\"\x80\""), "at byte 1: invalid UTF-8 in a string: unexpected continuation byte");
+  EXPECT_EQ(ParseErrorOf("\"\x80\""),
+            "at byte 1: invalid UTF-8 in a string: unexpected continuation byte");
   // Overlong forms of '/', of U+0000 and of U+20AC.
-  EXPECT_EQ(ParseErrorOf("\"\xC0\xAF\""), "at byte 1: invalid UTF-8 in a string: overlong encoding");
-  EXPECT_EQ(ParseErrorOf("\"\xC1\xBF\""), "at byte 1: invalid UTF-8 in a string: overlong encoding");
-  EXPECT_EQ(ParseErrorOf("\"\xE0\x80\x80\""), "at byte 1: invalid UTF-8 in a string: overlong encoding");
-  EXPECT_EQ(ParseErrorOf("\"\xF0\x82\x82\xAC\""), "at byte 1: invalid UTF-8 in a string: overlong encoding");
+  EXPECT_EQ(ParseErrorOf("\"\xC0\xAF\""),
+            "at byte 1: invalid UTF-8 in a string: overlong encoding");
+  EXPECT_EQ(ParseErrorOf("\"\xC1\xBF\""),
+            "at byte 1: invalid UTF-8 in a string: overlong encoding");
+  EXPECT_EQ(ParseErrorOf("\"\xE0\x80\x80\""),
+            "at byte 1: invalid UTF-8 in a string: overlong encoding");
+  EXPECT_EQ(ParseErrorOf("\"\xF0\x82\x82\xAC\""),
+            "at byte 1: invalid UTF-8 in a string: overlong encoding");
   // Encoded surrogates (CESU-8 style).
-  EXPECT_EQ(ParseErrorOf("\"\xED\xA0\x80\""), "at byte 1: invalid UTF-8 in a string: UTF-16 surrogate");
-  EXPECT_EQ(ParseErrorOf("\"\xED\xBF\xBF\""), "at byte 1: invalid UTF-8 in a string: UTF-16 surrogate");
+  EXPECT_EQ(ParseErrorOf("\"\xED\xA0\x80\""),
+            "at byte 1: invalid UTF-8 in a string: UTF-16 surrogate");
+  EXPECT_EQ(ParseErrorOf("\"\xED\xBF\xBF\""),
+            "at byte 1: invalid UTF-8 in a string: UTF-16 surrogate");
   // Beyond U+10FFFF.
-  EXPECT_EQ(ParseErrorOf("\"\xF4\x90\x80\x80\""), "at byte 1: invalid UTF-8 in a string: code point above U+10FFFF");
-  EXPECT_EQ(ParseErrorOf("\"\xF5\x80\x80\x80\""), "at byte 1: invalid UTF-8 in a string: code point above U+10FFFF");
-  EXPECT_EQ(ParseErrorOf("\"\xFF\""), "at byte 1: invalid UTF-8 in a string: code point above U+10FFFF");
+  EXPECT_EQ(ParseErrorOf("\"\xF4\x90\x80\x80\""),
+            "at byte 1: invalid UTF-8 in a string: code point above U+10FFFF");
+  EXPECT_EQ(ParseErrorOf("\"\xF5\x80\x80\x80\""),
+            "at byte 1: invalid UTF-8 in a string: code point above U+10FFFF");
+  EXPECT_EQ(ParseErrorOf("\"\xFF\""),
+            "at byte 1: invalid UTF-8 in a string: code point above U+10FFFF");
   // Outside strings too (a byte-order mark, a stray high byte).
   EXPECT_EQ(ParseErrorOf("\xEF\xBB\xBF{}"), "at byte 0: expected a JSON value, got byte 0xEF");
   EXPECT_EQ(ParseErrorOf("[1,\x80]"),
-            "at byte 3: expected a JSON value, got byte 0x80 (invalid UTF-8: unexpected continuation byte)");
+            "at byte 3: expected a JSON value, got byte 0x80 (invalid UTF-8: unexpected "
+            "continuation byte)");
   // Keys are strings too.
-  EXPECT_EQ(ParseErrorOf("{\"\xC3\":1}"), "at byte 2: invalid UTF-8 in a string: missing continuation byte");
+  EXPECT_EQ(ParseErrorOf("{\"\xC3\":1}"),
+            "at byte 2: invalid UTF-8 in a string: missing continuation byte");
   // The largest valid code points of each length are fine.
   EXPECT_EQ(MustParse("\"\x7F\xDF\xBF\xEF\xBF\xBF\xF4\x8F\xBF\xBF\"").as_string(),
             "\x7F\xDF\xBF\xEF\xBF\xBF\xF4\x8F\xBF\xBF");

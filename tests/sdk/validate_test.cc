@@ -73,8 +73,9 @@ TEST(ValidateEvent, EventIdMustBeAUuidV7) {
   e.event_id = "";
   EXPECT_EQ(ErrorOf(e), "event_id: is required (a UUIDv7)");
   e.event_id = "6fa459ea-ee8a-3ca4-894e-db77e160355e";
-  EXPECT_EQ(ErrorOf(e),
-            R"(event_id: must be a UUIDv7 (8-4-4-4-12 hex digits, version 7), got "6fa459ea-ee8a-3ca4-894e-db77e160355e")");
+  EXPECT_EQ(
+      ErrorOf(e),
+      R"(event_id: must be a UUIDv7 (8-4-4-4-12 hex digits, version 7), got "6fa459ea-ee8a-3ca4-894e-db77e160355e")");
 }
 
 TEST(ValidateEvent, NameMustBeNonEmptyAndBounded) {
@@ -216,7 +217,8 @@ TEST(ValidateEvent, NumbersMustBeFinite) {
 }
 
 TEST(ValidateEvent, MoneyNeedsAFiniteAmountAndAnIsoCurrency) {
-  ExpectValidProperties(R"({"price":{"amount":1999,"currency":"EUR"},"r":{"currency":"JPY","amount":-5.5}})");
+  ExpectValidProperties(
+      R"({"price":{"amount":1999,"currency":"EUR"},"r":{"currency":"JPY","amount":-5.5}})");
   ExpectValidProperties(R"({"items":[{"sku":"a","price":{"amount":1,"currency":"CHF"}}]})");
   EXPECT_EQ(PropertyError(R"({"price":{"amount":1999,"currency":"EURO"}})"),
             R"(properties.price.currency: must be an ISO 4217 currency code, got "EURO")");
@@ -255,16 +257,29 @@ TEST(ValidateEvent, DateStringsMustBeRealDates) {
       R"("e":"2024-11-15T14:32Z","f":"2024-11-15T14:32:00","g":"2024-12-31T23:59:60-08:00","h":"not a date",)"
       R"("i":"2024-1-5","j":"20241115"})");
   const char* bad[] = {
-      "2024-13-01",          "2024-00-10",          "2024-11-31",           "2023-02-29",
-      "1900-02-29",          "2024-11-00",          "2024-11-15T24:00Z",    "2024-11-15T12:60Z",
-      "2024-11-15T12:00:61Z", "2024-11-15T12",      "2024-11-15T12:00:00.Z", "2024-11-15T12:00+5",
-      "2024-11-15T12:00+24:00", "2024-11-15 12:00", "2024-11-15x",          "2024-11-15T12:00Zx",
+      "2024-13-01",
+      "2024-00-10",
+      "2024-11-31",
+      "2023-02-29",
+      "1900-02-29",
+      "2024-11-00",
+      "2024-11-15T24:00Z",
+      "2024-11-15T12:60Z",
+      "2024-11-15T12:00:61Z",
+      "2024-11-15T12",
+      "2024-11-15T12:00:00.Z",
+      "2024-11-15T12:00+5",
+      "2024-11-15T12:00+24:00",
+      "2024-11-15 12:00",
+      "2024-11-15x",
+      "2024-11-15T12:00Zx",
   };
   for (const char* s : bad) {
-    EXPECT_EQ(PropertyError(std::string(R"({"when":")") + s + "\"}"),
-              std::string("properties.when: must be a valid ISO 8601 date (YYYY-MM-DD) or date-time "
-                          "(YYYY-MM-DDThh:mm[:ss[.fff]][Z|+hh:mm]), got \"") +
-                  s + "\"");
+    EXPECT_EQ(
+        PropertyError(std::string(R"({"when":")") + s + "\"}"),
+        std::string("properties.when: must be a valid ISO 8601 date (YYYY-MM-DD) or date-time "
+                    "(YYYY-MM-DDThh:mm[:ss[.fff]][Z|+hh:mm]), got \"") +
+            s + "\"");
   }
 }
 
@@ -273,10 +288,12 @@ TEST(ValidateEvent, LinkStringsMustBeWellFormed) {
       R"({"a":"https://shop.example.com/r/77812","b":"http://localhost:8080/x?y=1#z",)"
       R"("c":"HTTPS://EXAMPLE.COM","d":"https://user:pw@host.example/","e":"http://[::1]:3000/",)"
       R"("f":"https://例え.jp/パス","g":"httpx is not a link"})");
-  EXPECT_EQ(PropertyError(R"({"u":"https://exa mple.com"})"),
-            R"(properties.u: a link must not contain spaces or control characters, got "https://exa mple.com")");
-  EXPECT_EQ(PropertyError(R"({"u":"https://a.com/\t"})"),
-            R"(properties.u: a link must not contain spaces or control characters, got "https://a.com/\u0009")");
+  EXPECT_EQ(
+      PropertyError(R"({"u":"https://exa mple.com"})"),
+      R"(properties.u: a link must not contain spaces or control characters, got "https://exa mple.com")");
+  EXPECT_EQ(
+      PropertyError(R"({"u":"https://a.com/\t"})"),
+      R"(properties.u: a link must not contain spaces or control characters, got "https://a.com/\u0009")");
   EXPECT_EQ(PropertyError(R"({"u":"http:///path"})"),
             R"(properties.u: a link must have a host, got "http:///path")");
   EXPECT_EQ(PropertyError(R"({"u":"https://user@:80/"})"),
@@ -289,7 +306,8 @@ TEST(ValidateEvent, LinkStringsMustBeWellFormed) {
 
 TEST(ValidateEvent, TypedRulesApplyToPropertiesNotContext) {
   Event e = GoodEvent();
-  Result<Json> ctx = ParseJson(R"({"page":{"url":"https://x y"},"note":"2024-99-99","m":{"amount":1,"currency":"NOPE"}})");
+  Result<Json> ctx = ParseJson(
+      R"({"page":{"url":"https://x y"},"note":"2024-99-99","m":{"amount":1,"currency":"NOPE"}})");
   e.context = ctx.value();
   ExpectValid(e);
 }
