@@ -53,6 +53,19 @@ class JsClock final : public tally::Clock {
   std::optional<int64_t> fixed_ms_;
 };
 
+// Whether [ptr, ptr + len) lies inside the module's memory: a wrong length from JavaScript then
+// gets an error code instead of a trap. A null pointer is fine only with a zero length.
+bool InMemory(const void* ptr, size_t len) {
+  const uintptr_t start = reinterpret_cast<uintptr_t>(ptr);
+  if (start == 0) return len == 0;
+#ifdef __wasm__
+  const uintptr_t end = static_cast<uintptr_t>(__builtin_wasm_memory_size(0)) * 65536;
+  return start <= end && len <= end - start;
+#else
+  return len <= UINTPTR_MAX - start;
+#endif
+}
+
 uint64_t LoadLe64(const uint8_t* bytes) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | bytes[i];
@@ -246,11 +259,12 @@ void tally_free(void* ptr) { std::free(ptr); }
 
 TallyTracker* tally_tracker_new(const char* options_json, size_t options_len, const uint8_t* seed) {
   CreateError().clear();
-  if (options_json == nullptr && options_len != 0) {
-    CreateError() = "options: null pointer with non-zero length";
+  if (!InMemory(options_json, options_len)) {
+    CreateError() = options_json == nullptr ? "options: null pointer with non-zero length"
+                                            : "options: pointer + length outside memory";
     return nullptr;
   }
-  if (seed == nullptr) {
+  if (seed == nullptr || !InMemory(seed, 32)) {
     CreateError() = "seed: required (32 random bytes)";
     return nullptr;
   }
@@ -269,8 +283,10 @@ const char* tally_last_create_error(void) { return CreateError().c_str(); }
 
 int32_t tally_track(TallyTracker* tracker, const char* event_json, size_t len) {
   if (tracker == nullptr) return Fail(tally::Code::kInvalidArgument);
-  if (event_json == nullptr && len != 0) {
-    return tracker->Report(Status::InvalidArgument("event: null pointer with non-zero length"));
+  if (!InMemory(event_json, len)) {
+    return tracker->Report(Status::InvalidArgument(
+        event_json == nullptr ? "event: null pointer with non-zero length"
+                              : "event: pointer + length outside memory"));
   }
   std::string encoded;
   std::string id;
@@ -287,8 +303,10 @@ const char* tally_last_id_ptr(TallyTracker* tracker) {
 
 int32_t tally_restore(TallyTracker* tracker, const char* snapshot, size_t len) {
   if (tracker == nullptr) return Fail(tally::Code::kInvalidArgument);
-  if (snapshot == nullptr && len != 0) {
-    return tracker->Report(Status::InvalidArgument("snapshot: null pointer with non-zero length"));
+  if (!InMemory(snapshot, len)) {
+    return tracker->Report(Status::InvalidArgument(
+        snapshot == nullptr ? "snapshot: null pointer with non-zero length"
+                            : "snapshot: pointer + length outside memory"));
   }
   size_t restored = 0;
   size_t dropped = 0;

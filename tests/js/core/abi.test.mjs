@@ -434,6 +434,20 @@ for (const build of BUILDS) {
         t.free();
       });
 
+      it('answers a length that runs past memory with -1 and a message, not a trap', () => {
+        const t = tracker();
+        const [ptr] = core.put('{}');
+        assert.equal(core.m._tally_track(t.h, ptr, 0x7ffffff0), Code.invalidArgument);
+        assert.match(t.out(), /^event: pointer \+ length outside memory/);
+        assert.equal(core.m._tally_restore(t.h, ptr, 0xfffffff0), Code.invalidArgument);
+        assert.match(t.out(), /^snapshot: pointer \+ length outside memory/);
+        assert.equal(core.m._tally_tracker_new(ptr, 0x7ffffff0, ptr), 0);
+        assert.match(core.cString(core.m._tally_last_create_error()), /^options: pointer \+ length outside memory/);
+        core.free(ptr);
+        assert.equal(t.track(event()).code, Code.ok);
+        t.free();
+      });
+
       it('survives random garbage bytes and stays usable', () => {
         const t = tracker();
         let seed = 12345;
