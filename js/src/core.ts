@@ -175,6 +175,11 @@ export class Core {
     return this.m._tally_queued_bytes(this.handle);
   }
 
+  /** Bytes of linear memory the module holds (Wasm memory or the asm.js heap). */
+  memoryBytes(): number {
+    return this.m.HEAPU8.byteLength;
+  }
+
   /** Frees the tracker; the Core must not be used afterwards. */
   free(): void {
     if (this.scratch) this.m._tally_free(this.scratch);

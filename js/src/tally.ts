@@ -153,6 +153,12 @@ export class Tally {
   private retryAt = 0;
   private attempts = 0;
   private inflight = false;
+  private backlog: string[] = []; // tracked, not yet handed to the core
+  private drainTimer: ReturnType<typeof setTimeout> | undefined;
+  private rand = new Uint8Array(0);
+  private randPos = 0;
+  private idMs = 0;
+  private idSeq = 0;
   private retrying = false; // a refused batch goes again when the backoff ends, due or not
   private flushWaiters: Array<() => void> = [];
   private deliveredSinceFlush = 0;
@@ -246,6 +252,7 @@ export class Tally {
   flush(): Promise<FlushResult> {
     if (!this.core) return new Promise((r) => this.defer(() => void this.flush().then(r)));
     this.deliveredSinceFlush = 0;
+    this.drainAll();
     return new Promise<void>((r) => {
       this.flushWaiters.push(r);
       this.retryAt = Math.min(this.retryAt, Date.now());
@@ -258,6 +265,7 @@ export class Tally {
     if (!this.core) return void this.defer(() => this.optOut());
     this.consent = 'denied';
     safeSet('tally.consent', 'denied');
+    this.backlog = [];
     this.core.ack(this.core.queuedEvents());
     void this.store?.clear();
   }
@@ -280,7 +288,12 @@ export class Tally {
 
   /** Events waiting to be delivered. */
   queued(): number {
-    return this.core ? this.core.queuedEvents() : this.pending.length;
+    return this.core ? this.core.queuedEvents() + this.backlog.length : this.pending.length;
+  }
+
+  /** Bytes of linear memory held by the core module (outside the JS heap). */
+  coreMemoryBytes(): number {
+    return this.core ? this.core.memoryBytes() : 0;
   }
 
   /** The current anonymous, user and session ids. */
@@ -303,6 +316,10 @@ export class Tally {
     }
     this.lastActivity = now;
     this.sessionDirty = true;
+    // The id and created_at are fixed here, at the call; the core's work (validate, dedup, queue,
+    // encode: tens of µs in Wasm) runs just after, off the call path, in time slices (lesson 9).
+    const id = this.newId(now);
+    const createdAt = options?.createdAt !== undefined ? +options.createdAt : now;
     let json: string;
     try {
       if (this.options.beforeSend || options?.context) {
@@ -314,26 +331,86 @@ export class Tally {
           anonymous_id: this.anonymousId,
           session_id: this.sessionId,
           ...(this.userId ? { user_id: this.userId } : {}),
-          ...(options?.createdAt !== undefined ? { created_at: options.createdAt } : {}),
+          created_at: createdAt,
+          event_id: id,
         };
         if (this.options.beforeSend) ev = this.options.beforeSend(ev);
         if (!ev) return undefined;
         json = JSON.stringify(ev);
       } else {
         json =
-          '{"type":"' + type + '","name":' + JSON.stringify(name) +
+          '{"event_id":"' + id + '","created_at":' + createdAt + ',"type":"' + type + '","name":' + JSON.stringify(name) +
           (properties ? ',"properties":' + JSON.stringify(properties) : '') +
-          ',"context":' + this.ctxJson + this.idJson +
-          (options?.createdAt !== undefined ? ',"created_at":' + +options.createdAt : '') + '}';
+          ',"context":' + this.ctxJson + this.idJson + '}';
       }
-      const { id, encoded } = this.core!.track(json);
-      this.store?.put(id, encoded);
-      this.scheduleSend();
-      return id;
     } catch (e) {
-      this.emit('error', e instanceof TallyError ? e : new TallyError('invalid_argument', String(e)));
-      return undefined;
+      // JSON.stringify throws on cycles and BigInt.
+      return this.fail('invalid_argument', `properties: ${(e as Error).message}`);
     }
+    this.backlog.push(json);
+    if (!this.drainTimer) this.drainTimer = setTimeout(() => this.drain(8), 0);
+    return id;
+  }
+
+  // Hands tracked events to the core: at most `sliceMs` of work, then yields to the page.
+  private drain(sliceMs: number): void {
+    this.drainTimer = undefined;
+    const end = performance.now() + sliceMs;
+    let i = 0;
+    for (; i < this.backlog.length; i++) {
+      const json = this.backlog[i]!;
+      try {
+        const { id, encoded } = this.core!.track(json);
+        this.store?.put(id, encoded);
+      } catch (e) {
+        const err = e instanceof TallyError ? e : new TallyError('internal', String(e));
+        const id = (JSON.parse(json) as { event_id: string }).event_id;
+        this.emit('dropped', { ids: [id], reason: err.message });
+        this.emit('error', err);
+      }
+      if ((i & 15) === 15 && performance.now() > end) {
+        i++;
+        break;
+      }
+    }
+    this.backlog.splice(0, i);
+    if (this.backlog.length) this.drainTimer = setTimeout(() => this.drain(sliceMs), 0);
+    this.scheduleSend();
+  }
+
+  // UUIDv7 (RFC 9562): 48-bit ms time, version 7, a 12-bit counter that keeps ids made in the
+  // same ms in call order (the queue is restored in id order), variant, 62 random bits.
+  private newId(now: number): string {
+    if (now <= this.idMs) {
+      if (++this.idSeq > 0xfff) {
+        this.idMs++;
+        this.idSeq = 0;
+      }
+    } else {
+      this.idMs = now;
+      this.idSeq = this.randByte() << 3; // random start, room to count up
+    }
+    const t = (this.idMs + 0x1000000000000).toString(16).slice(1);
+    let r = '';
+    for (let i = 0; i < 8; i++) r += (this.randByte() + 256).toString(16).slice(1);
+    return (
+      t.slice(0, 8) + '-' + t.slice(8) + '-7' + (this.idSeq + 0x1000).toString(16).slice(1) + '-' +
+      ((this.randByte() & 0x3f) | 0x80).toString(16) + r.slice(0, 2) + '-' + r.slice(2, 14)
+    );
+  }
+
+  private randByte(): number {
+    if (this.randPos >= this.rand.length) {
+      this.rand = crypto.getRandomValues(new Uint8Array(4096));
+      this.randPos = 0;
+    }
+    return this.rand[this.randPos++]!;
+  }
+
+  /** Runs the core's work for every tracked event now (flush, page unload). */
+  private drainAll(): void {
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    if (this.backlog.length) this.drain(Infinity);
   }
 
   private defer(call: () => void): undefined {
@@ -586,6 +663,7 @@ export class Tally {
   sendOnUnload(): void {
     const core = this.core;
     this.saveSession();
+    if (core && this.consent === 'granted') this.drainAll();
     if (!core || this.consent !== 'granted' || this.inflight) {
       void this.store?.flush();
       return;

@@ -22,7 +22,8 @@ test('tracks from Node with a memory queue and delivers one batch on flush', asy
   assert.equal(t.storageKind, 'memory');
   const before = srv.events().length;
   const ids = [t.track('Signed Up', { plan: 'pro' }), t.track('Clicked CTA'), t.identify('C-1', { email: 'a@b.c' })];
-  assert.ok(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7/.test(id)), ids.join());
+  assert.ok(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)), ids.join());
+  assert.deepEqual([...ids].sort(), ids, 'UUIDv7 ids sort in call order');
   const r = await t.flush();
   assert.deepEqual(r, { delivered: 3, queued: 0 });
   const got = srv.events().slice(before);
@@ -49,8 +50,14 @@ test('an invalid event becomes a TallyError naming the field, never a throw', as
   const t = await tallyMod.createTally(opts());
   const errors = [];
   t.on('error', (e) => errors.push(e));
-  assert.equal(t.track('Bought', { price: 1, bad: 'x'.repeat(300) }), undefined);
+  const dropped = [];
+  t.on('dropped', (d) => dropped.push(...d.ids));
+  // The core's checks run just after the call (off the call path): the id comes back, then 'dropped'.
+  const id = t.track('Bought', { price: 1, bad: 'x'.repeat(300) });
   assert.equal(t.track(''), undefined);
+  await t.flush();
+  assert.deepEqual(dropped, [id]);
+  assert.ok(!srv.events().some((e) => e.event_id === id));
   assert.ok(errors.length >= 2);
   assert.ok(errors.every((e) => e instanceof tallyMod.TallyError));
   assert.ok(errors.some((e) => /properties\.bad/.test(e.message)), errors.map((e) => e.message).join('; '));
@@ -73,7 +80,7 @@ test('503 then recovery: same ids and created_at on every retry, a fresh sent_at
   await waitFor(() => srv.events().some((e) => e.event_id === id), 'delivery after 503s');
   assert.equal(srv.events().filter((e) => e.event_id === id).length, 1);
   assert.ok(errors.filter((e) => e.code === 'transport').length >= 2);
-  assert.equal(t.queued(), 0);
+  await waitFor(() => t.queued() === 0, 'the ack of the delivered batch');
   assert.ok(srv.state.batches.length > attemptsBefore);
 });
 
@@ -160,6 +167,7 @@ test('the queue is bounded: past max events track() reports resource_exhausted',
   const errors = [];
   t.on('error', (e) => errors.push(e));
   for (let i = 0; i < 5; i++) t.track('Burst', { i });
+  await waitFor(() => errors.length === 2, 'the core refusing the two events past the bound');
   assert.equal(t.queued(), 3);
   assert.equal(errors.filter((e) => e.code === 'resource_exhausted').length, 2);
   await t.flush();
