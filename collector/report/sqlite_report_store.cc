@@ -1,0 +1,526 @@
+// ReportStore over the collector's SQLite file (docs/SCHEMA.md). It opens its own read-only
+// connections: WAL lets them read while the collector's single writer commits, and nothing here
+// ever takes the write lock after start-up.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+
+#include "report/report_store.h"
+
+namespace tally::collector::report {
+namespace {
+
+// Report indexes (docs/SCHEMA.md, "Report indexes", says why each is worth its ingest cost).
+constexpr const char* kReportIndexes = R"sql(
+CREATE INDEX IF NOT EXISTS events_by_name ON events(workspace_id, name, derived_at);
+)sql";
+
+constexpr const char* kEventColumns =
+    "event_id, type, name, user_id, anonymous_id, session_id, created_at, sent_at, received_at, "
+    "derived_at, time_flags, properties, context";
+
+// A top-level JSON field as text, the way filters compare it: strings as they are, numbers as
+// SQLite prints them, booleans as true/false, objects and arrays as JSON text.
+std::string FieldText(const char* column, int path_param) {
+  std::string p = "?" + std::to_string(path_param);
+  std::string col(column);
+  return "(CASE json_type(" + col + ", " + p + ") WHEN 'true' THEN 'true' WHEN 'false' THEN " +
+         "'false' ELSE CAST(json_extract(" + col + ", " + p + ") AS TEXT) END)";
+}
+
+// The JSON path of a top-level key. Keys are quoted so dots and brackets are literal; callers
+// reject keys holding a double quote (parameters.cc), which SQLite paths cannot escape.
+std::string KeyPath(const std::string& key) { return "$.\"" + key + "\""; }
+
+using Value = std::variant<int64_t, std::string>;
+
+// A WHERE clause with its numbered parameters.
+class Where {
+ public:
+  int Add(Value v) {
+    values_.push_back(std::move(v));
+    return static_cast<int>(values_.size());
+  }
+  void And(const std::string& condition) {
+    sql_ += sql_.empty() ? " WHERE " : " AND ";
+    sql_ += condition;
+  }
+  std::string P(Value v) { return "?" + std::to_string(Add(std::move(v))); }
+  const std::string& sql() const { return sql_; }
+  void Bind(sqlite3_stmt* st) const {
+    for (size_t i = 0; i < values_.size(); ++i) {
+      int idx = static_cast<int>(i + 1);
+      if (const auto* n = std::get_if<int64_t>(&values_[i])) {
+        sqlite3_bind_int64(st, idx, *n);
+      } else {
+        const std::string& s = std::get<std::string>(values_[i]);
+        sqlite3_bind_text(st, idx, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+      }
+    }
+  }
+
+ private:
+  std::string sql_;
+  std::vector<Value> values_;
+};
+
+// Builds the conditions of a filter; `names` false leaves the name list to the caller.
+void AddFilter(const EventFilter& f, int64_t workspace_id, bool names, Where* w) {
+  w->And("workspace_id = " + w->P(workspace_id));
+  w->And("derived_at >= " + w->P(f.from_ms));
+  w->And("derived_at < " + w->P(f.to_ms));
+  if (names && !f.names.empty()) {
+    std::string in;
+    for (const auto& n : f.names) in += (in.empty() ? "" : ", ") + w->P(n);
+    w->And("name IN (" + in + ")");
+  }
+  if (!f.type.empty()) w->And("type = " + w->P(f.type));
+  if (!f.user_id.empty()) w->And("user_id = " + w->P(f.user_id));
+  if (!f.anonymous_id.empty()) w->And("anonymous_id = " + w->P(f.anonymous_id));
+  if (!f.session_id.empty()) w->And("session_id = " + w->P(f.session_id));
+  for (const auto& [key, value] : f.properties) {
+    int path = w->Add(KeyPath(key));
+    w->And(FieldText("properties", path) + " = " + w->P(value));
+  }
+  for (const auto& [key, value] : f.context) {
+    int path = w->Add(KeyPath(key));
+    w->And(FieldText("context", path) + " = " + w->P(value));
+  }
+}
+
+std::string ColumnText(sqlite3_stmt* s, int i) {
+  const unsigned char* p = sqlite3_column_text(s, i);
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<size_t>(sqlite3_column_bytes(s, i)))
+           : std::string();
+}
+
+void ReadEvent(sqlite3_stmt* s, StoredEvent* e) {
+  e->event_id = ColumnText(s, 0);
+  e->type = ColumnText(s, 1);
+  e->name = ColumnText(s, 2);
+  e->user_id = ColumnText(s, 3);
+  e->anonymous_id = ColumnText(s, 4);
+  e->session_id = ColumnText(s, 5);
+  e->created_at_ms = sqlite3_column_int64(s, 6);
+  e->sent_at_ms = sqlite3_column_int64(s, 7);
+  e->received_at_ms = sqlite3_column_int64(s, 8);
+  e->derived_at_ms = sqlite3_column_int64(s, 9);
+  e->time_flags = static_cast<uint32_t>(sqlite3_column_int64(s, 10));
+  e->properties_json = ColumnText(s, 11);
+  e->context_json = ColumnText(s, 12);
+}
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  Status status() const {
+    return rc_ == SQLITE_OK ? Status::Ok()
+                            : Status::Internal(std::string("report: ") + sqlite3_errmsg(db_));
+  }
+  sqlite3_stmt* get() { return stmt_; }
+  // SQLITE_ROW → true; SQLITE_DONE → false with ok status; errors → false with *status set.
+  bool Step(Status* status) {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc != SQLITE_DONE) *status = Status::Internal(std::string("report: ") + sqlite3_errmsg(db_));
+    return false;
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+class SqliteReportStore final : public ReportStore {
+ public:
+  SqliteReportStore(std::string path, ReportStoreOptions options)
+      : path_(std::move(path)), options_(options) {}
+  ~SqliteReportStore() override {
+    for (sqlite3* db : idle_) sqlite3_close(db);
+  }
+
+  Status Init() {
+    // Report indexes are created once, on a short-lived read-write connection, before any read
+    // connection exists. IF NOT EXISTS makes every later start a no-op.
+    sqlite3* rw = nullptr;
+    if (sqlite3_open_v2(path_.c_str(), &rw, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+      std::string msg = rw ? sqlite3_errmsg(rw) : "cannot open";
+      sqlite3_close(rw);
+      return Status::Internal("report: cannot open " + path_ + ": " + msg);
+    }
+    sqlite3_busy_timeout(rw, 30000);
+    char* err = nullptr;
+    int rc = sqlite3_exec(rw, kReportIndexes, nullptr, nullptr, &err);
+    std::string msg = err ? err : "";
+    sqlite3_free(err);
+    sqlite3_close(rw);
+    if (rc != SQLITE_OK) return Status::Internal("report: creating indexes: " + msg);
+    for (size_t i = 0; i < std::max<size_t>(1, options_.read_connections); ++i) {
+      sqlite3* db = nullptr;
+      if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                          nullptr) != SQLITE_OK) {
+        sqlite3_close(db);
+        return Status::Internal("report: cannot open " + path_ + " read-only");
+      }
+      sqlite3_busy_timeout(db, 5000);
+      sqlite3_exec(db, "PRAGMA cache_size=-32768", nullptr, nullptr, nullptr);
+      idle_.push_back(db);
+    }
+    return Status::Ok();
+  }
+
+  Status Events(const EventsRequest& r, EventsPage* page) override {
+    page->events.clear();
+    page->next.reset();
+    Conn c(this);
+    int64_t ws = 0;
+    if (!WorkspaceId(c.db, r.filter.workspace, &ws)) return Status::Ok();
+    Where w;
+    AddFilter(r.filter, ws, true, &w);
+    const char* cmp = r.descending ? "<" : ">";
+    if (r.after) {
+      w.And(std::string("derived_at ") + cmp + "= " + w.P(r.after->derived_at_ms));
+      w.And(std::string("(derived_at ") + cmp + " " + w.P(r.after->derived_at_ms) +
+            " OR event_id " + cmp + " " + w.P(r.after->event_id) + ")");
+    }
+    const char* dir = r.descending ? " DESC" : "";
+    // One extra row says whether another page follows.
+    std::string sql = std::string("SELECT ") + kEventColumns + " FROM events" + w.sql() +
+                      " ORDER BY derived_at" + dir + ", event_id" + dir + " LIMIT " +
+                      std::to_string(r.limit + 1);
+    Stmt st(c.db, sql);
+    if (!st.status().ok()) return st.status();
+    w.Bind(st.get());
+    Status s;
+    while (st.Step(&s)) {
+      if (page->events.size() == r.limit) {
+        const StoredEvent& last = page->events.back();
+        page->next = Cursor{last.derived_at_ms, last.event_id};
+        break;
+      }
+      page->events.emplace_back();
+      ReadEvent(st.get(), &page->events.back());
+    }
+    return s;
+  }
+
+  Status HasUserId(const std::string& workspace, const std::string& user_id,
+                   bool* found) override {
+    *found = false;
+    Conn c(this);
+    int64_t ws = 0;
+    if (!WorkspaceId(c.db, workspace, &ws)) return Status::Ok();
+    Stmt st(c.db, "SELECT 1 FROM events WHERE workspace_id = ?1 AND user_id = ?2 LIMIT 1");
+    if (!st.status().ok()) return st.status();
+    sqlite3_bind_int64(st.get(), 1, ws);
+    sqlite3_bind_text(st.get(), 2, user_id.data(), static_cast<int>(user_id.size()),
+                      SQLITE_STATIC);
+    Status s;
+    *found = st.Step(&s);
+    return s;
+  }
+
+  Status Summary(const EventFilter& f, std::vector<NameSummary>* out) override {
+    out->clear();
+    Conn c(this);
+    int64_t ws = 0;
+    if (!WorkspaceId(c.db, f.workspace, &ws)) return Status::Ok();
+    Where w;
+    AddFilter(f, ws, true, &w);
+    Stmt st(c.db, "SELECT name, count(*), min(derived_at), max(derived_at) FROM events" +
+                      w.sql() + " GROUP BY name ORDER BY 2 DESC, 1");
+    if (!st.status().ok()) return st.status();
+    w.Bind(st.get());
+    Status s;
+    while (st.Step(&s)) {
+      out->push_back(NameSummary{ColumnText(st.get(), 0), sqlite3_column_int64(st.get(), 1),
+                                 sqlite3_column_int64(st.get(), 2),
+                                 sqlite3_column_int64(st.get(), 3)});
+    }
+    return s;
+  }
+
+  Status Timeseries(const TimeseriesRequest& r, std::vector<int64_t>* values) override {
+    values->clear();
+    if (r.bounds.size() < 2) return Status::Ok();
+    values->assign(r.bounds.size() - 1, 0);
+    Conn c(this);
+    int64_t ws = 0;
+    if (!WorkspaceId(c.db, r.filter.workspace, &ws)) return Status::Ok();
+    EventFilter f = r.filter;
+    f.from_ms = std::max(f.from_ms, r.bounds.front());
+    f.to_ms = std::min(f.to_ms, r.bounds.back());
+    Where w;
+    AddFilter(f, ws, true, &w);
+    const bool users = r.metric == Metric::kUsers;
+    // Time-ordered rows are bucketed here rather than in SQL: the bucket edges come from the
+    // time zone (DST gives 23- and 25-hour days), which SQLite does not know. Counting events
+    // reads only the (workspace_id, derived_at) index.
+    Stmt st(c.db, std::string("SELECT derived_at") +
+                      (users ? ", COALESCE(user_id, anonymous_id)" : "") + " FROM events" +
+                      w.sql() + " ORDER BY derived_at");
+    if (!st.status().ok()) return st.status();
+    w.Bind(st.get());
+    size_t bucket = 0;
+    std::unordered_set<std::string> seen;
+    Status s;
+    while (st.Step(&s)) {
+      int64_t t = sqlite3_column_int64(st.get(), 0);
+      while (bucket + 1 < r.bounds.size() && t >= r.bounds[bucket + 1]) {
+        ++bucket;
+        seen.clear();
+      }
+      if (bucket + 1 >= r.bounds.size() || t < r.bounds[bucket]) continue;
+      if (!users) {
+        ++(*values)[bucket];
+      } else if (sqlite3_column_type(st.get(), 1) != SQLITE_NULL &&
+                 seen.insert(ColumnText(st.get(), 1)).second) {
+        ++(*values)[bucket];
+      }
+    }
+    return s;
+  }
+
+  Status GetBreakdown(const BreakdownRequest& r, Breakdown* out) override {
+    *out = Breakdown();
+    Conn c(this);
+    int64_t ws = 0;
+    if (!WorkspaceId(c.db, r.filter.workspace, &ws)) return Status::Ok();
+    Where w;
+    std::string type_expr, value_expr;
+    switch (r.by.kind) {
+      case GroupKey::Kind::kName: type_expr = "'string'", value_expr = "name"; break;
+      case GroupKey::Kind::kType: type_expr = "'string'", value_expr = "type"; break;
+      case GroupKey::Kind::kUserId:
+        type_expr = "'string'", value_expr = "user_id";
+        break;
+      case GroupKey::Kind::kProperty:
+      case GroupKey::Kind::kContext: {
+        const char* col = r.by.kind == GroupKey::Kind::kProperty ? "properties" : "context";
+        int path = w.Add(KeyPath(r.by.key));
+        type_expr = std::string("json_type(") + col + ", ?" + std::to_string(path) + ")";
+        value_expr = FieldText(col, path);
+        break;
+      }
+    }
+    AddFilter(r.filter, ws, true, &w);
+    const std::string user_expr = "COALESCE(user_id, anonymous_id)";
+    const std::string measure =
+        r.metric == Metric::kUsers ? "count(DISTINCT " + user_expr + ")" : "count(*)";
+    Stmt st(c.db, "SELECT " + type_expr + ", " + value_expr + ", " + measure + " FROM events" +
+                      w.sql() + " GROUP BY 1, 2");
+    if (!st.status().ok()) return st.status();
+    w.Bind(st.get());
+    std::vector<BreakdownRow> rows;
+    Status s;
+    while (st.Step(&s)) {
+      BreakdownRow row;
+      bool null = sqlite3_column_type(st.get(), 1) == SQLITE_NULL ||
+                  ColumnText(st.get(), 0) == "null";
+      if (!null) {
+        row.value = ColumnText(st.get(), 1);
+        std::string t = ColumnText(st.get(), 0);
+        row.value_type = t == "text"                     ? "string"
+                         : t == "integer" || t == "real" ? "number"
+                         : t == "true" || t == "false"   ? "bool"
+                                                         : t;
+      }
+      row.count = sqlite3_column_int64(st.get(), 2);
+      // Two JSON types can print the same (null here is the same group as absent).
+      auto same = std::find_if(rows.begin(), rows.end(), [&](const BreakdownRow& o) {
+        return o.value == row.value && o.value_type == row.value_type;
+      });
+      if (same != rows.end() && !row.value) {
+        same->count += row.count;
+      } else {
+        rows.push_back(std::move(row));
+      }
+    }
+    if (!s.ok()) return s;
+    std::sort(rows.begin(), rows.end(), [](const BreakdownRow& a, const BreakdownRow& b) {
+      if (a.count != b.count) return a.count > b.count;
+      return a.value < b.value;  // nullopt first among equals
+    });
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (r.metric == Metric::kEvents) out->total += rows[i].count;
+      if (i < r.limit) {
+        out->rows.push_back(rows[i]);
+      } else {
+        out->other += rows[i].count;
+      }
+    }
+    if (r.metric == Metric::kUsers) {
+      Where uw;
+      AddFilter(r.filter, ws, true, &uw);
+      Stmt ust(c.db, "SELECT count(DISTINCT " + user_expr + ") FROM events" + uw.sql());
+      if (!ust.status().ok()) return ust.status();
+      uw.Bind(ust.get());
+      if (ust.Step(&s)) out->total = sqlite3_column_int64(ust.get(), 0);
+    }
+    return s;
+  }
+
+  Status Funnel(const FunnelRequest& r, std::vector<int64_t>* users) override {
+    users->assign(r.steps.size(), 0);
+    if (r.steps.empty()) return Status::Ok();
+    Conn c(this);
+    int64_t ws = 0;
+    if (!WorkspaceId(c.db, r.filter.workspace, &ws)) return Status::Ok();
+    EventFilter f = r.filter;
+    f.names.clear();
+    for (const auto& step : r.steps) {
+      if (std::find(f.names.begin(), f.names.end(), step) == f.names.end()) f.names.push_back(step);
+    }
+    const int64_t first_to = f.to_ms;
+    f.to_ms = f.to_ms > INT64_MAX - r.window_ms ? INT64_MAX : f.to_ms + r.window_ms;
+    Where w;
+    AddFilter(f, ws, true, &w);
+    Stmt st(c.db, "SELECT name, COALESCE(user_id, anonymous_id), derived_at FROM events" +
+                      w.sql() + " AND COALESCE(user_id, anonymous_id) IS NOT NULL" +
+                      " ORDER BY derived_at");
+    if (!st.status().ok()) return st.status();
+    w.Bind(st.get());
+    // One pass in time order. A user enters at their first first-step event in [from, to)
+    // and advances one step at a time on the next step's name, while within the window.
+    struct Progress {
+      int64_t start_ms;
+      size_t reached;  // steps done
+    };
+    std::unordered_map<std::string, Progress> progress;
+    Status s;
+    while (st.Step(&s)) {
+      std::string name = ColumnText(st.get(), 0);
+      int64_t t = sqlite3_column_int64(st.get(), 2);
+      std::string user = ColumnText(st.get(), 1);
+      auto it = progress.find(user);
+      if (it == progress.end()) {
+        if (name == r.steps[0] && t < first_to) {
+          progress.emplace(std::move(user), Progress{t, 1});
+          ++(*users)[0];
+        }
+        continue;
+      }
+      Progress& p = it->second;
+      if (p.reached < r.steps.size() && name == r.steps[p.reached] &&
+          t - p.start_ms <= r.window_ms) {
+        ++(*users)[p.reached];
+        ++p.reached;
+      }
+    }
+    return s;
+  }
+
+  Status GetOverview(const EventFilter& f, Overview* out) override {
+    *out = Overview();
+    Conn c(this);
+    int64_t ws = 0;
+    if (!WorkspaceId(c.db, f.workspace, &ws)) return Status::Ok();
+    Where w;
+    AddFilter(f, ws, true, &w);
+    Stmt st(c.db,
+            "SELECT count(*), count(DISTINCT COALESCE(user_id, anonymous_id)), "
+            "count(DISTINCT session_id) FROM events" +
+                w.sql());
+    if (!st.status().ok()) return st.status();
+    w.Bind(st.get());
+    Status s;
+    if (st.Step(&s)) {
+      out->events = sqlite3_column_int64(st.get(), 0);
+      out->users = sqlite3_column_int64(st.get(), 1);
+      out->sessions = sqlite3_column_int64(st.get(), 2);
+    }
+    if (!s.ok()) return s;
+    Stmt top(c.db, "SELECT name, count(*) FROM events" + w.sql() +
+                       " GROUP BY name ORDER BY 2 DESC, 1 LIMIT 10");
+    if (!top.status().ok()) return top.status();
+    w.Bind(top.get());
+    while (top.Step(&s)) {
+      out->top_events.emplace_back(ColumnText(top.get(), 0), sqlite3_column_int64(top.get(), 1));
+    }
+    return s;
+  }
+
+  Status Export(const EventFilter& filter,
+                const std::function<bool(const StoredEvent&)>& row) override {
+    EventsRequest r;
+    r.filter = filter;
+    r.limit = std::max<size_t>(1, options_.export_chunk_rows);
+    // Keyset chunks: constant memory, and each chunk a short read transaction.
+    for (;;) {
+      EventsPage page;
+      Status s = Events(r, &page);
+      if (!s.ok()) return s;
+      for (const StoredEvent& e : page.events) {
+        if (!row(e)) return Status::Ok();
+      }
+      if (!page.next) return Status::Ok();
+      r.after = page.next;
+    }
+  }
+
+ private:
+  // A read connection borrowed for one call.
+  struct Conn {
+    explicit Conn(SqliteReportStore* store) : owner(store) {
+      std::unique_lock<std::mutex> lock(owner->mu_);
+      owner->cv_.wait(lock, [&] { return !owner->idle_.empty(); });
+      db = owner->idle_.back();
+      owner->idle_.pop_back();
+    }
+    ~Conn() {
+      {
+        std::lock_guard<std::mutex> lock(owner->mu_);
+        owner->idle_.push_back(db);
+      }
+      owner->cv_.notify_one();
+    }
+    SqliteReportStore* owner;
+    sqlite3* db = nullptr;
+  };
+
+  // False when the workspace has never stored anything (so nothing can match).
+  bool WorkspaceId(sqlite3* db, const std::string& name, int64_t* id) {
+    Stmt st(db, "SELECT id FROM workspaces WHERE name = ?1");
+    if (!st.status().ok()) return false;
+    sqlite3_bind_text(st.get(), 1, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
+    Status s;
+    if (!st.Step(&s)) return false;
+    *id = sqlite3_column_int64(st.get(), 0);
+    return true;
+  }
+
+  std::string path_;
+  ReportStoreOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<sqlite3*> idle_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ReportStore>> OpenReportStore(const std::string& url,
+                                                     const ReportStoreOptions& options) {
+  const std::string prefix = "sqlite:";
+  if (url.compare(0, prefix.size(), prefix) != 0 || url.size() == prefix.size()) {
+    return Status::InvalidArgument("store: unsupported URL \"" + url +
+                                   "\" for reports (expected sqlite:<path>)");
+  }
+  auto store = std::make_unique<SqliteReportStore>(url.substr(prefix.size()), options);
+  Status s = store->Init();
+  if (!s.ok()) return s;
+  return std::unique_ptr<ReportStore>(std::move(store));
+}
+
+}  // namespace tally::collector::report
