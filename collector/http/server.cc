@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "ingest/ingest.h"
+#include "report/routes.h"
 #include "tally/codec.h"
 #include "tally/uuid.h"
 #include "tally/validate.h"
@@ -133,6 +134,7 @@ struct Collector::Impl {
   CollectorOptions options;
   const Clock* clock;
   std::unique_ptr<Store> store;
+  std::unique_ptr<report::ReportStore> reports;  // its own read connections (collector/report)
   std::unique_ptr<Writer> writer;
   httplib::Server server;
   std::thread listen_thread;
@@ -656,6 +658,14 @@ Status Collector::Start() {
   srv.Get("/metrics", [&m](const httplib::Request&, httplib::Response& res) {
     m.HandleMetrics(res);
   });
+  Result<std::unique_ptr<report::ReportStore>> reports = report::OpenReportStore(m.options.store);
+  if (!reports.ok()) return reports.status();
+  m.reports = std::move(reports).value();
+  report::ReportRoutesOptions ro;
+  ro.store = m.reports.get();
+  ro.clock = m.clock;
+  ro.lookup_key = [&m](const std::string& key, KeyRecord* rec) { return m.LookupKey(key, rec); };
+  report::RegisterReportRoutes(srv, std::move(ro));
   srv.set_error_handler([&m](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // the handler already wrote its JSON error
     std::string msg;
