@@ -16,8 +16,7 @@
 // (tests/js/core/roundtrip.test.mjs) checks the output against the native core's.
 // Anything else (hex floats, "inf", other formats) is not supported: strtod reads no number and
 // snprintf writes an empty string and returns -1. Nothing in Tally asks for them.
-#include <emscripten/em_macros.h>  // before em_js.h, which needs EMSCRIPTEN_KEEPALIVE
-#include <emscripten/em_js.h>
+#include <emscripten/emscripten.h>  // EM_JS (em_js.h alone lacks EMSCRIPTEN_KEEPALIVE in 3.1.6)
 
 #include <cstdarg>
 #include <cstddef>

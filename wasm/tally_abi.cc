@@ -85,7 +85,7 @@ enum class Kind : uint8_t {
   kPositive,     // a whole number >= 1 (counts, byte sizes)
   kNonNegative,  // a whole number >= 0 (times)
   kBool,
-  kOverlong,     // "reject" | "truncate"
+  kOverlong,  // "reject" | "truncate"
 };
 
 struct Field {
@@ -96,26 +96,26 @@ struct Field {
 
 // The order is the index into the values array that ApplyOptions reads.
 constexpr Field kFields[] = {
-    {"batch", "max_events", Kind::kPositive},                    // 0
-    {"batch", "max_bytes", Kind::kPositive},                     // 1
-    {"batch", "max_age_ms", Kind::kNonNegative},                 // 2
-    {"queue", "max_events", Kind::kPositive},                    // 3
-    {"queue", "max_bytes", Kind::kPositive},                     // 4
-    {"validation", "intercom_strict", Kind::kBool},              // 5
-    {"validation", "max_name_chars", Kind::kPositive},           // 6
-    {"validation", "max_string_chars", Kind::kPositive},         // 7
-    {"validation", "overlong_strings", Kind::kOverlong},         // 8
-    {"validation", "max_id_chars", Kind::kPositive},             // 9
-    {"validation", "max_context_string_chars", Kind::kPositive}, // 10
-    {"validation", "max_properties", Kind::kNonNegative},        // 11
-    {"validation", "max_members", Kind::kNonNegative},           // 12
-    {"validation", "max_depth", Kind::kPositive},                // 13
-    {"validation", "max_event_bytes", Kind::kPositive},          // 14
-    {"dedup", "window_ms", Kind::kNonNegative},                  // 15
-    {"dedup", "max_entries", Kind::kPositive},                   // 16
-    {"dedup", "fingerprint", Kind::kBool},                       // 17
-    {"clock_offset", "window", Kind::kPositive},                 // 18
-    {"clock_offset", "max_round_trip_ms", Kind::kNonNegative},   // 19
+    {"batch", "max_events", Kind::kPositive},                     // 0
+    {"batch", "max_bytes", Kind::kPositive},                      // 1
+    {"batch", "max_age_ms", Kind::kNonNegative},                  // 2
+    {"queue", "max_events", Kind::kPositive},                     // 3
+    {"queue", "max_bytes", Kind::kPositive},                      // 4
+    {"validation", "intercom_strict", Kind::kBool},               // 5
+    {"validation", "max_name_chars", Kind::kPositive},            // 6
+    {"validation", "max_string_chars", Kind::kPositive},          // 7
+    {"validation", "overlong_strings", Kind::kOverlong},          // 8
+    {"validation", "max_id_chars", Kind::kPositive},              // 9
+    {"validation", "max_context_string_chars", Kind::kPositive},  // 10
+    {"validation", "max_properties", Kind::kNonNegative},         // 11
+    {"validation", "max_members", Kind::kNonNegative},            // 12
+    {"validation", "max_depth", Kind::kPositive},                 // 13
+    {"validation", "max_event_bytes", Kind::kPositive},           // 14
+    {"dedup", "window_ms", Kind::kNonNegative},                   // 15
+    {"dedup", "max_entries", Kind::kPositive},                    // 16
+    {"dedup", "fingerprint", Kind::kBool},                        // 17
+    {"clock_offset", "window", Kind::kPositive},                  // 18
+    {"clock_offset", "max_round_trip_ms", Kind::kNonNegative},    // 19
 };
 constexpr size_t kFieldCount = sizeof kFields / sizeof kFields[0];
 
@@ -150,8 +150,8 @@ Status ReadField(const Field& field, const Json& value, const std::string& path,
       // 2^53: the largest whole number a JSON number carries exactly.
       if (!value.is_number() || value.as_number() != std::floor(value.as_number()) ||
           value.as_number() < min || value.as_number() > 9007199254740992.0) {
-        return FieldError(path, min > 0 ? ": must be a positive integer"
-                                        : ": must be a non-negative integer");
+        return FieldError(
+            path, min > 0 ? ": must be a positive integer" : ": must be a non-negative integer");
       }
       *out = value.as_number();
       return Status::Ok();
@@ -217,7 +217,8 @@ Status ParseOptions(std::string_view text, tally::TrackerOptions* options) {
     for (const Json::Member& member : section.second.as_object()) {
       const std::string path = name + "." + member.first;
       size_t i = 0;
-      while (i < kFieldCount && (name != kFields[i].section || member.first != kFields[i].name)) ++i;
+      while (i < kFieldCount && (name != kFields[i].section || member.first != kFields[i].name))
+        ++i;
       if (i == kFieldCount) return FieldError(path, ": unknown option");
       Status s = ReadField(kFields[i], member.second, path, &values.v[i]);
       if (!s.ok()) return s;
@@ -284,13 +285,14 @@ const char* tally_last_create_error(void) { return CreateError().c_str(); }
 int32_t tally_track(TallyTracker* tracker, const char* event_json, size_t len) {
   if (tracker == nullptr) return Fail(tally::Code::kInvalidArgument);
   if (!InMemory(event_json, len)) {
-    return tracker->Report(Status::InvalidArgument(
-        event_json == nullptr ? "event: null pointer with non-zero length"
-                              : "event: pointer + length outside memory"));
+    return tracker->Report(Status::InvalidArgument(event_json == nullptr
+                                                       ? "event: null pointer with non-zero length"
+                                                       : "event: pointer + length outside memory"));
   }
   std::string encoded;
   std::string id;
-  Status s = tracker->tracker.Track(std::string_view(event_json, event_json ? len : 0), &encoded, &id);
+  Status s =
+      tracker->tracker.Track(std::string_view(event_json, event_json ? len : 0), &encoded, &id);
   if (!s.ok()) return tracker->Report(s);
   tracker->out = std::move(encoded);
   tracker->last_id = std::move(id);
@@ -304,17 +306,17 @@ const char* tally_last_id_ptr(TallyTracker* tracker) {
 int32_t tally_restore(TallyTracker* tracker, const char* snapshot, size_t len) {
   if (tracker == nullptr) return Fail(tally::Code::kInvalidArgument);
   if (!InMemory(snapshot, len)) {
-    return tracker->Report(Status::InvalidArgument(
-        snapshot == nullptr ? "snapshot: null pointer with non-zero length"
-                            : "snapshot: pointer + length outside memory"));
+    return tracker->Report(
+        Status::InvalidArgument(snapshot == nullptr ? "snapshot: null pointer with non-zero length"
+                                                    : "snapshot: pointer + length outside memory"));
   }
   size_t restored = 0;
   size_t dropped = 0;
-  Status s = tracker->tracker.Restore(std::string_view(snapshot, snapshot ? len : 0), &restored,
-                                      &dropped);
+  Status s =
+      tracker->tracker.Restore(std::string_view(snapshot, snapshot ? len : 0), &restored, &dropped);
   if (!s.ok()) return tracker->Report(s);
-  tracker->out = "{\"restored\":" + std::to_string(restored) +
-                 ",\"dropped\":" + std::to_string(dropped) + "}";
+  tracker->out =
+      "{\"restored\":" + std::to_string(restored) + ",\"dropped\":" + std::to_string(dropped) + "}";
   return static_cast<int32_t>(restored);
 }
 
@@ -376,9 +378,7 @@ const char* tally_out_ptr(TallyTracker* tracker) {
   return tracker == nullptr ? nullptr : tracker->out.data();
 }
 
-size_t tally_out_len(TallyTracker* tracker) {
-  return tracker == nullptr ? 0 : tracker->out.size();
-}
+size_t tally_out_len(TallyTracker* tracker) { return tracker == nullptr ? 0 : tracker->out.size(); }
 
 void tally_set_now_for_test(TallyTracker* tracker, double now_ms) {
   if (tracker == nullptr) return;

@@ -87,8 +87,8 @@ size_t tally_out_len(TallyTracker* tracker);
 /* Defensive behaviour, for every call above: a NULL tracker makes the int32 calls return -1
  * (kInvalidArgument), the double calls NaN (tally_queued_bytes 0), the pointer calls NULL, the
  * counts 0, and the void calls do nothing; a NULL pointer with a non-zero length, or a pointer +
- * length that runs past the module's memory, is -1 with a message; non-finite times passed to tally_on_server_time are ignored; tally_ack never removes
- * more than is queued. */
+ * length that runs past the module's memory, is -1 with a message; non-finite times passed to
+ * tally_on_server_time are ignored; tally_ack never removes more than is queued. */
 
 /* Test only: pins the tracker's clock at now_ms (ms since epoch) instead of Date.now(); NaN
  * (or any non-finite value) returns it to Date.now(). Lets the Node suites compare the module's

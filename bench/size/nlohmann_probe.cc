@@ -4,9 +4,8 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace {
 std::string out;
@@ -19,7 +18,8 @@ const char* probe_out() { return out.data(); }
 
 // Returns the length of the re-serialized object, or -1 when the text is not a JSON object.
 int probe(const char* text, size_t len) {
-  nlohmann::json value = nlohmann::json::parse(text, text + len, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json value =
+      nlohmann::json::parse(text, text + len, nullptr, /*allow_exceptions=*/false);
   if (!value.is_object()) return -1;
   out = value.dump();
   return static_cast<int>(out.size());
