@@ -17,7 +17,6 @@ packages=(
   zlib1g-dev                         # gzip request bodies
   googletest libgtest-dev            # native unit tests
   clang libclang-rt-14-dev           # libFuzzer and sanitizers
-  nodejs npm                         # JS package build and Node tests
   chromium                           # browser tests (driven by playwright-core)
   clickhouse-server clickhouse-client # scale-out store and ingest baseline
   wrk                                # load generation for benchmarks
@@ -30,6 +29,11 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+
+# Node.js may come from Debian (nodejs + npm) or from elsewhere with npm bundled: look for the
+# commands, not the packages, so an existing Node is not replaced.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
