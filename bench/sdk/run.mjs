@@ -45,7 +45,7 @@ const srv = await startServer({
   dist: sdk.dist,
   pages: {
     '/bench': html('bench', `<script>${plainJs}</script>` + snippet('/sdk/tally.js', {}, `tally.init(${JSON.stringify(init)});`)),
-    '/heap': html('heap', snippet('/sdk/tally.js', {}, `window.go = () => tally.init(${JSON.stringify({ ...init, batch: { maxAgeMs: 3600000, maxEvents: 5000 } })});`)),
+    '/heap': html('heap', snippet('/sdk/tally.js', {}, `window.go = () => tally.init(${JSON.stringify({ ...init, endpoint: 'http://127.0.0.1:1', batch: { maxAgeMs: 3600000, maxEvents: 5000 } })});`)),
   },
 });
 const browser = await launch();

@@ -668,8 +668,9 @@ export class Tally {
       void this.store?.flush();
       return;
     }
-    // While offline or in backoff the collector cannot take them: keep them for the next page.
-    const reachable = (typeof navigator !== 'object' || navigator.onLine !== false) && Date.now() >= this.retryAt;
+    // A beacon's answer is never seen, so beacons go only while the collector is taking batches:
+    // offline or after a refused attempt, the events stay persisted for the next page.
+    const reachable = (typeof navigator !== 'object' || navigator.onLine !== false) && !this.retrying;
     const url = this.options.endpoint.replace(/\/$/, '') + '/v1/batch';
     let budget = 64 * 1024;
     while (reachable && core.queuedEvents() > 0) {

@@ -202,6 +202,8 @@ test('two tabs: each sends its own queue, a closed tab\'s backlog is adopted onc
   // A third tab opens while A and B are alive: it must not take their events.
   const c = await open(init, context);
   assert.equal(await c.page.evaluate(() => window.tally.getInstance().queued()), 0);
+  // A has seen the collector refuse its batch, so it keeps its queue at close instead of beaconing.
+  await a.page.evaluate(() => window.tally.flush());
   await a.page.close();
   // A is gone: one of the open tabs (waiting on A's lock) or the next tab to start adopts its events.
   const d = await open(init, context);
