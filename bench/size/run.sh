@@ -77,7 +77,7 @@ if ((probes)); then
   trap 'rm -rf "$tmp"' EXIT
   mkdir -p "$tmp/include"
   cp -r /usr/include/nlohmann "$tmp/include/"  # never -I/usr/include with em++
-  flags=(-std=c++17 -Oz -fno-exceptions -fno-rtti -sMODULARIZE=1 -sEXPORT_NAME=createProbe
+  flags=(-std=c++17 -Oz -flto -fno-exceptions -fno-rtti -sMODULARIZE=1 -sEXPORT_NAME=createProbe
     -sENVIRONMENT=web,worker,node -sFILESYSTEM=0 -sASSERTIONS=0 -sSUPPORT_ERRNO=0
     -sMALLOC=emmalloc -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=1048576 -sTOTAL_STACK=131072
     -sDYNAMIC_EXECUTION=0 -sTEXTDECODER=2
@@ -103,6 +103,8 @@ int probe(const char* text, size_t len) { out.assign(text, len); return static_c
 }
 EOF_PROBE
   em++ "${flags[@]}" "$tmp/empty_probe.cc" -o "$tmp/empty.js"
+  em++ "${flags[@]}" -I"$root/sdk/include" -I"$root/sdk/src" "$root/bench/size/tally_writer_probe.cc" \
+    "$root/sdk/src/json.cc" "$root/wasm/js_numbers.cc" -o "$tmp/tally_writer.js"
   nlohmann_version="$(dpkg-query -W -f '${Version}' nlohmann-json3-dev 2>/dev/null || echo 3)"
   probe_row() {  # label, output stem
     printf '| %s | %s | %s |\n' "$1" "$(raw "$tmp/$2.wasm")" "$(gz "$tmp/$2.wasm")"
@@ -115,4 +117,5 @@ EOF_PROBE
   probe_row "nlohmann_json $nlohmann_version, strtod from wasm/js_numbers.cc" nlohmann_js_numbers
   probe_row "tally::ParseJson / WriteJson, libc numbers" tally_json
   probe_row "tally::ParseJson / WriteJson, wasm/js_numbers.cc (as the module ships)" tally_json_js_numbers
+  probe_row "tally::WriteJson alone (no parser), wasm/js_numbers.cc" tally_writer
 fi
