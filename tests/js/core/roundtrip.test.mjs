@@ -1,10 +1,16 @@
 // The Wasm and asm.js builds encode batches byte for byte as the native core does: the seed
 // events are tracked into the module (clock pinned with tally_set_now_for_test) and into a native
 // tally::Tracker (tests/js/tools/tally_encode.cc), and the batch bodies are compared.
-import { describe, it, before } from "node:test";
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -79,10 +85,9 @@ function numberFixture() {
       `{"type":"track","name":"numbers","anonymous_id":"a","created_at":1731681204017,"properties":{"xs":[${xs.map(String).join(",")}]}}`,
     );
   }
-  const file = path.join(
-    mkdtempSync(path.join(os.tmpdir(), "tally-numbers-")),
-    "numbers.ndjson",
-  );
+  const dir = mkdtempSync(path.join(os.tmpdir(), "tally-numbers-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "numbers.ndjson");
   writeFileSync(file, lines.join("\n") + "\n");
   return file;
 }
