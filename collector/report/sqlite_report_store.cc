@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "report/report_store.h"
+#include "store/clickhouse_store.h"
 
 namespace tally::collector::report {
 namespace {
@@ -512,6 +513,11 @@ class SqliteReportStore final : public ReportStore {
 
 Result<std::unique_ptr<ReportStore>> OpenReportStore(const std::string& url,
                                                      const ReportStoreOptions& options) {
+  if (url.rfind("clickhouse://", 0) == 0) {  // scale-out: store/clickhouse_store.h
+    Result<ClickHouseUrl> ch = ParseClickHouseUrl(url);
+    if (!ch.ok()) return ch.status();
+    return OpenClickHouseReportStore(ch.value());
+  }
   const std::string prefix = "sqlite:";
   if (url.compare(0, prefix.size(), prefix) != 0 || url.size() == prefix.size()) {
     return Status::InvalidArgument("store: unsupported URL \"" + url +

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "store/clickhouse_store.h"
+
 namespace tally::collector {
 namespace {
 
@@ -165,10 +167,16 @@ bool ParseKeyKind(const std::string& name, KeyKind* kind) {
 }
 
 Result<std::unique_ptr<Store>> OpenStore(const std::string& url, const StoreOptions& options) {
+  if (url.rfind("clickhouse://", 0) == 0) {  // scale-out (store/clickhouse_store.h)
+    Result<ClickHouseUrl> ch = ParseClickHouseUrl(url);
+    if (!ch.ok()) return ch.status();
+    return ClickHouseStore::Open(ch.value());
+  }
   const std::string prefix = "sqlite:";
   if (url.compare(0, prefix.size(), prefix) != 0 || url.size() == prefix.size()) {
-    return Status::InvalidArgument("store: unsupported URL \"" + url +
-                                   "\" (expected sqlite:<path>)");
+    return Status::InvalidArgument(
+        "store: unsupported URL \"" + url +
+        "\" (expected sqlite:<path> or clickhouse://user:password@host:port/database)");
   }
   return SqliteStore::Open(url.substr(prefix.size()), options);
 }
