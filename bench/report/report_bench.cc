@@ -1,0 +1,302 @@
+// Report benchmark (docs/BENCHMARKS.md, "Reports"): loads N generated events into a SQLite store
+// through Store::Append in large groups, then times each report query through ReportStore the
+// way the API runs it. Not part of CI. Three modes, each its own process so peak RSS is its own:
+//
+//   tally-report-bench load   --db PATH [--events 10000000]
+//   tally-report-bench query  --db PATH
+//   tally-report-bench export --db PATH [--days 30] [--format csv|ndjson]
+//
+// Data: 30 days ending at 2024-12-01T00:00Z, 200k users, 40 event names (Zipf-like), a
+// `channel` property of 6 values, a `content_id` context field, 3 events per session.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "report/format.h"
+#include "report/report_store.h"
+#include "report/tz.h"
+#include "store/store.h"
+#include "tally/clock.h"
+#include "tally/uuid.h"
+
+using namespace tally;
+using namespace tally::collector;
+using namespace tally::collector::report;
+
+namespace {
+
+constexpr int64_t kEnd = 1733011200000;  // 2024-12-01T00:00:00Z
+constexpr int64_t kDay = 86400000;
+constexpr int64_t kDays = 30;
+constexpr int kUsers = 200000;
+constexpr int kNames = 40;
+const char* const kChannels[] = {"email", "web", "push", "sms", "ads", "partner"};
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+long PeakRssKb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+[[noreturn]] void Die(const std::string& msg) {
+  std::fprintf(stderr, "tally-report-bench: %s\n", msg.c_str());
+  std::exit(1);
+}
+void Check(const Status& s) {
+  if (!s.ok()) Die(s.message());
+}
+
+std::string Name(uint64_t r) {
+  // Event 0 is the most frequent; a rough Zipf by taking the min of two uniforms, twice.
+  uint64_t a = r % kNames, b = (r >> 8) % kNames, c = (r >> 16) % kNames;
+  uint64_t n = std::min(a, std::min(b, c));
+  static const char* const kFunnel[] = {"impression", "click", "conversion"};
+  return n < 3 ? kFunnel[n] : "event_" + std::to_string(n);
+}
+
+void Load(const std::string& db, int64_t total) {
+  StoreOptions so;
+  so.sync_every_commit = false;  // bulk load; durability is not what is measured here
+  auto opened = OpenStore("sqlite:" + db, so);
+  if (!opened.ok()) Die(opened.status().message());
+  Store& store = *opened.value();
+  // The report side first, so its indexes exist while rows arrive, as in a running collector.
+  auto reports = OpenReportStore("sqlite:" + db);
+  if (!reports.ok()) Die(reports.status().message());
+  int64_t have = 0;
+  Check(store.CountEvents("bench", &have));
+  if (have >= total) {
+    std::printf("load: %lld events already there\n", static_cast<long long>(have));
+    return;
+  }
+  SeededRandom random(1, 2, 3, 4);
+  UuidV7Generator ids(&random);
+  const int64_t start = kEnd - kDays * kDay;
+  const int64_t step_us = (kDays * kDay * 1000) / total;  // time ordered, like live traffic
+  const size_t group = 50000;
+  auto t0 = std::chrono::steady_clock::now();
+  AppendBatch batch;
+  batch.workspace = "bench";
+  for (int64_t i = have; i < total;) {
+    batch.events.clear();
+    batch.outcomes.clear();
+    for (size_t k = 0; k < group && i < total; ++k, ++i) {
+      uint64_t r = random.Next64();
+      int64_t t = start + i * step_us / 1000;
+      StoredEvent e;
+      e.event_id = ids.Next(t);
+      e.type = (r & 15) == 0 ? "page" : "track";
+      e.name = Name(r >> 4);
+      // A session is 3 consecutive events of one user.
+      uint64_t session = static_cast<uint64_t>(i / 3);
+      uint64_t user = (session * 2654435761u) % kUsers;
+      e.user_id = (user % 5 == 0) ? "" : "C-" + std::to_string(user);
+      e.anonymous_id = "anon-" + std::to_string(user);
+      e.session_id = "s-" + std::to_string(session);
+      e.created_at_ms = t - 50;
+      e.sent_at_ms = t;
+      e.received_at_ms = t + 40;
+      e.derived_at_ms = t;
+      e.properties_json = std::string("{\"channel\":\"") + kChannels[(r >> 32) % 6] +
+                          "\",\"i\":" + std::to_string(i) + "}";
+      e.context_json = "{\"content_id\":\"CNT-" + std::to_string((r >> 40) % 50) + "\"}";
+      batch.events.push_back(std::move(e));
+    }
+    Check(store.Append({&batch}, t0.time_since_epoch().count()));
+    if (i % 1000000 < static_cast<int64_t>(group)) {
+      std::fprintf(stderr, "load: %lld events, %.0f events/s\n", static_cast<long long>(i),
+                   static_cast<double>(i - have) / Seconds(t0));
+    }
+  }
+  Check(store.Checkpoint());
+  std::printf("load: %lld events in %.1f s (%.0f events/s)\n", static_cast<long long>(total - have),
+              Seconds(t0), static_cast<double>(total - have) / Seconds(t0));
+}
+
+EventFilter Range(int64_t days) {
+  EventFilter f;
+  f.workspace = "bench";
+  f.from_ms = kEnd - days * kDay;
+  f.to_ms = kEnd;
+  return f;
+}
+
+template <typename F>
+void Time(const char* what, F&& fn) {
+  fn();  // warm: the page cache holds the file after the first run, as on a running collector
+  auto t0 = std::chrono::steady_clock::now();
+  std::string detail = fn();
+  std::printf("%-58s %8.3f s  %s\n", what, Seconds(t0), detail.c_str());
+  std::fflush(stdout);
+}
+
+void Query(const std::string& db) {
+  auto opened = OpenReportStore("sqlite:" + db);
+  if (!opened.ok()) Die(opened.status().message());
+  ReportStore& rs = *opened.value();
+  auto paris = TimeZone::Load("Europe/Paris");
+  if (!paris.ok()) Die(paris.status().message());
+  for (int64_t days : {int64_t{7}, kDays}) {
+    std::string range = " (" + std::to_string(days) + " d)";
+    Time(("timeseries events/day Europe/Paris" + range).c_str(), [&] {
+      TimeseriesRequest r;
+      r.filter = Range(days);
+      r.bounds = BucketBounds(*paris.value(), Interval::kDay, r.filter.from_ms, r.filter.to_ms,
+                              10000).value();
+      std::vector<int64_t> v;
+      Check(rs.Timeseries(r, &v));
+      int64_t sum = 0;
+      for (auto x : v) sum += x;
+      return std::to_string(v.size()) + " buckets, " + std::to_string(sum) + " events";
+    });
+    Time(("timeseries events/hour name=click" + range).c_str(), [&] {
+      TimeseriesRequest r;
+      r.filter = Range(days);
+      r.filter.names = {"click"};
+      r.bounds = BucketBounds(*TimeZone::Utc(), Interval::kHour, r.filter.from_ms,
+                              r.filter.to_ms, 10000).value();
+      std::vector<int64_t> v;
+      Check(rs.Timeseries(r, &v));
+      int64_t sum = 0;
+      for (auto x : v) sum += x;
+      return std::to_string(sum) + " events";
+    });
+    Time(("timeseries unique users/day" + range).c_str(), [&] {
+      TimeseriesRequest r;
+      r.filter = Range(days);
+      r.metric = Metric::kUsers;
+      r.bounds = BucketBounds(*TimeZone::Utc(), Interval::kDay, r.filter.from_ms,
+                              r.filter.to_ms, 10000).value();
+      std::vector<int64_t> v;
+      Check(rs.Timeseries(r, &v));
+      return "last day " + std::to_string(v.back()) + " users";
+    });
+    Time(("breakdown by name" + range).c_str(), [&] {
+      BreakdownRequest r;
+      r.filter = Range(days);
+      Breakdown b;
+      Check(rs.GetBreakdown(r, &b));
+      return "total " + std::to_string(b.total) + ", top " + *b.rows[0].value;
+    });
+    Time(("breakdown by prop.channel" + range).c_str(), [&] {
+      BreakdownRequest r;
+      r.filter = Range(days);
+      r.by = GroupKey{GroupKey::Kind::kProperty, "channel"};
+      Breakdown b;
+      Check(rs.GetBreakdown(r, &b));
+      return "total " + std::to_string(b.total);
+    });
+    Time(("breakdown by prop.channel, name=conversion" + range).c_str(), [&] {
+      BreakdownRequest r;
+      r.filter = Range(days);
+      r.filter.names = {"conversion"};
+      r.by = GroupKey{GroupKey::Kind::kProperty, "channel"};
+      Breakdown b;
+      Check(rs.GetBreakdown(r, &b));
+      return "total " + std::to_string(b.total);
+    });
+    Time(("funnel impression>click>conversion 7d window" + range).c_str(), [&] {
+      FunnelRequest r;
+      r.filter = Range(days);
+      r.steps = {"impression", "click", "conversion"};
+      std::vector<int64_t> users;
+      Check(rs.Funnel(r, &users));
+      return std::to_string(users[0]) + " > " + std::to_string(users[1]) + " > " +
+             std::to_string(users[2]) + " users";
+    });
+    Time(("overview" + range).c_str(), [&] {
+      Overview o;
+      Check(rs.GetOverview(Range(days), &o));
+      return std::to_string(o.events) + " events, " + std::to_string(o.users) + " users, " +
+             std::to_string(o.sessions) + " sessions";
+    });
+  }
+  Time("user timeline C-4242: summary, all time", [&] {
+    EventFilter f = Range(kDays);
+    f.from_ms = 0;
+    f.user_id = "C-4242";
+    std::vector<NameSummary> rows;
+    Check(rs.Summary(f, &rows));
+    int64_t n = 0;
+    for (auto& r : rows) n += r.count;
+    return std::to_string(n) + " events";
+  });
+  Time("user timeline C-4242: first page of 100, newest first", [&] {
+    EventsRequest r;
+    r.filter = Range(kDays);
+    r.filter.from_ms = 0;
+    r.filter.user_id = "C-4242";
+    r.descending = true;
+    EventsPage p;
+    Check(rs.Events(r, &p));
+    return std::to_string(p.events.size()) + " events";
+  });
+  Time("events page of 100, name=conversion, prop.channel=sms (30 d)", [&] {
+    EventsRequest r;
+    r.filter = Range(kDays);
+    r.filter.names = {"conversion"};
+    r.filter.properties = {{"channel", "sms"}};
+    EventsPage p;
+    Check(rs.Events(r, &p));
+    return std::to_string(p.events.size()) + " events";
+  });
+}
+
+void Export(const std::string& db, int64_t days, const std::string& format) {
+  auto opened = OpenReportStore("sqlite:" + db);
+  if (!opened.ok()) Die(opened.status().message());
+  long rss_before = PeakRssKb();
+  std::string buf;
+  int64_t rows = 0, bytes = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  // The same formatting and 64 KB flushes as GET /v1/export; the sink discards the bytes.
+  Check(opened.value()->Export(Range(days), [&](const StoredEvent& e) {
+    if (format == "csv") {
+      AppendCsvRow(e, &buf);
+    } else {
+      AppendEventJson(e, &buf);
+      buf += '\n';
+    }
+    if (buf.size() >= 64 * 1024) {
+      bytes += static_cast<int64_t>(buf.size());
+      buf.clear();
+    }
+    ++rows;
+    return true;
+  }));
+  double s = Seconds(t0);
+  std::printf("export %s %lld d: %lld rows, %.1f MB in %.2f s = %.0f rows/s; peak RSS %ld MB "
+              "(%ld MB before the export)\n",
+              format.c_str(), static_cast<long long>(days), static_cast<long long>(rows),
+              static_cast<double>(bytes) / 1e6, s, static_cast<double>(rows) / s,
+              PeakRssKb() / 1024, rss_before / 1024);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) Die("usage: tally-report-bench load|query|export --db PATH [...]");
+  std::string mode = argv[1], db, format = "csv";
+  int64_t events = 10000000, days = kDays;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string a = argv[i], v = argv[i + 1];
+    if (a == "--db") db = v;
+    else if (a == "--events") events = std::atoll(v.c_str());
+    else if (a == "--days") days = std::atoll(v.c_str());
+    else if (a == "--format") format = v;
+    else Die("unknown option " + a);
+  }
+  if (db.empty()) Die("--db: required");
+  if (mode == "load") Load(db, events);
+  else if (mode == "query") Query(db);
+  else if (mode == "export") Export(db, days, format);
+  else Die("unknown mode " + mode);
+  return 0;
+}
