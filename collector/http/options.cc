@@ -103,6 +103,26 @@ Status ApplySetting(const std::string& what, const std::string& name, const std:
   } else if (name == "retention-interval") {
     s = ParseInt(what, value, 1, 86400 * 30, &n);
     o->retention_interval_s = static_cast<int>(n);
+  } else if (name == "privacy-ip") {
+    if (!ParseIpMode(value, &o->privacy.ip)) {
+      return Status::InvalidArgument(what + ": expected keep, truncate, hash or drop, got \"" +
+                                     value + "\"");
+    }
+  } else if (name == "privacy-hash-properties" || name == "privacy-drop-properties") {
+    // "a,b" (flag, variable) or ["a","b"] (config file).
+    std::vector<std::string>& keys = name == "privacy-hash-properties"
+                                          ? o->privacy.hash_properties
+                                          : o->privacy.drop_properties;
+    keys.clear();
+    json list = json::parse(value, nullptr, false);
+    if (list.is_array()) {
+      for (const auto& k : list) keys.push_back(k.is_string() ? k.get<std::string>() : k.dump());
+    } else {
+      std::stringstream in(value);
+      for (std::string k; std::getline(in, k, ',');) keys.push_back(k);
+    }
+  } else if (name == "privacy-salt") {
+    o->privacy.salt = value;
   } else {
     return Status::InvalidArgument(what + ": unknown setting");
   }
@@ -112,7 +132,8 @@ Status ApplySetting(const std::string& what, const std::string& name, const std:
 const char* const kSettings[] = {
     "listen", "store", "sync", "max-body-bytes", "max-events-per-batch", "threads",
     "read-timeout", "write-timeout", "queue-max-requests", "rate-limit-rps", "rate-limit-burst",
-    "min-free-disk-bytes", "retention-days", "retention-interval"};
+    "min-free-disk-bytes", "retention-days", "retention-interval", "privacy-ip",
+    "privacy-hash-properties", "privacy-drop-properties", "privacy-salt"};
 
 std::string EnvName(const std::string& setting) {
   std::string out = "TALLY_";
@@ -164,6 +185,11 @@ Options (each also TALLY_<NAME> in the environment, and <name> with underscores 
   --min-free-disk-bytes N     503 while free disk is below this (default 268435456)
   --retention-days N          purge events older than N days (default 0: keep)
   --retention-interval S      how often the purge runs (default 3600)
+  --privacy-ip MODE           context.ip / properties.ip at ingest: keep (default), truncate
+                              (/24, /48), hash (keyed), drop
+  --privacy-hash-properties K,K  property keys stored as a keyed hash (h:...)
+  --privacy-drop-properties K,K  property keys never stored
+  --privacy-salt S            the hash key (16+ characters; best as TALLY_PRIVACY_SALT)
   --demo                      workspace "demo", write key wk_demo, read key rk_demo, localhost
                               origins; refuses a non-loopback listen address
   --help

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ingest/ingest.h"
+#include "report/privacy.h"
 #include "store/store.h"
 #include "tally/status.h"
 
@@ -52,6 +53,8 @@ struct CollectorOptions {
 
   WriterOptions writer;
   TimeOptions time;
+  /// Masking applied to every event before it is stored (report/privacy.h).
+  PrivacyOptions privacy;
   /// Seconds a 503 asks clients to wait.
   int retry_after_s = 1;
 

@@ -364,7 +364,8 @@ void Collector::Impl::HandleBatch(const httplib::Request& req, httplib::Response
   AppendBatch append;
   append.workspace = rec.workspace;
   append.events.reserve(batch.events.size());
-  for (const Event& e : batch.events) {
+  for (Event& e : batch.events) {
+    ApplyPrivacy(options.privacy, &e);
     TimeInputs t;
     t.created_at_ms = e.created_at_ms;
     t.sent_at_ms = batch.sent_at_ms;
@@ -489,6 +490,7 @@ void Collector::Impl::HandlePixel(const httplib::Request& req, httplib::Response
   if (!decoded.ok()) return;
   Event event = std::move(decoded).value();
   if (!ValidateEvent(&event, ValidationOptions()).ok()) return;
+  ApplyPrivacy(options.privacy, &event);
 
   AppendBatch append;
   append.workspace = rec.workspace;
@@ -606,6 +608,8 @@ Status Collector::Start() {
     return Status::InvalidArgument("--demo: refuses to listen on non-loopback address " +
                                    m.options.host);
   }
+  Status privacy = ValidatePrivacyOptions(m.options.privacy);
+  if (!privacy.ok()) return privacy;
   StoreOptions so;
   so.sync_every_commit = m.options.sync_every_commit;
   Result<std::unique_ptr<Store>> opened = OpenStore(m.options.store, so);
