@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "collector_test_util.h"
 
@@ -416,9 +418,17 @@ TEST_F(CollectorHttp, MetricsCountersMove) {
   std::string e = events_.Next(kNow);
   Post(Batch("wk_test", kNow, {e, e, "{\"event_id\":\"nope\"}"}));
   Post(Batch("wk_nope", kNow, {e}));
-  auto r = client_->Get("/metrics");
-  ASSERT_EQ(r->status, 200);
-  const std::string& m = r->body;
+  // httplib counts a request in its logger, which runs after the answer is written: the client
+  // can read /metrics before the server thread has counted its previous request. Poll (bounded)
+  // until the last request shows up instead of racing it.
+  std::string m;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    auto r = client_->Get("/metrics");
+    ASSERT_EQ(r->status, 200);
+    m = r->body;
+    if (MetricValue(m, "tally_http_requests_total{route=\"/v1/batch\",status=\"401\"}") >= 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   EXPECT_EQ(MetricValue(m, "tally_events_total{outcome=\"accepted\"}"), 1);
   EXPECT_EQ(MetricValue(m, "tally_events_total{outcome=\"duplicate\"}"), 1);
   EXPECT_EQ(MetricValue(m, "tally_events_total{outcome=\"rejected\"}"), 1);
