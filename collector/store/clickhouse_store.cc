@@ -319,6 +319,21 @@ Status ClickHouseClient::Query(const std::string& sql, std::string* out) {
   return Status::Ok();
 }
 
+Status ClickHouseClient::QueryWithTable(const std::string& sql, const std::string& name,
+                                        const std::string& structure, const std::string& tsv,
+                                        std::string* out) {
+  auto c = Borrow();
+  std::string path = Path("&query=" + PercentEncode(sql) + "&" + name +
+                          "_structure=" + PercentEncode(structure) + "&" + name +
+                          "_format=TabSeparated");
+  httplib::MultipartFormDataItems items = {{name, tsv, name, "text/plain"}};
+  auto r = c->Post(path, items);
+  if (!r || r->status != 200) return HttpError(r, "query");
+  if (out) *out = std::move(r->body);
+  Return(std::move(c));
+  return Status::Ok();
+}
+
 Status ClickHouseClient::Insert(const std::string& table_and_format, const std::string& data) {
   auto c = Borrow();
   std::string path = Path("&query=" + PercentEncode("INSERT INTO " + table_and_format));
@@ -464,7 +479,7 @@ Status ClickHouseStore::Append(const std::vector<AppendBatch*>& group, int64_t n
   std::lock_guard<std::mutex> lock(append_mu_);
   // Per workspace: the ids (and fingerprints) of the group, to ask which are already stored.
   struct Lookup {
-    std::string ids;           // 'a','b',... for IN (...)
+    std::string ids;           // one per line, sent as an external table
     std::string fingerprints;  // likewise
     std::unordered_set<std::string> existing_ids;
     std::unordered_map<std::string, int64_t> seen;  // fingerprint -> newest seen_at
@@ -475,8 +490,8 @@ Status ClickHouseStore::Append(const std::vector<AppendBatch*>& group, int64_t n
     if (!by_ws.count(b->workspace)) names.push_back(b->workspace);
     Lookup& l = by_ws[b->workspace];
     for (const StoredEvent& e : b->events) {
-      if (!l.ids.empty()) l.ids += ',';
-      l.ids += ChQuote(e.event_id);
+      TsvAppend(e.event_id, &l.ids);
+      l.ids += '\n';
     }
   }
   std::unordered_map<std::string, WorkspaceRecord> settings;
@@ -487,28 +502,28 @@ Status ClickHouseStore::Append(const std::vector<AppendBatch*>& group, int64_t n
     Lookup& l = by_ws[b->workspace];
     for (const StoredEvent& e : b->events) {
       if (e.fingerprint.empty()) continue;
-      if (!l.fingerprints.empty()) l.fingerprints += ',';
-      l.fingerprints += ChQuote(e.fingerprint);
+      TsvAppend(e.fingerprint, &l.fingerprints);
+      l.fingerprints += '\n';
     }
   }
 
-  // Which ids are stored already: the primary key (workspace, event_id) answers IN (...)
-  // without reading other rows. No FINAL needed: any copy means "stored".
+  // Which ids are stored already: the primary key (workspace, event_id) answers the IN without
+  // reading other rows; the ids travel as an external table. No FINAL: any copy means "stored".
   for (auto& [ws, l] : by_ws) {
     if (l.ids.empty()) continue;
     std::string sql = "SELECT event_id FROM " + Table("events") + " WHERE workspace = " +
-                      ChQuote(ws) + " AND event_id IN (" + l.ids + ") FORMAT TabSeparated";
+                      ChQuote(ws) + " AND event_id IN ids FORMAT TabSeparated";
     std::string body;
-    s = client_.Query(sql, &body);
+    s = client_.QueryWithTable(sql, "ids", "id String", l.ids, &body);
     if (!s.ok()) return s;
     std::istringstream in(body);
     std::string line;
     while (std::getline(in, line)) l.existing_ids.insert(TsvSplit(line)[0]);
     if (l.fingerprints.empty()) continue;
     sql = "SELECT fingerprint, max(seen_at) FROM " + Table("fingerprints") +
-          " WHERE workspace = " + ChQuote(ws) + " AND fingerprint IN (" + l.fingerprints +
-          ") GROUP BY fingerprint FORMAT TabSeparated";
-    s = client_.Query(sql, &body);
+          " WHERE workspace = " + ChQuote(ws) +
+          " AND fingerprint IN fps GROUP BY fingerprint FORMAT TabSeparated";
+    s = client_.QueryWithTable(sql, "fps", "fp String", l.fingerprints, &body);
     if (!s.ok()) return s;
     std::istringstream fin(body);
     while (std::getline(fin, line)) {
