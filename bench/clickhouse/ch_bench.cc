@@ -1,0 +1,190 @@
+// ClickHouse report benchmark (docs/BENCHMARKS.md, "ClickHouse"): copies the events of
+// bench/report's SQLite database into a ClickHouse store through Store::Append (50k-row groups,
+// as the collector's writer would), then times report queries through ReportStore on any store
+// URL, so SQLite and ClickHouse answer the same calls over the same rows. Not part of CI.
+//
+//   tally-ch-bench copy  --from sqlite:/tmp/tally-report-bench/events.db --to clickhouse://...
+//   tally-ch-bench query --store URL
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "report/report_store.h"
+#include "store/store.h"
+
+using namespace tally;
+using namespace tally::collector;
+using namespace tally::collector::report;
+
+namespace {
+
+constexpr int64_t kEnd = 1733011200000;  // bench/report's data: 30 days up to 2024-12-01Z
+constexpr int64_t kDay = 86400000;
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+[[noreturn]] void Die(const std::string& msg) {
+  std::fprintf(stderr, "tally-ch-bench: %s\n", msg.c_str());
+  std::exit(1);
+}
+void Check(const Status& s) {
+  if (!s.ok()) Die(s.message());
+}
+EventFilter Range(int64_t days) {
+  EventFilter f;
+  f.workspace = "bench";
+  f.from_ms = kEnd - days * kDay;
+  f.to_ms = kEnd;
+  return f;
+}
+
+void Copy(const std::string& from, const std::string& to) {
+  auto src = OpenReportStore(from);
+  if (!src.ok()) Die(src.status().message());
+  auto dst = OpenStore(to);
+  if (!dst.ok()) Die(dst.status().message());
+  AppendBatch batch;
+  batch.workspace = "bench";
+  int64_t n = 0, stored = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  auto flush = [&] {
+    Check(dst.value()->Append({&batch}, 0));
+    for (auto o : batch.outcomes) stored += o == AppendOutcome::kStored;
+    batch.events.clear();
+    batch.outcomes.clear();
+  };
+  EventFilter all = Range(36500);
+  all.from_ms = 0;
+  Check(src.value()->Export(all, [&](const StoredEvent& e) {
+    batch.events.push_back(e);
+    if (++n % 50000 == 0) flush();
+    if (n % 1000000 == 0) {
+      std::fprintf(stderr, "copy: %lld events, %.0f events/s\n", static_cast<long long>(n),
+                   static_cast<double>(n) / Seconds(t0));
+    }
+    return true;
+  }));
+  if (!batch.events.empty()) flush();
+  std::printf("copy: %lld events read, %lld stored in %.1f s (%.0f events/s)\n",
+              static_cast<long long>(n), static_cast<long long>(stored), Seconds(t0),
+              static_cast<double>(n) / Seconds(t0));
+}
+
+template <typename F>
+void Time(const char* what, F&& fn) {
+  fn();  // warm
+  auto t0 = std::chrono::steady_clock::now();
+  std::string detail = fn();
+  std::printf("| %s | %.3f | %s |\n", what, Seconds(t0), detail.c_str());
+  std::fflush(stdout);
+}
+
+std::vector<int64_t> DayBounds(int64_t days) {
+  std::vector<int64_t> b;
+  for (int64_t t = kEnd - days * kDay; t <= kEnd; t += kDay) b.push_back(t);
+  return b;
+}
+
+void Query(const std::string& url) {
+  auto opened = OpenReportStore(url);
+  if (!opened.ok()) Die(opened.status().message());
+  ReportStore& rs = *opened.value();
+  auto opened_store = OpenStore(url);
+  if (!opened_store.ok()) Die(opened_store.status().message());
+  Time("count all events (CountEvents)", [&] {
+    int64_t n = 0;
+    Check(opened_store.value()->CountEvents("bench", &n));
+    return std::to_string(n) + " events";
+  });
+  for (int64_t days : {int64_t{7}, int64_t{30}}) {
+    std::string range = " (" + std::to_string(days) + " d)";
+    Time(("timeseries events/day" + range).c_str(), [&] {
+      TimeseriesRequest r;
+      r.filter = Range(days);
+      r.bounds = DayBounds(days);
+      std::vector<int64_t> v;
+      Check(rs.Timeseries(r, &v));
+      int64_t sum = 0;
+      for (auto x : v) sum += x;
+      return std::to_string(sum) + " events";
+    });
+    Time(("timeseries unique users/day" + range).c_str(), [&] {
+      TimeseriesRequest r;
+      r.filter = Range(days);
+      r.metric = Metric::kUsers;
+      r.bounds = DayBounds(days);
+      std::vector<int64_t> v;
+      Check(rs.Timeseries(r, &v));
+      return "last day " + std::to_string(v.back()) + " users";
+    });
+    Time(("breakdown by name" + range).c_str(), [&] {
+      BreakdownRequest r;
+      r.filter = Range(days);
+      Breakdown b;
+      Check(rs.GetBreakdown(r, &b));
+      return "total " + std::to_string(b.total);
+    });
+    Time(("breakdown by prop.channel" + range).c_str(), [&] {
+      BreakdownRequest r;
+      r.filter = Range(days);
+      r.by = GroupKey{GroupKey::Kind::kProperty, "channel"};
+      Breakdown b;
+      Check(rs.GetBreakdown(r, &b));
+      return "total " + std::to_string(b.total);
+    });
+    Time(("funnel impression>click>conversion" + range).c_str(), [&] {
+      FunnelRequest r;
+      r.filter = Range(days);
+      r.steps = {"impression", "click", "conversion"};
+      std::vector<int64_t> users;
+      Check(rs.Funnel(r, &users));
+      return std::to_string(users[0]) + " > " + std::to_string(users[1]) + " > " +
+             std::to_string(users[2]);
+    });
+    Time(("overview" + range).c_str(), [&] {
+      Overview o;
+      Check(rs.GetOverview(Range(days), &o));
+      return std::to_string(o.events) + " events, " + std::to_string(o.users) + " users";
+    });
+  }
+  Time("user timeline C-4242, first 100 newest first", [&] {
+    EventsRequest r;
+    r.filter = Range(30);
+    r.filter.from_ms = 0;
+    r.filter.user_id = "C-4242";
+    r.descending = true;
+    EventsPage p;
+    Check(rs.Events(r, &p));
+    return std::to_string(p.events.size()) + " events";
+  });
+  Time("events page of 100, name=conversion, prop.channel=sms (30 d)", [&] {
+    EventsRequest r;
+    r.filter = Range(30);
+    r.filter.names = {"conversion"};
+    r.filter.properties = {{"channel", "sms"}};
+    EventsPage p;
+    Check(rs.Events(r, &p));
+    return std::to_string(p.events.size()) + " events";
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) Die("usage: tally-ch-bench copy --from URL --to URL | query --store URL");
+  std::string mode = argv[1], from, to, store;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string a = argv[i], v = argv[i + 1];
+    if (a == "--from") from = v;
+    else if (a == "--to") to = v;
+    else if (a == "--store") store = v;
+    else Die("unknown flag " + a);
+  }
+  if (mode == "copy") Copy(from, to);
+  else if (mode == "query") Query(store);
+  else Die("unknown mode " + mode);
+  return 0;
+}

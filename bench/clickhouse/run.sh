@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# ClickHouse benchmark (docs/BENCHMARKS.md, "ClickHouse"), not part of CI. Starts a temporary
+# clickhouse-server, then:
+#  1. ingest: 100-event batches through tally-collector --store clickhouse://... (the writer
+#     coalesces concurrent requests into one INSERT) versus the same batches inserted straight
+#     into ClickHouse over HTTP (INSERT ... FORMAT JSONEachRow per batch), same connections;
+#  2. reports (when bench/report's SQLite database exists): copies its events into ClickHouse and
+#     times the same ReportStore calls on both stores.
+#
+#   bench/clickhouse/run.sh [build-dir]   (EVENTS=, SECONDS_MAX=, CONNS=, SQLITE_DB=)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+build="${1:-$root/build/native}"
+events="${EVENTS:-2000000}"
+seconds="${SECONDS_MAX:-20}"
+conns="${CONNS:-32}"
+sqlite_db="${SQLITE_DB:-/tmp/tally-report-bench/events.db}"
+load="$build/bench/ingest/tally-ingest-load"
+collector="$build/collector/tally-collector"
+chbench="$build/bench/clickhouse/tally-ch-bench"
+[[ -x "$load" && -x "$collector" && -x "$chbench" ]] || { echo "build first: cmake --build $build" >&2; exit 1; }
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 300); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1" >&2; return 1; }
+field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
+
+ch="$work/ch"; mkdir -p "$ch"/{data,tmp,log,user_files,format_schemas}
+ch_http=$(free_port); ch_tcp=$(free_port)
+cat > "$ch/config.xml" <<XML
+<yandex>
+  <logger><level>warning</level><log>$ch/log/server.log</log><errorlog>$ch/log/error.log</errorlog><console>0</console></logger>
+  <listen_host>127.0.0.1</listen_host><http_port>$ch_http</http_port><tcp_port>$ch_tcp</tcp_port>
+  <path>$ch/data/</path><tmp_path>$ch/tmp/</tmp_path><user_files_path>$ch/user_files/</user_files_path>
+  <format_schema_path>$ch/format_schemas/</format_schema_path><users_config>$ch/users.xml</users_config>
+  <default_profile>default</default_profile><default_database>default</default_database>
+  <mark_cache_size>1073741824</mark_cache_size>
+</yandex>
+XML
+cat > "$ch/users.xml" <<XML
+<yandex>
+  <profiles><default><max_threads>2</max_threads><max_memory_usage>4000000000</max_memory_usage></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
+    <profile>default</profile><quota>default</quota></default></users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors>
+    <result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+XML
+clickhouse-server --config-file="$ch/config.xml" >"$ch/log/stdout.log" 2>&1 &
+pids+=("$!")
+wait_http "http://127.0.0.1:$ch_http/ping"
+q() { curl -sf "http://127.0.0.1:$ch_http/" --data-binary "$1"; }
+
+# --- 1. ingest ---------------------------------------------------------------------------------
+port=$(free_port)
+cat > "$work/tally.json" <<JSON
+{"rate_limit_rps": 0, "workspaces": [{"name": "bench", "sources": [{"name": "load", "write_key": "wk_bench"}]}]}
+JSON
+"$collector" --config "$work/tally.json" --listen "127.0.0.1:$port" \
+  --store "clickhouse://default@127.0.0.1:$ch_http/tally" 2>"$work/tally.log" &
+pids+=("$!")
+wait_http "http://127.0.0.1:$port/healthz"
+la=$(loadavg)
+via=$("$load" --target tally --port "$port" --connections "$conns" --events "$events" --seconds "$seconds" || true)
+stored=$(q "SELECT count() FROM tally.events FINAL")
+q "CREATE DATABASE bench"
+# The direct baseline's table: same columns, same engine and key.
+q "CREATE TABLE bench.events (event_id String, type String, name String, user_id String,
+   anonymous_id String, session_id String, created_at UInt64, properties String, context String)
+   ENGINE = ReplacingMergeTree() ORDER BY event_id"
+la2=$(loadavg)
+direct=$("$load" --target clickhouse --port "$ch_http" --connections "$conns" --events "$events" --seconds "$seconds" || true)
+echo
+echo "Ingest into ClickHouse 18.16, 100-event batches, $conns connections, $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo
+echo "| path | acknowledged events/s | p50 ack ms | p99 ack ms | events acked | errors | load avg at start |"
+echo "|---|---|---|---|---|---|---|"
+echo "| tally-collector → ClickHouse (coalesced INSERTs) | $(field "$via" events_per_s) | $(field "$via" p50_ms) | $(field "$via" p99_ms) | $(field "$via" events) | $(field "$via" errors) | $la |"
+echo "| direct INSERT FORMAT JSONEachRow per batch | $(field "$direct" events_per_s) | $(field "$direct" p50_ms) | $(field "$direct" p99_ms) | $(field "$direct" events) | $(field "$direct" errors) | $la2 |"
+echo
+echo "events in tally.events FINAL after the collector run: $stored"
+grep -o '"tally_commits_total[^"]*' "$work/tally.log" | head -1 || true
+curl -sf "http://127.0.0.1:$port/metrics" | grep -E '^tally_(commits_total|commit_failures_total|commit_seconds_count|commit_seconds_sum) ' || true
+
+# --- 2. reports ----------------------------------------------------------------------------------
+if [[ -f "$sqlite_db" ]]; then
+  "$chbench" copy --from "sqlite:$sqlite_db" --to "clickhouse://default@127.0.0.1:$ch_http/reports"
+  q "OPTIMIZE TABLE reports.events FINAL" || true
+  for url in "sqlite:$sqlite_db" "clickhouse://default@127.0.0.1:$ch_http/reports"; do
+    echo
+    echo "Report queries on ${url%%:*} (load avg $(loadavg) at start)"
+    echo
+    echo "| query | seconds | answer |"
+    echo "|---|---|---|"
+    "$chbench" query --store "$url"
+  done
+else
+  echo "no $sqlite_db: run bench/report/run.sh first for the report comparison" >&2
+fi
