@@ -890,7 +890,9 @@ void WriteNumber(double d, std::string* out) {
 
 void WriteJsonString(std::string_view s, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
-  out->reserve(out->size() + s.size() + 2);
+  // No reserve(size + n) here: libc++ (Emscripten's) reserves exactly what is asked, so reserving
+  // before every string reallocated and copied the whole output each time, quadratic in the
+  // event's size (measured: most of a Wasm tally_track call). append() grows geometrically.
   out->push_back('"');
   const char* p = s.data();
   const char* end = p + s.size();
