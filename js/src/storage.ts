@@ -52,14 +52,22 @@ export function holdTabLock(tab: string): Promise<void> {
 }
 
 // Runs `fn` for each other tab's records once that tab no longer holds its lock: at once for
-// tabs already gone, later (through a waiting lock request) for tabs still open.
+// tabs already gone, later (through a waiting lock request) for tabs still open. Tabs that start
+// after this one announce themselves on a BroadcastChannel, so a page that stays open also
+// adopts the queue of a younger tab that closes first.
 async function forOrphans(
+  name: string,
   tab: string,
   owners: Set<string>,
   fn: (owner: string) => Promise<void>,
   later: (owner: string) => Promise<void>,
 ) {
   const l = locks();
+  if (l && typeof BroadcastChannel === 'function') {
+    const ch = new BroadcastChannel(name);
+    ch.onmessage = (e) => void l.request(kLockPrefix + e.data, () => later(e.data as string)).catch(() => {});
+    ch.postMessage(tab);
+  }
   for (const owner of owners) {
     if (owner === tab) continue;
     if (!l) {
@@ -142,7 +150,10 @@ class MemoryStore extends Buffered {
 
 class LocalStore extends Buffered {
   readonly kind = 'localstorage' as const;
-  constructor(private readonly ls: Storage) {
+  constructor(
+    private readonly ls: Storage,
+    private readonly name: string,
+  ) {
     super();
   }
   private all(): Rec[] {
@@ -168,6 +179,7 @@ class LocalStore extends Buffered {
       }
     };
     await forOrphans(
+      this.name,
       tab,
       new Set(recs.map((r) => r.tab)),
       async (owner) => take(owner, mine),
@@ -211,13 +223,19 @@ function done(tx: IDBTransaction): Promise<void> {
 
 class IdbStore extends Buffered {
   readonly kind = 'indexeddb' as const;
-  constructor(private readonly db: IDBDatabase) {
+  constructor(
+    private readonly db: IDBDatabase,
+    private readonly name: string,
+  ) {
     super();
+    // Site data cleared while the page is open: let the deletion through; later writes fail and
+    // are counted, and the events stay queued in memory.
+    db.onversionchange = () => db.close();
   }
   static async open(name: string): Promise<IdbStore> {
     const r = indexedDB.open(name, 1);
     r.onupgradeneeded = () => r.result.createObjectStore('events', { keyPath: 'id' });
-    return new IdbStore(await req(r));
+    return new IdbStore(await req(r), name);
   }
   private async all(): Promise<Rec[]> {
     return req(this.db.transaction('events').objectStore('events').getAll()) as Promise<Rec[]>;
@@ -237,6 +255,7 @@ class IdbStore extends Buffered {
       await done(tx);
     };
     await forOrphans(
+      this.name,
       tab,
       new Set(recs.map((r) => r.tab)),
       (owner) => take(owner, mine),
@@ -275,7 +294,7 @@ export async function openStore(preferred: StorageKind | 'auto', name: string): 
       const ls = globalThis.localStorage;
       if (ls) {
         ls.getItem(kKeyPrefix); // throws when storage is disabled
-        return new LocalStore(ls);
+        return new LocalStore(ls, name);
       }
     } catch {
       /* disabled: memory */

@@ -94,6 +94,7 @@ export interface TallyEvents {
 const kVersion = '0.1.0';
 const kBeaconBytes = 60 * 1024; // under the 64 KB keepalive budget browsers allow
 const inBrowser = typeof window === 'object' && typeof document === 'object';
+const encoder = new TextEncoder();
 
 function randomHex(bytes: number): string {
   const b = new Uint8Array(bytes);
@@ -127,6 +128,23 @@ function readCookie(name: string): string | null {
   return m ? decodeURIComponent(m[1]!) : null;
 }
 
+// JSON.stringify writes Infinity and NaN as null, so the core would never see them. Only when the
+// text holds a null at all (rare) is the value walked again to find the path of a non-finite
+// number: no per-call cost for events without nulls.
+function nonFinite(v: unknown, text: string, root: string): string | undefined {
+  if (text.indexOf('null') < 0) return undefined;
+  const paths = new Map<unknown, string>();
+  let bad: string | undefined;
+  JSON.stringify(v, function (this: unknown, k, x) {
+    const base = paths.get(this);
+    const p = base === undefined ? root : Array.isArray(this) ? `${base}[${k}]` : base ? `${base}.${k}` : k;
+    if (typeof x === 'number' && !isFinite(x)) bad ??= p;
+    else if (x && typeof x === 'object') paths.set(x, p);
+    return x;
+  });
+  return bad;
+}
+
 /** One tracker. Create it with init() or createTally(); every method is safe before load. */
 export class Tally {
   /** The options init() was given. */
@@ -152,7 +170,7 @@ export class Tally {
   private sendTimer: ReturnType<typeof setTimeout> | undefined;
   private retryAt = 0;
   private attempts = 0;
-  private inflight = false;
+  private beaconed = new Set<string>(); // handed to a beacon, not yet confirmed by a fetch
   private backlog: string[] = []; // tracked, not yet handed to the core
   private drainTimer: ReturnType<typeof setTimeout> | undefined;
   private rand = new Uint8Array(0);
@@ -195,8 +213,9 @@ export class Tally {
     this.loadConsent();
     this.loadIdentity();
     this.refreshContext();
-    if (this.consent === 'granted') await this.openQueue();
+    // Listening first: a page left while the queue is still opening must still send its events.
     if (inBrowser) this.listenForUnload();
+    if (this.consent === 'granted') await this.openQueue();
     const queued = this.pending;
     this.pending = [];
     for (const call of queued) call();
@@ -320,7 +339,9 @@ export class Tally {
     // encode: tens of µs in Wasm) runs just after, off the call path, in time slices (lesson 9).
     const id = this.newId(now);
     const createdAt = options?.createdAt !== undefined ? +options.createdAt : now;
+    if (!isFinite(createdAt)) return this.fail('invalid_argument', 'createdAt: must be a finite number');
     let json: string;
+    let bad: string | undefined;
     try {
       if (this.options.beforeSend || options?.context) {
         let ev: TallyEvent | null = {
@@ -337,16 +358,19 @@ export class Tally {
         if (this.options.beforeSend) ev = this.options.beforeSend(ev);
         if (!ev) return undefined;
         json = JSON.stringify(ev);
+        bad = nonFinite(ev, json, '');
       } else {
+        const props = properties ? JSON.stringify(properties) : '';
+        bad = props && nonFinite(properties, props, 'properties');
         json =
           '{"event_id":"' + id + '","created_at":' + createdAt + ',"type":"' + type + '","name":' + JSON.stringify(name) +
-          (properties ? ',"properties":' + JSON.stringify(properties) : '') +
-          ',"context":' + this.ctxJson + this.idJson + '}';
+          (props && ',"properties":' + props) + ',"context":' + this.ctxJson + this.idJson + '}';
       }
     } catch (e) {
       // JSON.stringify throws on cycles and BigInt.
       return this.fail('invalid_argument', `properties: ${(e as Error).message}`);
     }
+    if (bad) return this.fail('invalid_argument', `${bad}: must be a finite number`);
     this.backlog.push(json);
     if (!this.drainTimer) this.drainTimer = setTimeout(() => this.drain(8), 0);
     return id;
@@ -578,7 +602,6 @@ export class Tally {
     const ids = idsOf(body);
     const sentAt = Date.now();
     let res: Response;
-    this.inflight = true;
     try {
       res = await fetch(this.options.endpoint.replace(/\/$/, '') + '/v1/batch', {
         method: 'POST',
@@ -588,10 +611,8 @@ export class Tally {
         keepalive: body.length < kBeaconBytes,
       });
     } catch (e) {
-      this.inflight = false;
       return this.backoff(0, new TallyError('transport', `network: ${(e as Error).message}`));
     }
-    this.inflight = false;
     const text = await res.text().catch(() => '');
     let answer: { rejected?: Array<{ index: number; event_id?: string; error: string }>; server_time?: number; error?: string } = {};
     try {
@@ -633,6 +654,7 @@ export class Tally {
   private settle(count: number, ids: string[]): void {
     this.core!.ack(count);
     this.store?.remove(ids);
+    for (const id of ids) this.beaconed.delete(id);
   }
 
   private backoff(retryAfterMs: number, err: TallyError): boolean {
@@ -659,30 +681,58 @@ export class Tally {
     });
   }
 
-  /** Hands the queue to the browser in beacons under 64 KB; what does not fit stays persisted. */
-  sendOnUnload(): void {
+  // A beacon's answer is never seen, so the events it carries stay queued and persisted until a
+  // later fetch (this page's, once visible again, or the page that adopts this tab's queue)
+  // confirms them; the collector deduplicates on event_id, so the second send is safe. A tab
+  // closed while the collector answers 503 therefore loses nothing.
+  private sendOnUnload(): void {
     const core = this.core;
     this.saveSession();
-    if (core && this.consent === 'granted') this.drainAll();
-    if (!core || this.consent !== 'granted' || this.inflight) {
-      void this.store?.flush();
-      return;
-    }
-    // A beacon's answer is never seen, so beacons go only while the collector is taking batches:
-    // offline or after a refused attempt, the events stay persisted for the next page.
-    const reachable = (typeof navigator !== 'object' || navigator.onLine !== false) && !this.retrying;
-    const url = this.options.endpoint.replace(/\/$/, '') + '/v1/batch';
-    let budget = 64 * 1024;
-    while (reachable && core.queuedEvents() > 0) {
-      const { count, body } = core.nextBatch(Math.min(kBeaconBytes, budget - 1024));
-      if (!count) break;
-      const handed = typeof navigator.sendBeacon === 'function' && navigator.sendBeacon(url, body);
-      if (!handed) break;
-      budget -= body.length;
-      this.settle(count, idsOf(body));
-      if (budget < 4096) break;
+    // Not offline, nor while the collector asked to wait (Retry-After, backoff).
+    if (core && this.consent === 'granted' && navigator.onLine !== false && Date.now() >= this.retryAt) {
+      this.drainAll();
+      this.beacon(core);
     }
     void this.store?.flush();
+  }
+
+  // Sends the queued events not yet handed to a beacon, in bodies under 60 KB and under the 64 KB
+  // keepalive budget in all. Built here from the core's encoded events (the batch grammar of
+  // sdk/src/codec.cc) because the core builds batches only from the head of its queue, and these
+  // events must stay queued.
+  private beacon(core: Core): void {
+    const url = this.options.endpoint.replace(/\/$/, '') + '/v1/batch';
+    const off = core.clockOffset();
+    const head =
+      '{"write_key":' + JSON.stringify(this.options.writeKey) + ',"sent_at":' + Date.now() +
+      (off === undefined ? '' : ',"clock_offset_ms":' + Math.round(off)) + ',"events":[';
+    let budget = 63 * 1024;
+    let events: string[] = [];
+    let ids: string[] = [];
+    let bytes = 0;
+    const send = (): boolean => {
+      if (!events.length) return true;
+      const body = head + events.join(',') + ']}';
+      if (!navigator.sendBeacon(url, body)) return false;
+      for (const id of ids) this.beaconed.add(id);
+      budget -= bytes;
+      events = [];
+      ids = [];
+      bytes = head.length + 2;
+      return true;
+    };
+    bytes = head.length + 2;
+    for (const line of core.snapshot().split('\n')) {
+      const id = line.slice(13, 49); // every encoded event starts {"event_id":"<36 chars>"
+      if (!line || this.beaconed.has(id)) continue;
+      const n = encoder.encode(line).length + 1;
+      if (bytes + n > Math.min(kBeaconBytes, budget) && !send()) return;
+      if (bytes + n > Math.min(kBeaconBytes, budget)) continue; // alone too big: the next page sends it
+      events.push(line);
+      ids.push(id);
+      bytes += n;
+    }
+    send();
   }
 }
 

@@ -1,6 +1,8 @@
 // The script-tag SDK in headless Chromium against the test collector: snippet replay, batching,
-// SPA page views, impressions, link hold, offline/online, reload with a backlog, two tabs,
-// exhausted quota, opt-out and consent, unload beacons. Conditions are polled, never timed.
+// SPA page views, impressions, link hold, offline/online, reload with a backlog, two tabs, a
+// closed tab's queue adopted later, storage deleted under a live page, exhausted quota, opt-out,
+// consent, DNT/GPC, cookie identity, error auto-tracking, unload beacons (also under 503).
+// Conditions are polled with generous bounds, never timed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildSdk } from './support/core.mjs';
@@ -11,6 +13,7 @@ let sdk, srv, other, browser;
 const KEY = 'wk_browser';
 
 const pages = {
+  '/blank': html('no SDK here'),
   '/snippet': (u) =>
     html(
       '<p>snippet</p>',
@@ -50,6 +53,8 @@ after(async () => {
 
 function reset() {
   srv.state.batches.length = 0;
+  srv.state.attempts.length = 0;
+  srv.state.unique.clear();
   srv.state.failNext.length = 0;
   srv.state.retryAfter = '0';
 }
@@ -57,11 +62,17 @@ const named = (n) => srv.events().filter((e) => e.name === n);
 async function open(path, ctx) {
   const context = ctx || (await browser.newContext());
   const page = await context.newPage();
+  page.setDefaultTimeout(60000);
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
   await page.goto(srv.origin + path);
-  await page.waitForFunction(() => window.tally && window.tally._loaded && window.tally.getInstance()?.coreKind);
+  await ready(page);
   return { context, page, errors };
+}
+// Resolves once the page's tracker is started: core loaded, queue restored, listeners set.
+async function ready(page) {
+  await page.waitForFunction(() => window.tally?._loaded && window.tally.getInstance());
+  await page.evaluate(() => window.tally.init().then(() => true));
 }
 const flush = (page) => page.evaluate(() => window.tally.flush());
 
@@ -177,7 +188,7 @@ test('reload with a queued backlog while the collector answers 503: nothing lost
   assert.equal(await page.evaluate(() => window.tally.getInstance().storageKind), 'indexeddb');
   await waitFor(async () => (await persistedCount(page)) === 8, 'the backlog persisted');
   await page.reload();
-  await page.waitForFunction(() => window.tally.getInstance()?.coreKind);
+  await ready(page);
   await waitFor(() => page.evaluate(() => window.tally.getInstance().queued() === 8), 'the backlog restored');
   srv.state.failNext.length = 0;
   await page.evaluate(() => window.tally.flush());
@@ -240,7 +251,7 @@ test('opt-out is persisted and stops collection; consent-required mode stores an
   await page.evaluate(() => { window.tally.optOut(); window.tally.track('After OptOut'); });
   await flush(page);
   await page.reload();
-  await page.waitForFunction(() => window.tally.getInstance()?.coreKind);
+  await ready(page);
   await page.evaluate(() => window.tally.track('After Reload'));
   await flush(page);
   assert.equal(srv.events().length, 0);
@@ -262,7 +273,7 @@ test('opt-out is persisted and stops collection; consent-required mode stores an
   assert.deepEqual(stored, { keys: [], dbs: [], cookie: '' });
   assert.equal(srv.events().length, 0);
   await p2.evaluate(() => { window.tally.optIn(); });
-  await p2.waitForFunction(() => window.tally.getInstance().storageKind);
+  await p2.waitForFunction(() => window.tally.getInstance().storageKind, null, { timeout: 60000 });
   await p2.evaluate(() => window.tally.track('After Consent'));
   await waitFor(async () => (await flush(p2)) && named('After Consent').length === 1, 'delivery after consent');
   assert.equal(named('Before Consent').length, 0);
@@ -276,8 +287,147 @@ test('leaving the page sends the queue with sendBeacon as text/plain, each reque
   const ids = await page.evaluate(() => Array.from({ length: 40 }, (_, i) => window.tally.track('Unload', { i, pad: 'u'.repeat(200) })));
   assert.equal(srv.events().length, 0);
   await page.goto(other.origin + '/landing');
-  await waitFor(() => named('Unload').length === 40, 'the beacons');
+  await waitFor(() => named('Unload').length === 40, 'the beacons').catch((e) => { throw new Error(e.message + ' ' + JSON.stringify(srv.state.attempts.map((a) => [a.status, a.body.events.length]))); });
   assert.deepEqual(named('Unload').map((e) => e.event_id), ids);
   assert.ok(srv.state.batches.every((b) => b.contentType.startsWith('text/plain') && JSON.stringify(b.body).length < 64 * 1024));
+  await context.close();
+});
+
+const initUrl = (o) => '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, ...o }));
+
+test('a tab closed before its first send while the collector answers 503 loses nothing: a tab opened later delivers each event once', async () => {
+  reset();
+  const url = initUrl({ batch: { maxAgeMs: 600000 }, retry: { baseMs: 50, capMs: 200 } });
+  const context = await browser.newContext();
+  const a = await open(url, context);
+  const ids = await a.page.evaluate(() => Array.from({ length: 10 }, (_, i) => window.tally.track('Closed Early', { i })));
+  await waitFor(async () => (await persistedCount(a.page)) === 10, 'the events persisted');
+  assert.equal(srv.state.attempts.length, 0, 'nothing sent before the tab closes');
+  srv.state.failNext.push(...Array(1000).fill(503));
+  await a.page.close({ runBeforeUnload: true });
+  // The closing tab hands its queue to sendBeacon; the collector refuses it, and the tab never sees that.
+  await waitFor(() => srv.state.attempts.some((t) => t.body.events.some((e) => e.name === 'Closed Early')), 'the unload beacon');
+  assert.ok(srv.state.attempts.every((t) => t.status === 503));
+  srv.state.failNext.length = 0;
+  const b = await open(url, context);
+  await waitFor(async () => (await b.page.evaluate(() => window.tally.flush())).queued === 0 && srv.state.unique.size >= 10, 'recovery');
+  const unique = [...srv.state.unique.values()].filter((e) => e.name === 'Closed Early').map((e) => e.event_id);
+  assert.deepEqual(unique.sort(), [...ids].sort(), 'every event in the deduplicated view, once');
+  const sent = srv.state.attempts.flatMap((t) => t.body.events.map((e) => e.event_id));
+  assert.ok(ids.every((id) => sent.filter((x) => x === id).length >= 2), 'each sent at least twice: the refused beacon, then the recovery');
+  await waitFor(async () => (await persistedCount(b.page)) === 0, 'confirmed events removed from storage');
+  await context.close();
+});
+
+test('a page that stays open adopts the queue of a tab that opened after it and closed first', async () => {
+  reset();
+  const url = initUrl({ batch: { maxAgeMs: 600000 }, retry: { baseMs: 50, capMs: 200 } });
+  const context = await browser.newContext();
+  srv.state.failNext.push(...Array(1000).fill(503));
+  const old = await open(url, context);
+  const young = await open(url, context);
+  const ids = await young.page.evaluate(() => Array.from({ length: 5 }, (_, i) => window.tally.track('Young Tab', { i })));
+  await waitFor(async () => (await persistedCount(old.page)) === 5, 'the young tab\'s events persisted');
+  assert.equal(await old.page.evaluate(() => window.tally.getInstance().queued()), 0, 'not taken while the young tab lives');
+  await young.page.close({ runBeforeUnload: true });
+  await waitFor(() => old.page.evaluate(() => window.tally.getInstance().queued() === 5), 'the old page adopting the closed tab\'s queue');
+  srv.state.failNext.length = 0;
+  await waitFor(async () => (await old.page.evaluate(() => window.tally.flush())).queued === 0, 'delivery');
+  const got = [...srv.state.unique.values()].filter((e) => e.name === 'Young Tab').map((e) => e.event_id);
+  assert.deepEqual(got.sort(), [...ids].sort());
+  await context.close();
+});
+
+test('a page that outlives its storage (site data deleted while open) keeps tracking: failures counted, events delivered', async () => {
+  reset();
+  const url = initUrl({ retry: { baseMs: 50, capMs: 200 } });
+  const context = await browser.newContext();
+  const { page, errors } = await open(url, context);
+  await page.evaluate(() => window.tally.track('Before Delete'));
+  await waitFor(async () => (await persistedCount(page)) === 1, 'the first event persisted');
+  // Another tab of the site clears the database; the SDK must not block the deletion.
+  const other = await context.newPage();
+  await other.goto(srv.origin + '/blank');
+  const deleted = await other.evaluate(
+    (name) => new Promise((res) => { const r = indexedDB.deleteDatabase(name); r.onsuccess = () => res('deleted'); r.onblocked = () => res('blocked'); }),
+    'tally-' + KEY,
+  );
+  assert.equal(deleted, 'deleted');
+  await page.evaluate(() => window.tally.track('After Delete'));
+  await waitFor(() => page.evaluate(() => window.tally.getInstance().storageFailures > 0), 'the failed write counted');
+  await waitFor(async () => (await flush(page)) && named('After Delete').length === 1, 'delivery without storage');
+  assert.equal(named('Before Delete').length, 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('uncaught errors and unhandled rejections are tracked when switched on, and not by default', async () => {
+  reset();
+  const { context, page } = await open(initUrl({ autoTrack: { pageViews: false, errors: true } }));
+  await page.evaluate(() => {
+    setTimeout(() => { throw new Error('boom at test'); });
+    Promise.reject(new Error('rejected at test'));
+  });
+  await waitFor(async () => (await flush(page)) && named('Error').length === 2, 'two Error events');
+  const byMsg = Object.fromEntries(named('Error').map((e) => [e.properties.message, e.properties]));
+  assert.ok(byMsg['Uncaught Error: boom at test'] || byMsg['boom at test'], JSON.stringify(byMsg));
+  assert.equal(byMsg['rejected at test'].source, 'unhandledrejection');
+  await context.close();
+
+  reset();
+  const d = await open(initUrl({ autoTrack: { pageViews: false } }));
+  await d.page.evaluate(() => { setTimeout(() => { throw new Error('not tracked'); }); window.tally.track('Marker'); });
+  await waitFor(async () => (await flush(d.page)) && named('Marker').length === 1, 'the marker event');
+  await d.page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
+  await flush(d.page);
+  assert.equal(named('Error').length, 0);
+  await d.context.close();
+});
+
+test('Do Not Track and Global Privacy Control stop collection when honoured, and only then', async () => {
+  for (const [signal, script] of [
+    ['DNT', "Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' })"],
+    ['GPC', "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })"],
+  ]) {
+    for (const honour of [true, false]) {
+      reset();
+      const context = await browser.newContext();
+      await context.addInitScript(script);
+      const { page } = await open(initUrl({ honorDoNotTrack: honour }), context);
+      await page.evaluate(() => window.tally.track('Private'));
+      await flush(page);
+      const stored = await page.evaluate(async () => ({
+        keys: Object.keys(localStorage).filter((k) => k.startsWith('tally')),
+        dbs: (await indexedDB.databases()).map((d) => d.name),
+      }));
+      if (honour) {
+        assert.equal(named('Private').length, 0, `${signal} honoured: nothing sent`);
+        assert.deepEqual(stored, { keys: [], dbs: [] }, `${signal} honoured: nothing stored`);
+      } else {
+        assert.equal(named('Private').length, 1, `${signal} not honoured by default`);
+      }
+      await context.close();
+    }
+  }
+});
+
+test('cookie identity: the anonymous id lives in a first-party cookie, survives a reload, and reset() replaces it', async () => {
+  reset();
+  const context = await browser.newContext();
+  const { page } = await open(initUrl({ identity: 'cookie' }), context);
+  const aid = await page.evaluate(() => window.tally.getInstance().ids().anonymousId);
+  const cookies = await context.cookies();
+  assert.deepEqual(cookies.filter((c) => c.name === 'tally_aid').map((c) => [c.value, c.sameSite]), [[aid, 'Lax']]);
+  assert.equal(await page.evaluate(() => localStorage.getItem('tally.aid')), null);
+  await page.reload();
+  await ready(page);
+  assert.equal(await page.evaluate(() => window.tally.getInstance().ids().anonymousId), aid);
+  await page.evaluate(() => window.tally.track('With Cookie Id'));
+  await flush(page);
+  assert.equal(named('With Cookie Id')[0].anonymous_id, aid);
+  await page.evaluate(() => window.tally.reset());
+  const fresh = await page.evaluate(() => window.tally.getInstance().ids().anonymousId);
+  assert.notEqual(fresh, aid);
+  assert.equal((await context.cookies()).find((c) => c.name === 'tally_aid').value, fresh);
   await context.close();
 });

@@ -43,7 +43,8 @@ async function loaded(path) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
   await page.goto(srv.origin + path);
-  await page.waitForFunction(() => window.tally?._loaded && window.tally.getInstance()?.coreKind);
+  await page.waitForFunction(() => window.tally?._loaded && window.tally.getInstance());
+  await page.evaluate(() => window.tally.init().then(() => true));
   return { context, page, errors };
 }
 
@@ -73,6 +74,6 @@ test('an app importing the package through a bundler builds and tracks', async (
   assert.deepEqual(await page.evaluate(() => window.appInfo()), { kind: 'wasm', isError: true });
   await page.evaluate(() => window.appTrack('From Bundled App', { n: 1 }));
   await page.evaluate(() => window.tallyFlush?.());
-  await waitFor(() => srv.events().some((e) => e.name === 'From Bundled App'), 'the bundled app event', 10000);
+  await waitFor(() => srv.events().some((e) => e.name === 'From Bundled App'), 'the bundled app event');
   await context.close();
 });

@@ -182,3 +182,38 @@ test('a network error backs off and keeps the event', async () => {
   assert.equal(r.queued, 1);
   assert.equal(errors[0].code, 'transport');
 });
+
+test('infinite and NaN numbers are refused with a TallyError naming the property; nulls pass', async () => {
+  const t = await tallyMod.createTally(opts());
+  const errors = [];
+  t.on('error', (e) => errors.push(e));
+  assert.equal(t.track('Priced', { price: Infinity }), undefined);
+  assert.equal(t.track('Priced', { items: [{ n: 1 }, { n: -Infinity }] }), undefined);
+  assert.equal(t.track('Priced', { price: 1 }, { context: { page: { score: NaN } } }), undefined);
+  assert.equal(t.track('Priced', { price: 1 }, { createdAt: NaN }), undefined);
+  assert.deepEqual(
+    errors.map((e) => [e instanceof tallyMod.TallyError, e.code, e.message]),
+    [
+      [true, 'invalid_argument', 'properties.price: must be a finite number'],
+      [true, 'invalid_argument', 'properties.items[1].n: must be a finite number'],
+      [true, 'invalid_argument', 'context.page.score: must be a finite number'],
+      [true, 'invalid_argument', 'createdAt: must be a finite number'],
+    ],
+  );
+  const id = t.track('Priced', { price: null, note: 'null' });
+  assert.ok(id);
+  await t.flush();
+  assert.deepEqual(srv.events().find((e) => e.event_id === id).properties, { price: null, note: 'null' });
+});
+
+test('the suites refuse to run without a real core build, naming what is missing', async () => {
+  const { coreDir } = await import('./support/core.mjs');
+  const saved = process.env.TALLY_WASM_DIR;
+  process.env.TALLY_WASM_DIR = '/nonexistent-tally-core';
+  try {
+    assert.throws(() => coreDir(), /Wasm core is not built: tally-core\.js, tally-core\.wasm, tally-core\.asm\.js missing in \/nonexistent-tally-core/);
+  } finally {
+    if (saved === undefined) delete process.env.TALLY_WASM_DIR;
+    else process.env.TALLY_WASM_DIR = saved;
+  }
+});

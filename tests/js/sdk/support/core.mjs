@@ -1,7 +1,8 @@
-// Builds a throwaway copy of the SDK for one test file, against the real core when
-// $TALLY_WASM_DIR holds it, else against support/fake-core.js (same C ABI; see that file).
+// Builds a throwaway copy of the SDK for one test file against the real Wasm core in
+// $TALLY_WASM_DIR (default build/wasm/wasm). There is no stand-in core: a missing or broken core
+// build must fail the suites, not pass them against a fake.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,26 +10,26 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 export const root = process.env.TALLY_ROOT || resolve(here, '../../../..');
 
-/** The folder holding tally-core.js/.wasm/.asm.js, and whether it is the real core. */
+/** The folder holding tally-core.js, .wasm and .asm.js; throws when any is missing. */
 export function coreDir() {
-  const real = resolve(root, process.env.TALLY_WASM_DIR || 'build/wasm/wasm');
-  if (existsSync(join(real, 'tally-core.js')) && existsSync(join(real, 'tally-core.wasm'))) return { dir: real, real: true };
-  const dir = mkdtempSync(join(tmpdir(), 'tally-fake-core-'));
-  copyFileSync(join(here, 'fake-core.js'), join(dir, 'tally-core.js'));
-  copyFileSync(join(here, 'fake-core.js'), join(dir, 'tally-core.asm.js'));
-  // The smallest valid module: the loader compiles it, so a strict CSP still refuses it.
-  writeFileSync(join(dir, 'tally-core.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
-  return { dir, real: false };
+  const dir = resolve(root, process.env.TALLY_WASM_DIR || 'build/wasm/wasm');
+  const missing = ['tally-core.js', 'tally-core.wasm', 'tally-core.asm.js'].filter((f) => !existsSync(join(dir, f)));
+  if (missing.length) {
+    throw new Error(
+      `the Wasm core is not built: ${missing.join(', ')} missing in ${dir}. ` +
+        'Build it (scripts/build.sh wasm) or point TALLY_WASM_DIR at an Emscripten output folder.',
+    );
+  }
+  return dir;
 }
 
 /** Builds the SDK into a fresh folder; returns its path. */
 export function buildSdk() {
-  const core = coreDir();
+  const dir = coreDir();
   const out = mkdtempSync(join(tmpdir(), 'tally-sdk-'));
   execFileSync(process.execPath, [join(root, 'js/scripts/build.mjs')], {
-    env: { ...process.env, TALLY_WASM_DIR: core.dir, TALLY_JS_DIST: out, TALLY_SKIP_DTS: '1' },
+    env: { ...process.env, TALLY_WASM_DIR: dir, TALLY_JS_DIST: out, TALLY_SKIP_DTS: '1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  console.log(`# SDK built against ${core.real ? 'the real core' : 'the FAKE core (real one not built yet)'} in ${core.dir}`);
-  return { dist: out, realCore: core.real };
+  return { dist: out, coreDir: dir };
 }

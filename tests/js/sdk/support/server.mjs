@@ -1,7 +1,8 @@
 // A small HTTP server on 127.0.0.1 for the SDK suites: serves pages and the built SDK, and acts
 // as a test collector speaking the pinned protocol (POST /v1/batch, DESIGN.md "The wire
-// protocol"). It records every batch, can be told to answer 503/400/... for the next requests,
-// and to reject chosen events per-event.
+// protocol"). It records every batch it accepts and every attempt (refused ones too), keeps a
+// deduplicated view on event_id as the collector does, can be told to answer 503/400/... for the
+// next requests, and to reject chosen events per-event.
 import { createServer } from 'node:http';
 import { readFileSync, existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
@@ -10,7 +11,9 @@ const kTypes = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/j
 
 export async function startServer({ dist, pages = {}, headers = {}, headersFor = {} }) {
   const state = {
-    batches: [], // {body, contentType, via}
+    batches: [], // accepted: {body, contentType, at}
+    attempts: [], // every parseable POST, answered or refused: {body, status}
+    unique: new Map(), // event_id -> event, first accepted copy (the collector's dedup)
     failNext: [], // statuses to answer for the next batch requests, in order
     retryAfter: '0',
     rejectNames: new Set(), // event names refused per-event
@@ -28,11 +31,6 @@ export async function startServer({ dist, pages = {}, headers = {}, headersFor =
       req.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const cors = { 'access-control-allow-origin': '*', 'content-type': 'application/json' };
-        const status = state.failNext.shift();
-        if (status) {
-          res.writeHead(status, { ...cors, 'retry-after': state.retryAfter });
-          return res.end(JSON.stringify({ error: `test collector told to answer ${status}` }));
-        }
         let body;
         try {
           body = JSON.parse(text);
@@ -40,13 +38,23 @@ export async function startServer({ dist, pages = {}, headers = {}, headersFor =
           res.writeHead(400, cors);
           return res.end('{"error":"body: not JSON"}');
         }
+        const status = state.failNext.shift();
+        state.attempts.push({ body, status: status || 200 });
+        if (status) {
+          res.writeHead(status, { ...cors, 'retry-after': state.retryAfter });
+          return res.end(JSON.stringify({ error: `test collector told to answer ${status}` }));
+        }
         state.batches.push({ body, contentType: req.headers['content-type'], at: Date.now() });
         const rejected = [];
+        let duplicates = 0;
         body.events.forEach((e, i) => {
           if (state.rejectNames.has(e.name)) rejected.push({ index: i, event_id: e.event_id, error: `events[${i}].name: refused by test` });
+          else if (state.unique.has(e.event_id)) duplicates++;
+          else state.unique.set(e.event_id, e);
         });
         res.writeHead(200, cors);
-        res.end(JSON.stringify({ accepted: body.events.length - rejected.length, duplicates: 0, rejected, server_time: Date.now() + 5000 }));
+        const accepted = body.events.length - rejected.length - duplicates;
+        res.end(JSON.stringify({ accepted, duplicates, rejected, server_time: Date.now() + 5000 }));
       });
       return;
     }
@@ -79,7 +87,7 @@ export async function startServer({ dist, pages = {}, headers = {}, headersFor =
 }
 
 /** Polls `cond` until it returns a truthy value (bounded; no timing assertions). */
-export async function waitFor(cond, what = 'condition', timeoutMs = 15000) {
+export async function waitFor(cond, what = 'condition', timeoutMs = 60000) {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await cond();
