@@ -488,3 +488,38 @@ TEST(ReportJson, BothStoresAnswerEveryEndpointAlike) {
 
 }  // namespace
 }  // namespace tally::collector
+
+namespace tally::collector {
+namespace {
+
+TEST(ClickHouseUrl, ParsesCredentialsHostPortAndDatabase) {
+  auto u = ParseClickHouseUrl("clickhouse://tally:p%w@10.0.0.5:9123/analytics");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u.value().user, "tally");
+  EXPECT_EQ(u.value().password, "p%w");
+  EXPECT_EQ(u.value().host, "10.0.0.5");
+  EXPECT_EQ(u.value().port, 9123);
+  EXPECT_EQ(u.value().database, "analytics");
+  auto d = ParseClickHouseUrl("clickhouse://127.0.0.1");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d.value().user, "default");
+  EXPECT_EQ(d.value().port, 8123);
+  EXPECT_EQ(d.value().database, "tally");
+}
+
+TEST(ClickHouseUrl, RefusesBadUrlsWithTheReason) {
+  for (const char* bad : {"clickhouse://", "clickhouse://h:0/db", "clickhouse://h:99999/db",
+                          "clickhouse://h:12x/db", "clickhouse://h/db;DROP", "clickhouse://@h/db"}) {
+    auto u = ParseClickHouseUrl(bad);
+    EXPECT_EQ(u.status().code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(u.status().message().find("clickhouse://user:password@host:port/database"),
+              std::string::npos);
+  }
+  // A server that is not there: OpenStore fails with the connection error, it does not hang.
+  auto s = OpenStore("clickhouse://127.0.0.1:" + std::to_string(testing::FreePort()) + "/x");
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("clickhouse:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tally::collector
