@@ -7,7 +7,7 @@
 #include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,16 +74,21 @@ class ClickHouseServer {
         << "<errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows>"
         << "<execution_time>0</execution_time></interval></default></quotas></yandex>\n";
     std::string config = "--config-file=" + d + "/config.xml";
-    const char* argv[] = {bin.c_str(), config.c_str(), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
     std::string out = d + "/log/stdout.log";
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    int rc = posix_spawn(&pid_, bin.c_str(), &actions, nullptr, const_cast<char**>(argv), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
+    // fork + exec rather than posix_spawn, to ask for SIGKILL when the test process dies: a
+    // crashed or killed test binary leaves no server behind.
+    pid_ = fork();
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+      }
+      execl(bin.c_str(), bin.c_str(), config.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    if (pid_ < 0) {
       pid_ = -1;
       return "clickhouse-server: cannot start " + bin;
     }
