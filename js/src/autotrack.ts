@@ -6,7 +6,8 @@ import type { AutoTrackOptions, Tally } from './tally';
 /** How long an outbound link click may hold navigation while its event goes out. */
 export const kLinkHoldMs = 300;
 
-const kDefaults: AutoTrackOptions = {
+/** The switches and their defaults (also the names data-auto-track lists). */
+export const kAutoTrackDefaults: AutoTrackOptions = {
   pageViews: true,
   clicks: true,
   outboundLinks: true,
@@ -25,11 +26,9 @@ export function propsOf(el: Element): Record<string, string> {
 }
 
 /** Switches on the configured behaviours for `t`; returns the resolved switches. */
-export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | boolean | undefined): AutoTrackOptions {
-  const on: AutoTrackOptions =
-    setting === false
-      ? { pageViews: false, clicks: false, outboundLinks: false, forms: false, errors: false, impressions: false }
-      : { ...kDefaults, ...(typeof setting === 'object' ? setting : {}) };
+export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | true | undefined): AutoTrackOptions {
+  // (init() never calls this with autoTrack: false.)
+  const on: AutoTrackOptions = { ...kAutoTrackDefaults, ...(typeof setting === 'object' ? setting : {}) };
 
   let seen = new WeakSet<Element>();
   let io: IntersectionObserver | undefined;

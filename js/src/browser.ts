@@ -6,6 +6,7 @@
 //   data-honor-dnt, data-auto-track ("false", or a comma list: pageViews,clicks,...).
 
 import * as api from './index';
+import { kAutoTrackDefaults } from './autotrack';
 import type { AutoTrackOptions } from './tally';
 
 type Call = [string, unknown[], number];
@@ -32,12 +33,7 @@ if (!stub?._loaded) {
       d.autoTrack === 'false'
         ? false
         : d.autoTrack
-          ? Object.fromEntries(
-              ['pageViews', 'clicks', 'outboundLinks', 'forms', 'errors', 'impressions'].map((k) => [
-                k,
-                d.autoTrack!.split(',').includes(k),
-              ]),
-            )
+          ? Object.fromEntries(Object.keys(kAutoTrackDefaults).map((k) => [k, d.autoTrack!.split(',').includes(k)]))
           : undefined;
     queue.unshift([
       'init',

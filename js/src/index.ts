@@ -30,31 +30,26 @@ function assetBase(): string {
 }
 const kBase = assetBase();
 
-/** Creates and starts a tracker; resolves once the core is loaded and the queue restored. */
-export async function createTally(options: InitOptions): Promise<Tally> {
-  const t = new Tally(options);
+// Loads the core for `t`, starts it, and switches on auto-tracking in a browser.
+async function start(t: Tally, options: InitOptions): Promise<Tally> {
   const { module, kind } = await loadCoreModule(loadGlue, kBase, options);
   await t.start(module, kind);
-  if (typeof window === 'object' && typeof document === 'object' && options.autoTrack !== false)
-    startAutoTrack(t, options.autoTrack);
+  if (typeof document === 'object' && options.autoTrack !== false) startAutoTrack(t, options.autoTrack);
   return t;
+}
+
+/** Creates and starts a tracker; resolves once the core is loaded and the queue restored. */
+export async function createTally(options: InitOptions): Promise<Tally> {
+  return start(new Tally(options), options);
 }
 
 let instance: Tally | undefined;
 let ready: Promise<Tally> | undefined;
 
-/** Starts the page's (or process's) tracker; calls made before it resolves are kept in order. */
+/** Starts the page's (or process's) tracker; calls made before it resolves are kept in order.
+ *  Later calls return the same promise (their options are ignored). */
 export function init(options: InitOptions): Promise<Tally> {
-  if (ready) return ready;
-  instance = new Tally(options);
-  const t = instance;
-  ready = loadCoreModule(loadGlue, kBase, options).then(async ({ module, kind }) => {
-    await t.start(module, kind);
-    if (typeof window === 'object' && typeof document === 'object' && options.autoTrack !== false)
-      startAutoTrack(t, options.autoTrack);
-    return t;
-  });
-  return ready;
+  return (ready ??= start((instance = new Tally(options)), options));
 }
 
 function need(): Tally {

@@ -83,50 +83,81 @@ async function forOrphans(
   }
 }
 
-abstract class Buffered implements QueueStore {
-  abstract readonly kind: StorageKind;
+// The memory store, and the write buffering and tab adoption the persistent stores share.
+class MemoryStore implements QueueStore {
+  kind: StorageKind = 'memory';
   failures = 0;
-  protected tab = '';
-  protected puts = new Map<string, Uint8Array>();
-  protected dels = new Set<string>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private running: Promise<void> = Promise.resolve();
+  protected tab_ = '';
+  protected name_ = '';
+  protected puts_ = new Map<string, Uint8Array>();
+  protected dels_ = new Set<string>();
+  private timer_: ReturnType<typeof setTimeout> | undefined;
+  private running_: Promise<void> = Promise.resolve();
 
-  abstract adopt(tab: string, late: (lines: string[]) => void): Promise<string[]>;
-  abstract clear(): Promise<void>;
-  protected abstract write(puts: Rec[], dels: string[]): Promise<void>;
+  // Every tab's records; moving one owner's records to this tab (returning them); writing.
+  protected async all_(): Promise<Rec[]> {
+    return [];
+  }
+  protected async take_(_owner: string): Promise<Rec[]> {
+    return [];
+  }
+  protected async write_(_puts: Rec[], _dels: string[]): Promise<void> {}
+
+  async adopt(tab: string, late: (lines: string[]) => void): Promise<string[]> {
+    this.tab_ = tab;
+    if (!this.name_) return [];
+    const recs = await this.all_();
+    const mine = recs.filter((r) => r.tab === tab);
+    await forOrphans(
+      this.name_,
+      tab,
+      new Set(recs.map((r) => r.tab)),
+      async (owner) => void mine.push(...(await this.take_(owner))),
+      async (owner) => {
+        const got = await this.take_(owner).catch(() => (this.failures++, []));
+        if (got.length) late(sorted(got));
+      },
+    );
+    return sorted(mine);
+  }
+
+  async clear(): Promise<void> {
+    this.puts_.clear();
+    const ids = (await this.all_()).filter((r) => r.tab === this.tab_).map((r) => r.id);
+    await this.write_([], ids).catch(() => this.failures++);
+  }
 
   put(id: string, encoded: Uint8Array): void {
-    this.puts.set(id, encoded);
-    this.schedule();
+    this.puts_.set(id, encoded);
+    this.schedule_();
   }
 
   remove(ids: string[]): void {
     for (const id of ids) {
-      if (!this.puts.delete(id)) this.dels.add(id);
+      if (!this.puts_.delete(id)) this.dels_.add(id);
     }
-    this.schedule();
+    this.schedule_();
   }
 
   flush(): Promise<void> {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (!this.puts.size && !this.dels.size) return this.running;
+    if (this.timer_ !== undefined) clearTimeout(this.timer_);
+    this.timer_ = undefined;
+    if (!this.puts_.size && !this.dels_.size) return this.running_;
     const puts: Rec[] = [];
-    for (const [id, enc] of this.puts) puts.push({ id, tab: this.tab, line: decoder.decode(enc) });
-    const dels = [...this.dels];
-    this.puts.clear();
-    this.dels.clear();
-    this.running = this.running.then(() =>
-      this.write(puts, dels).catch(() => {
+    for (const [id, enc] of this.puts_) puts.push({ id, tab: this.tab_, line: decoder.decode(enc) });
+    const dels = [...this.dels_];
+    this.puts_.clear();
+    this.dels_.clear();
+    this.running_ = this.running_.then(() =>
+      this.write_(puts, dels).catch(() => {
         this.failures++;
       }),
     );
-    return this.running;
+    return this.running_;
   }
 
-  private schedule(): void {
-    if (this.timer === undefined) this.timer = setTimeout(() => void this.flush(), 0);
+  private schedule_(): void {
+    if (this.timer_ === undefined) this.timer_ = setTimeout(() => void this.flush(), 0);
   }
 }
 
@@ -135,75 +166,41 @@ function sorted(recs: Rec[]): string[] {
   return recs.sort((a, b) => (a.id < b.id ? -1 : 1)).map((r) => r.line);
 }
 
-class MemoryStore extends Buffered {
-  readonly kind = 'memory' as const;
-  async adopt(tab: string): Promise<string[]> {
-    this.tab = tab;
-    return [];
-  }
-  async clear(): Promise<void> {
-    this.puts.clear();
-    this.dels.clear();
-  }
-  protected async write(): Promise<void> {}
-}
-
-class LocalStore extends Buffered {
-  readonly kind = 'localstorage' as const;
+class LocalStore extends MemoryStore {
   constructor(
-    private readonly ls: Storage,
-    private readonly name: string,
+    private readonly ls_: Storage,
+    name: string,
   ) {
     super();
+    this.kind = 'localstorage';
+    this.name_ = name;
   }
-  private all(): Rec[] {
+  protected override async all_(): Promise<Rec[]> {
     const out: Rec[] = [];
-    for (let i = 0; i < this.ls.length; i++) {
-      const k = this.ls.key(i);
+    for (let i = 0; i < this.ls_.length; i++) {
+      const k = this.ls_.key(i);
       if (!k || !k.startsWith(kKeyPrefix)) continue;
-      const v = this.ls.getItem(k) || '';
+      const v = this.ls_.getItem(k) || '';
       const bar = v.indexOf('|');
       out.push({ id: k.slice(kKeyPrefix.length), tab: v.slice(0, bar), line: v.slice(bar + 1) });
     }
     return out;
   }
-  async adopt(tab: string, late: (lines: string[]) => void): Promise<string[]> {
-    this.tab = tab;
-    const recs = this.all();
-    const mine = recs.filter((r) => r.tab === tab);
-    const take = (owner: string, into: Rec[]) => {
-      for (const r of this.all()) {
-        if (r.tab !== owner) continue;
-        this.set(r.id, tab, r.line);
-        into.push(r);
-      }
-    };
-    await forOrphans(
-      this.name,
-      tab,
-      new Set(recs.map((r) => r.tab)),
-      async (owner) => take(owner, mine),
-      async (owner) => {
-        const got: Rec[] = [];
-        take(owner, got);
-        if (got.length) late(sorted(got));
-      },
-    );
-    return sorted(mine);
+  protected override async take_(owner: string): Promise<Rec[]> {
+    const got = (await this.all_()).filter((r) => r.tab === owner);
+    for (const r of got) this.set_(r.id, this.tab_, r.line);
+    return got;
   }
-  async clear(): Promise<void> {
-    for (const r of this.all()) if (r.tab === this.tab) this.ls.removeItem(kKeyPrefix + r.id);
-  }
-  private set(id: string, tab: string, line: string): void {
+  private set_(id: string, tab: string, line: string): void {
     try {
-      this.ls.setItem(kKeyPrefix + id, tab + '|' + line);
+      this.ls_.setItem(kKeyPrefix + id, tab + '|' + line);
     } catch {
       this.failures++; // QuotaExceededError: the event stays queued in memory
     }
   }
-  protected async write(puts: Rec[], dels: string[]): Promise<void> {
-    for (const id of dels) this.ls.removeItem(kKeyPrefix + id);
-    for (const r of puts) this.set(r.id, r.tab, r.line);
+  protected override async write_(puts: Rec[], dels: string[]): Promise<void> {
+    for (const id of dels) this.ls_.removeItem(kKeyPrefix + id);
+    for (const r of puts) this.set_(r.id, r.tab, r.line);
   }
 }
 
@@ -221,58 +218,37 @@ function done(tx: IDBTransaction): Promise<void> {
   });
 }
 
-class IdbStore extends Buffered {
-  readonly kind = 'indexeddb' as const;
+class IdbStore extends MemoryStore {
   constructor(
-    private readonly db: IDBDatabase,
-    private readonly name: string,
+    private readonly db_: IDBDatabase,
+    name: string,
   ) {
     super();
+    this.kind = 'indexeddb';
+    this.name_ = name;
     // Site data cleared while the page is open: let the deletion through; later writes fail and
     // are counted, and the events stay queued in memory.
-    db.onversionchange = () => db.close();
+    db_.onversionchange = () => db_.close();
   }
   static async open(name: string): Promise<IdbStore> {
     const r = indexedDB.open(name, 1);
     r.onupgradeneeded = () => r.result.createObjectStore('events', { keyPath: 'id' });
     return new IdbStore(await req(r), name);
   }
-  private async all(): Promise<Rec[]> {
-    return req(this.db.transaction('events').objectStore('events').getAll()) as Promise<Rec[]>;
+  protected override async all_(): Promise<Rec[]> {
+    return req(this.db_.transaction('events').objectStore('events').getAll()) as Promise<Rec[]>;
   }
-  async adopt(tab: string, late: (lines: string[]) => void): Promise<string[]> {
-    this.tab = tab;
-    const recs = await this.all();
-    const mine = recs.filter((r) => r.tab === tab);
-    const take = async (owner: string, into: Rec[]) => {
-      const tx = this.db.transaction('events', 'readwrite');
-      const os = tx.objectStore('events');
-      for (const r of (await req(os.getAll())) as Rec[]) {
-        if (r.tab !== owner) continue;
-        os.put({ id: r.id, tab, line: r.line });
-        into.push(r);
-      }
-      await done(tx);
-    };
-    await forOrphans(
-      this.name,
-      tab,
-      new Set(recs.map((r) => r.tab)),
-      (owner) => take(owner, mine),
-      async (owner) => {
-        const got: Rec[] = [];
-        await take(owner, got).catch(() => this.failures++);
-        if (got.length) late(sorted(got));
-      },
-    );
-    return sorted(mine);
+  // One readwrite transaction: two tabs taking the same owner's records cannot both get them.
+  protected override async take_(owner: string): Promise<Rec[]> {
+    const tx = this.db_.transaction('events', 'readwrite');
+    const os = tx.objectStore('events');
+    const got = ((await req(os.getAll())) as Rec[]).filter((r) => r.tab === owner);
+    for (const r of got) os.put({ id: r.id, tab: this.tab_, line: r.line });
+    await done(tx);
+    return got;
   }
-  async clear(): Promise<void> {
-    const ids = (await this.all()).filter((r) => r.tab === this.tab).map((r) => r.id);
-    await this.write([], ids).catch(() => this.failures++);
-  }
-  protected async write(puts: Rec[], dels: string[]): Promise<void> {
-    const tx = this.db.transaction('events', 'readwrite');
+  protected override async write_(puts: Rec[], dels: string[]): Promise<void> {
+    const tx = this.db_.transaction('events', 'readwrite');
     const os = tx.objectStore('events');
     for (const id of dels) os.delete(id);
     for (const r of puts) os.put(r);

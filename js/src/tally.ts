@@ -96,12 +96,26 @@ const kBeaconBytes = 60 * 1024; // under the 64 KB keepalive budget browsers all
 const inBrowser = typeof window === 'object' && typeof document === 'object';
 const encoder = new TextEncoder();
 
+// Random bytes from crypto.getRandomValues, drawn from a pool refilled 4 KB at a time: one
+// crypto call per ~250 event ids instead of one per id.
+let pool = new Uint8Array(0);
+let poolPos = 0;
+function randomByte(): number {
+  if (poolPos >= pool.length) {
+    pool = crypto.getRandomValues(new Uint8Array(4096));
+    poolPos = 0;
+  }
+  return pool[poolPos++]!;
+}
+
 function randomHex(bytes: number): string {
-  const b = new Uint8Array(bytes);
-  crypto.getRandomValues(b);
   let s = '';
-  for (let i = 0; i < b.length; i++) s += (b[i]! + 256).toString(16).slice(1);
+  while (bytes--) s += (randomByte() + 256).toString(16).slice(1);
   return s;
+}
+
+function pageInfo(): Record<string, string> {
+  return { url: location.href, path: location.pathname, title: document.title, referrer: document.referrer };
 }
 
 function safeGet(k: string): string | null {
@@ -154,36 +168,35 @@ export class Tally {
   /** Where the queue is persisted, once loaded. */
   storageKind: StorageKind | undefined;
 
-  private core: Core | undefined;
-  private store: QueueStore | undefined;
-  private readonly tab = randomHex(8);
-  private readonly listeners: { [K in keyof TallyEvents]?: Array<(p: TallyEvents[K]) => void> } = {};
-  private pending: Array<() => void> = [];
-  private anonymousId = '';
-  private userId = '';
-  private sessionId = '';
-  private lastActivity = 0;
-  private idJson = '';
-  private ctxJson = '{}';
-  private consent: 'granted' | 'denied' | 'unknown' = 'granted';
-  private sending = false;
-  private sendTimer: ReturnType<typeof setTimeout> | undefined;
-  private retryAt = 0;
-  private attempts = 0;
-  private beaconed = new Set<string>(); // handed to a beacon, not yet confirmed by a fetch
-  private backlog: string[] = []; // tracked, not yet handed to the core
-  private drainTimer: ReturnType<typeof setTimeout> | undefined;
-  private rand = new Uint8Array(0);
-  private randPos = 0;
-  private idMs = 0;
-  private idSeq = 0;
-  private retrying = false; // a refused batch goes again when the backoff ends, due or not
-  private flushWaiters: Array<() => void> = [];
-  private deliveredSinceFlush = 0;
-  private sessionDirty = false;
+  private core_: Core | undefined;
+  private store_: QueueStore | undefined;
+  private readonly tab_ = randomHex(8);
+  private readonly url_: string; // the collector's batch URL
+  private readonly listeners_: { [K in keyof TallyEvents]?: Array<(p: TallyEvents[K]) => void> } = {};
+  private pending_: Array<() => void> = [];
+  private anonymousId_ = '';
+  private userId_ = '';
+  private sessionId_ = '';
+  private lastActivity_ = 0;
+  private idJson_ = '';
+  private ctxJson_ = '{}';
+  private consent_: 'granted' | 'denied' | 'unknown' = 'granted';
+  private sending_ = false;
+  private sendTimer_: ReturnType<typeof setTimeout> | undefined;
+  private retryAt_ = 0;
+  private attempts_ = 0;
+  private beaconed_ = new Set<string>(); // handed to a beacon, not yet confirmed by a fetch
+  private backlog_: string[] = []; // tracked, not yet handed to the core
+  private drainTimer_: ReturnType<typeof setTimeout> | undefined;
+  private idMs_ = 0;
+  private idSeq_ = 0;
+  private retrying_ = false; // a refused batch goes again when the backoff ends, due or not
+  private flushWaiters_: Array<() => void> = [];
+  private deliveredSinceFlush_ = 0;
+  private sessionDirty_ = false;
   /** Storage writes that failed (quota) and were absorbed. */
   get storageFailures(): number {
-    return this.store?.failures ?? 0;
+    return this.store_?.failures ?? 0;
   }
 
   /** @param options see TallyOptions. */
@@ -193,15 +206,15 @@ export class Tally {
     if (typeof options.endpoint !== 'string')
       throw new TallyError('invalid_argument', 'endpoint: must be a URL string');
     this.options = options;
+    this.url_ = options.endpoint.replace(/\/$/, '') + '/v1/batch';
   }
 
   /** Loads the core and the persisted queue; resolves when the tracker is ready. */
   async start(module: CoreModule, kind: 'wasm' | 'asmjs'): Promise<this> {
     const o = this.options;
     this.coreKind = kind;
-    const seed = new Uint8Array(32);
-    crypto.getRandomValues(seed);
-    this.core = Core.create(
+    const seed = crypto.getRandomValues(new Uint8Array(32));
+    this.core_ = Core.create(
       module,
       {
         write_key: o.writeKey,
@@ -210,16 +223,16 @@ export class Tally {
       },
       seed,
     );
-    this.loadConsent();
-    this.loadIdentity();
+    this.loadConsent_();
+    this.loadIdentity_();
     this.refreshContext();
     // Listening first: a page left while the queue is still opening must still send its events.
-    if (inBrowser) this.listenForUnload();
-    if (this.consent === 'granted') await this.openQueue();
-    const queued = this.pending;
-    this.pending = [];
+    if (inBrowser) this.listenForUnload_();
+    if (this.consent_ === 'granted') await this.openQueue_();
+    const queued = this.pending_;
+    this.pending_ = [];
     for (const call of queued) call();
-    this.scheduleSend();
+    this.scheduleSend_();
     return this;
   }
 
@@ -227,119 +240,119 @@ export class Tally {
 
   /** Tracks an action. Returns the event id, or undefined when dropped (see the 'error' event). */
   track(name: string, properties?: Record<string, unknown>, options?: TrackOptions): string | undefined {
-    if (!this.core) return this.defer(() => this.track(name, properties, withTime(options)));
-    if (this.consent !== 'granted') return undefined;
-    if (typeof name !== 'string' || !name) return this.fail('invalid_argument', 'name: must be a non-empty string');
-    return this.enqueue('track', name, properties, options);
+    if (!this.core_) return this.defer_(() => this.track(name, properties, withTime(options)));
+    if (this.consent_ !== 'granted') return undefined;
+    if (typeof name !== 'string' || !name) return this.fail_('invalid_argument', 'name: must be a non-empty string');
+    return this.enqueue_('track', name, properties, options);
   }
 
   /** Records a page view (properties default to the current URL, path, title and referrer). */
   page(properties?: Record<string, unknown>, options?: TrackOptions): string | undefined {
-    if (!this.core) return this.defer(() => this.page(properties, withTime(options)));
-    if (this.consent !== 'granted') return undefined;
+    if (!this.core_) return this.defer_(() => this.page(properties, withTime(options)));
+    if (this.consent_ !== 'granted') return undefined;
     this.refreshContext();
     const props = inBrowser
-      ? { url: location.href, path: location.pathname, title: document.title, referrer: document.referrer, ...properties }
+      ? { ...pageInfo(), ...properties }
       : properties;
-    return this.enqueue('page', 'Page Viewed', props, options);
+    return this.enqueue_('page', 'Page Viewed', props, options);
   }
 
   /** Ties later events to a known user, with optional traits. */
   identify(userId: string, traits?: Record<string, unknown>, options?: TrackOptions): string | undefined {
-    if (!this.core) return this.defer(() => this.identify(userId, traits, withTime(options)));
-    if (typeof userId !== 'string' || !userId) return this.fail('invalid_argument', 'userId: must be a non-empty string');
-    this.userId = userId;
-    if (this.consent === 'granted') safeSet('tally.uid', userId);
-    this.rebuildIdJson();
-    if (this.consent !== 'granted') return undefined;
-    return this.enqueue('identify', 'Identify', traits, options);
+    if (!this.core_) return this.defer_(() => this.identify(userId, traits, withTime(options)));
+    if (typeof userId !== 'string' || !userId) return this.fail_('invalid_argument', 'userId: must be a non-empty string');
+    this.userId_ = userId;
+    if (this.consent_ === 'granted') safeSet('tally.uid', userId);
+    this.rebuildIdJson_();
+    if (this.consent_ !== 'granted') return undefined;
+    return this.enqueue_('identify', 'Identify', traits, options);
   }
 
   /** Forgets the user: new anonymous id, no user id, new session. */
   reset(): void {
-    if (!this.core) return void this.defer(() => this.reset());
-    this.userId = '';
+    if (!this.core_) return void this.defer_(() => this.reset());
+    this.userId_ = '';
     safeSet('tally.uid', null);
-    this.anonymousId = '';
-    this.writeAnonymousId('');
-    this.loadIdentity();
-    this.sessionId = '';
-    this.lastActivity = 0;
+    this.anonymousId_ = '';
+    this.writeAnonymousId_('');
+    this.loadIdentity_();
+    this.sessionId_ = '';
+    this.lastActivity_ = 0;
   }
 
   /** Sends everything queued now; resolves when the queue is empty or the collector asked to wait. */
   flush(): Promise<FlushResult> {
-    if (!this.core) return new Promise((r) => this.defer(() => void this.flush().then(r)));
-    this.deliveredSinceFlush = 0;
-    this.drainAll();
+    if (!this.core_) return new Promise((r) => this.defer_(() => void this.flush().then(r)));
+    this.deliveredSinceFlush_ = 0;
+    this.drainAll_();
     return new Promise<void>((r) => {
-      this.flushWaiters.push(r);
-      this.retryAt = Math.min(this.retryAt, Date.now());
-      void this.pump(true);
-    }).then(() => ({ delivered: this.deliveredSinceFlush, queued: this.core!.queuedEvents() }));
+      this.flushWaiters_.push(r);
+      this.retryAt_ = Math.min(this.retryAt_, Date.now());
+      void this.pump_(true);
+    }).then(() => ({ delivered: this.deliveredSinceFlush_, queued: this.core_!.queuedEvents() }));
   }
 
   /** Stops tracking for this browser (persisted) and deletes the queued events. */
   optOut(): void {
-    if (!this.core) return void this.defer(() => this.optOut());
-    this.consent = 'denied';
+    if (!this.core_) return void this.defer_(() => this.optOut());
+    this.consent_ = 'denied';
     safeSet('tally.consent', 'denied');
-    this.backlog = [];
-    this.core.ack(this.core.queuedEvents());
-    void this.store?.clear();
+    this.backlog_ = [];
+    this.core_.ack(this.core_.queuedEvents());
+    void this.store_?.clear();
   }
 
   /** Grants consent (consent-required mode) or undoes optOut(); persisted. */
   optIn(): void {
-    if (!this.core) return void this.defer(() => this.optIn());
-    this.consent = 'granted';
+    if (!this.core_) return void this.defer_(() => this.optIn());
+    this.consent_ = 'granted';
     safeSet('tally.consent', 'granted');
-    this.loadIdentity();
-    if (!this.store) void this.openQueue();
+    this.loadIdentity_();
+    if (!this.store_) void this.openQueue_();
   }
 
   /** Subscribes to 'delivered', 'dropped' or 'error'; returns an unsubscribe function. */
   on<K extends keyof TallyEvents>(event: K, handler: (payload: TallyEvents[K]) => void): () => void {
-    const list = (this.listeners[event] ??= []) as Array<(p: TallyEvents[K]) => void>;
+    const list = (this.listeners_[event] ??= []) as Array<(p: TallyEvents[K]) => void>;
     list.push(handler);
     return () => list.splice(list.indexOf(handler) >>> 0, 1);
   }
 
   /** Events waiting to be delivered. */
   queued(): number {
-    return this.core ? this.core.queuedEvents() + this.backlog.length : this.pending.length;
+    return this.core_ ? this.core_.queuedEvents() + this.backlog_.length : this.pending_.length;
   }
 
   /** Bytes of linear memory held by the core module (outside the JS heap). */
   coreMemoryBytes(): number {
-    return this.core ? this.core.memoryBytes() : 0;
+    return this.core_ ? this.core_.memoryBytes() : 0;
   }
 
   /** The current anonymous, user and session ids. */
   ids(): { anonymousId: string; userId?: string; sessionId: string } {
-    return { anonymousId: this.anonymousId, userId: this.userId || undefined, sessionId: this.sessionId };
+    return { anonymousId: this.anonymousId_, userId: this.userId_ || undefined, sessionId: this.sessionId_ };
   }
 
   // ---- the call path ----
 
-  private enqueue(
+  private enqueue_(
     type: 'track' | 'page' | 'identify',
     name: string,
     properties: Record<string, unknown> | undefined,
     options: TrackOptions | undefined,
   ): string | undefined {
     const now = Date.now();
-    if (now - this.lastActivity > (this.options.sessionTimeoutMs ?? 30 * 60 * 1000) || !this.sessionId) {
-      this.sessionId = randomHex(16);
-      this.rebuildIdJson();
+    if (now - this.lastActivity_ > (this.options.sessionTimeoutMs ?? 30 * 60 * 1000) || !this.sessionId_) {
+      this.sessionId_ = randomHex(16);
+      this.rebuildIdJson_();
     }
-    this.lastActivity = now;
-    this.sessionDirty = true;
+    this.lastActivity_ = now;
+    this.sessionDirty_ = true;
     // The id and created_at are fixed here, at the call; the core's work (validate, dedup, queue,
     // encode: tens of µs in Wasm) runs just after, off the call path, in time slices (lesson 9).
-    const id = this.newId(now);
+    const id = this.newId_(now);
     const createdAt = options?.createdAt !== undefined ? +options.createdAt : now;
-    if (!isFinite(createdAt)) return this.fail('invalid_argument', 'createdAt: must be a finite number');
+    if (!isFinite(createdAt)) return this.fail_('invalid_argument', 'createdAt: must be a finite number');
     let json: string;
     let bad: string | undefined;
     try {
@@ -348,10 +361,10 @@ export class Tally {
           type,
           name,
           properties: properties ?? {},
-          context: { ...JSON.parse(this.ctxJson), ...options?.context },
-          anonymous_id: this.anonymousId,
-          session_id: this.sessionId,
-          ...(this.userId ? { user_id: this.userId } : {}),
+          context: { ...JSON.parse(this.ctxJson_), ...options?.context },
+          anonymous_id: this.anonymousId_,
+          session_id: this.sessionId_,
+          ...(this.userId_ ? { user_id: this.userId_ } : {}),
           created_at: createdAt,
           event_id: id,
         };
@@ -364,91 +377,82 @@ export class Tally {
         bad = props && nonFinite(properties, props, 'properties');
         json =
           '{"event_id":"' + id + '","created_at":' + createdAt + ',"type":"' + type + '","name":' + JSON.stringify(name) +
-          (props && ',"properties":' + props) + ',"context":' + this.ctxJson + this.idJson + '}';
+          (props && ',"properties":' + props) + ',"context":' + this.ctxJson_ + this.idJson_ + '}';
       }
     } catch (e) {
       // JSON.stringify throws on cycles and BigInt.
-      return this.fail('invalid_argument', `properties: ${(e as Error).message}`);
+      return this.fail_('invalid_argument', `properties: ${(e as Error).message}`);
     }
-    if (bad) return this.fail('invalid_argument', `${bad}: must be a finite number`);
-    this.backlog.push(json);
-    if (!this.drainTimer) this.drainTimer = setTimeout(() => this.drain(8), 0);
+    if (bad) return this.fail_('invalid_argument', `${bad}: must be a finite number`);
+    this.backlog_.push(json);
+    if (!this.drainTimer_) this.drainTimer_ = setTimeout(() => this.drain_(8), 0);
     return id;
   }
 
   // Hands tracked events to the core: at most `sliceMs` of work, then yields to the page.
-  private drain(sliceMs: number): void {
-    this.drainTimer = undefined;
+  private drain_(sliceMs: number): void {
+    this.drainTimer_ = undefined;
     const end = performance.now() + sliceMs;
     let i = 0;
-    for (; i < this.backlog.length; i++) {
-      const json = this.backlog[i]!;
+    for (; i < this.backlog_.length; i++) {
+      const json = this.backlog_[i]!;
       try {
-        const { id, encoded } = this.core!.track(json);
-        this.store?.put(id, encoded);
+        const { id, encoded } = this.core_!.track(json);
+        this.store_?.put(id, encoded);
       } catch (e) {
         const err = e instanceof TallyError ? e : new TallyError('internal', String(e));
         const id = (JSON.parse(json) as { event_id: string }).event_id;
-        this.emit('dropped', { ids: [id], reason: err.message });
-        this.emit('error', err);
+        this.emit_('dropped', { ids: [id], reason: err.message });
+        this.emit_('error', err);
       }
       if ((i & 15) === 15 && performance.now() > end) {
         i++;
         break;
       }
     }
-    this.backlog.splice(0, i);
-    if (this.backlog.length) this.drainTimer = setTimeout(() => this.drain(sliceMs), 0);
-    this.scheduleSend();
+    this.backlog_.splice(0, i);
+    if (this.backlog_.length) this.drainTimer_ = setTimeout(() => this.drain_(sliceMs), 0);
+    this.scheduleSend_();
   }
 
   // UUIDv7 (RFC 9562): 48-bit ms time, version 7, a 12-bit counter that keeps ids made in the
   // same ms in call order (the queue is restored in id order), variant, 62 random bits.
-  private newId(now: number): string {
-    if (now <= this.idMs) {
-      if (++this.idSeq > 0xfff) {
-        this.idMs++;
-        this.idSeq = 0;
+  private newId_(now: number): string {
+    if (now <= this.idMs_) {
+      if (++this.idSeq_ > 0xfff) {
+        this.idMs_++;
+        this.idSeq_ = 0;
       }
     } else {
-      this.idMs = now;
-      this.idSeq = this.randByte() << 3; // random start, room to count up
+      this.idMs_ = now;
+      this.idSeq_ = randomByte() << 3; // random start, room to count up
     }
-    const t = (this.idMs + 0x1000000000000).toString(16).slice(1);
-    let r = '';
-    for (let i = 0; i < 8; i++) r += (this.randByte() + 256).toString(16).slice(1);
+    const t = (this.idMs_ + 0x1000000000000).toString(16).slice(1);
+    const r = randomHex(8);
     return (
-      t.slice(0, 8) + '-' + t.slice(8) + '-7' + (this.idSeq + 0x1000).toString(16).slice(1) + '-' +
-      ((this.randByte() & 0x3f) | 0x80).toString(16) + r.slice(0, 2) + '-' + r.slice(2, 14)
+      t.slice(0, 8) + '-' + t.slice(8) + '-7' + (this.idSeq_ + 0x1000).toString(16).slice(1) + '-' +
+      ((randomByte() & 0x3f) | 0x80).toString(16) + r.slice(0, 2) + '-' + r.slice(2, 14)
     );
   }
 
-  private randByte(): number {
-    if (this.randPos >= this.rand.length) {
-      this.rand = crypto.getRandomValues(new Uint8Array(4096));
-      this.randPos = 0;
-    }
-    return this.rand[this.randPos++]!;
-  }
-
   /** Runs the core's work for every tracked event now (flush, page unload). */
-  private drainAll(): void {
-    if (this.drainTimer) clearTimeout(this.drainTimer);
-    if (this.backlog.length) this.drain(Infinity);
+  private drainAll_(): void {
+    if (this.drainTimer_) clearTimeout(this.drainTimer_);
+    if (this.backlog_.length) this.drain_(Infinity);
   }
 
-  private defer(call: () => void): undefined {
-    if (this.pending.length < 1000) this.pending.push(call);
+  private defer_(call: () => void): undefined {
+    if (this.pending_.length < 1000) this.pending_.push(call);
     return undefined;
   }
 
-  private fail(code: 'invalid_argument', message: string): undefined {
-    this.emit('error', new TallyError(code, message));
+  private fail_(code: 'invalid_argument', message: string): undefined {
+    this.emit_('error', new TallyError(code, message));
     return undefined;
   }
 
-  private emit<K extends keyof TallyEvents>(event: K, payload: TallyEvents[K]): void {
-    for (const h of (this.listeners[event] ?? []) as Array<(p: TallyEvents[K]) => void>) {
+  private emit_<K extends keyof TallyEvents>(event: K, payload: TallyEvents[K]): void {
+    for (const h of (this.listeners_[event] ?? []) as Array<(p: TallyEvents[K]) => void>) {
       try {
         h(payload);
       } catch {
@@ -459,151 +463,151 @@ export class Tally {
 
   // ---- identity, consent, context ----
 
-  private loadConsent(): void {
+  private loadConsent_(): void {
     const saved = safeGet('tally.consent');
     const dnt =
       this.options.honorDoNotTrack &&
       typeof navigator === 'object' &&
       (navigator.doNotTrack === '1' || (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true);
-    if (saved === 'denied') this.consent = 'denied';
-    else if (saved === 'granted') this.consent = 'granted';
-    else if (dnt) this.consent = 'denied';
-    else this.consent = this.options.consent === 'required' ? 'unknown' : 'granted';
+    if (saved === 'denied') this.consent_ = 'denied';
+    else if (saved === 'granted') this.consent_ = 'granted';
+    else if (dnt) this.consent_ = 'denied';
+    else this.consent_ = this.options.consent === 'required' ? 'unknown' : 'granted';
   }
 
-  private loadIdentity(): void {
+  private loadIdentity_(): void {
     const mode = this.options.identity ?? 'localStorage';
-    const storable = this.consent === 'granted' && mode !== 'memory';
-    if (!this.anonymousId && storable) {
-      this.anonymousId = (mode === 'cookie' && inBrowser ? readCookie('tally_aid') : safeGet('tally.aid')) || '';
-      this.userId = this.userId || safeGet('tally.uid') || '';
+    const storable = this.consent_ === 'granted' && mode !== 'memory';
+    if (!this.anonymousId_ && storable) {
+      this.anonymousId_ = (mode === 'cookie' && inBrowser ? readCookie('tally_aid') : safeGet('tally.aid')) || '';
+      this.userId_ = this.userId_ || safeGet('tally.uid') || '';
       const s = safeGet('tally.session');
       if (s) {
         const [id, at] = s.split('|');
-        this.sessionId = id || '';
-        this.lastActivity = Number(at) || 0;
+        this.sessionId_ = id || '';
+        this.lastActivity_ = Number(at) || 0;
       }
     }
-    if (!this.anonymousId) {
-      this.anonymousId = randomHex(16);
-      if (storable) this.writeAnonymousId(this.anonymousId);
+    if (!this.anonymousId_) {
+      this.anonymousId_ = randomHex(16);
+      if (storable) this.writeAnonymousId_(this.anonymousId_);
     }
-    this.rebuildIdJson();
+    this.rebuildIdJson_();
   }
 
-  private writeAnonymousId(id: string): void {
+  private writeAnonymousId_(id: string): void {
     if (this.options.identity === 'cookie' && inBrowser) {
       document.cookie = `tally_aid=${id};path=/;max-age=${id ? 31536000 : 0};samesite=lax`;
     } else if (this.options.identity !== 'memory') safeSet('tally.aid', id || null);
   }
 
-  private rebuildIdJson(): void {
-    this.idJson =
-      ',"anonymous_id":' + JSON.stringify(this.anonymousId) +
-      (this.sessionId ? ',"session_id":' + JSON.stringify(this.sessionId) : '') +
-      (this.userId ? ',"user_id":' + JSON.stringify(this.userId) : '');
+  private rebuildIdJson_(): void {
+    this.idJson_ =
+      ',"anonymous_id":' + JSON.stringify(this.anonymousId_) +
+      (this.sessionId_ ? ',"session_id":' + JSON.stringify(this.sessionId_) : '') +
+      (this.userId_ ? ',"user_id":' + JSON.stringify(this.userId_) : '');
   }
 
   /** Re-reads the page context (on page views and history changes, never per track()). */
   refreshContext(): void {
     const ctx: Record<string, unknown> = { library: { name: 'tally-sdk', version: kVersion }, ...this.options.context };
     if (inBrowser) {
-      ctx.page = { url: location.href, path: location.pathname, title: document.title, referrer: document.referrer };
+      ctx.page = pageInfo();
       ctx.user_agent = navigator.userAgent;
     }
-    this.ctxJson = JSON.stringify(ctx);
+    this.ctxJson_ = JSON.stringify(ctx);
   }
 
   // ---- persistence ----
 
-  private async openQueue(): Promise<void> {
-    if (this.store) return;
+  private async openQueue_(): Promise<void> {
+    if (this.store_) return;
     const store = await openStore(this.options.storage ?? 'auto', 'tally-' + this.options.writeKey);
-    this.store = store;
+    this.store_ = store;
     this.storageKind = store.kind;
-    await holdTabLock(this.tab);
+    await holdTabLock(this.tab_);
     try {
-      const lines = await store.adopt(this.tab, (late) => {
+      const lines = await store.adopt(this.tab_, (late) => {
         // A tab that was open when this one started has closed: its events are ours now.
-        if (this.consent !== 'granted') return;
+        if (this.consent_ !== 'granted') return;
         try {
-          this.core!.restore(late.join('\n'));
+          this.core_!.restore(late.join('\n'));
         } catch (e) {
-          this.emit('error', e instanceof TallyError ? e : new TallyError('storage', String(e)));
+          this.emit_('error', e instanceof TallyError ? e : new TallyError('storage', String(e)));
         }
-        this.scheduleSend();
+        this.scheduleSend_();
       });
-      this.core!.restore(lines.join('\n'));
+      this.core_!.restore(lines.join('\n'));
       // Events tracked while the queue was opening are written now.
-      const snap = this.core!.snapshot();
+      const snap = this.core_!.snapshot();
       if (snap) {
         const enc = new TextEncoder();
         for (const line of snap.split('\n')) store.put((JSON.parse(line) as { event_id: string }).event_id, enc.encode(line));
       }
     } catch (e) {
-      this.emit('error', e instanceof TallyError ? e : new TallyError('storage', String(e)));
+      this.emit_('error', e instanceof TallyError ? e : new TallyError('storage', String(e)));
     }
-    this.scheduleSend();
+    this.scheduleSend_();
   }
 
-  private saveSession(): void {
-    if (this.sessionDirty && this.consent === 'granted' && this.options.identity !== 'memory') {
-      this.sessionDirty = false;
-      safeSet('tally.session', this.sessionId + '|' + this.lastActivity);
+  private saveSession_(): void {
+    if (this.sessionDirty_ && this.consent_ === 'granted' && this.options.identity !== 'memory') {
+      this.sessionDirty_ = false;
+      safeSet('tally.session', this.sessionId_ + '|' + this.lastActivity_);
     }
   }
 
   // ---- transport ----
 
-  private scheduleSend(): void {
-    const core = this.core;
-    if (!core || this.sending || this.consent !== 'granted') return;
-    const wait = Math.max(this.retrying || core.batchDue() ? 0 : core.msUntilDue(), this.retryAt - Date.now());
+  private scheduleSend_(): void {
+    const core = this.core_;
+    if (!core || this.sending_ || this.consent_ !== 'granted') return;
+    const wait = Math.max(this.retrying_ || core.batchDue() ? 0 : core.msUntilDue(), this.retryAt_ - Date.now());
     if (core.queuedEvents() === 0 || wait < 0) return;
-    if (this.sendTimer !== undefined) {
+    if (this.sendTimer_ !== undefined) {
       if (wait > 0) return; // a timer is already set for the oldest event's age
-      clearTimeout(this.sendTimer);
+      clearTimeout(this.sendTimer_);
     }
-    this.sendTimer = setTimeout(() => {
-      this.sendTimer = undefined;
-      void this.pump(false);
+    this.sendTimer_ = setTimeout(() => {
+      this.sendTimer_ = undefined;
+      void this.pump_(false);
     }, wait);
     // In Node a pending batch must not keep the process alive; servers call flush() before exit.
-    (this.sendTimer as { unref?: () => void }).unref?.();
+    (this.sendTimer_ as { unref?: () => void }).unref?.();
   }
 
-  private async pump(force: boolean): Promise<void> {
-    if (this.sending) return;
-    this.sending = true;
-    this.saveSession();
-    const core = this.core!;
+  private async pump_(force: boolean): Promise<void> {
+    if (this.sending_) return;
+    this.sending_ = true;
+    this.saveSession_();
+    const core = this.core_!;
     try {
-      while (this.consent === 'granted' && core.queuedEvents() > 0 && Date.now() >= this.retryAt) {
-        if (!force && !this.retrying && !core.batchDue()) break;
-        if (!(await this.sendOne())) break;
+      while (this.consent_ === 'granted' && core.queuedEvents() > 0 && Date.now() >= this.retryAt_) {
+        if (!force && !this.retrying_ && !core.batchDue()) break;
+        if (!(await this.sendOne_())) break;
       }
     } finally {
-      this.sending = false;
-      if (this.store) await this.store.flush();
-      if (core.queuedEvents() === 0 || Date.now() < this.retryAt || this.consent !== 'granted') {
-        const waiters = this.flushWaiters;
-        this.flushWaiters = [];
+      this.sending_ = false;
+      if (this.store_) await this.store_.flush();
+      if (core.queuedEvents() === 0 || Date.now() < this.retryAt_ || this.consent_ !== 'granted') {
+        const waiters = this.flushWaiters_;
+        this.flushWaiters_ = [];
         for (const w of waiters) w();
       }
-      this.scheduleSend();
+      this.scheduleSend_();
     }
   }
 
   // One POST of the next batch. Returns false when the queue must wait (backoff).
-  private async sendOne(): Promise<boolean> {
-    const core = this.core!;
+  private async sendOne_(): Promise<boolean> {
+    const core = this.core_!;
     const { count, body } = core.nextBatch(0);
     if (!count) return false;
     const ids = idsOf(body);
     const sentAt = Date.now();
     let res: Response;
     try {
-      res = await fetch(this.options.endpoint.replace(/\/$/, '') + '/v1/batch', {
+      res = await fetch(this.url_, {
         method: 'POST',
         headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, // a simple request: no CORS preflight
         body,
@@ -611,7 +615,7 @@ export class Tally {
         keepalive: body.length < kBeaconBytes,
       });
     } catch (e) {
-      return this.backoff(0, new TallyError('transport', `network: ${(e as Error).message}`));
+      return this.backoff_(0, new TallyError('transport', `network: ${(e as Error).message}`));
     }
     const text = await res.text().catch(() => '');
     let answer: { rejected?: Array<{ index: number; event_id?: string; error: string }>; server_time?: number; error?: string } = {};
@@ -622,62 +626,62 @@ export class Tally {
     }
     if (res.ok) {
       if (typeof answer.server_time === 'number') core.onServerTime(sentAt, Date.now(), answer.server_time);
-      this.settle(count, ids);
+      this.settle_(count, ids);
       const rejected = answer.rejected ?? [];
       const bad = new Set(rejected.map((r) => r.index));
       const delivered = ids.filter((_, i) => !bad.has(i));
-      this.deliveredSinceFlush += delivered.length;
-      if (delivered.length) this.emit('delivered', { ids: delivered });
+      this.deliveredSinceFlush_ += delivered.length;
+      if (delivered.length) this.emit_('delivered', { ids: delivered });
       for (const r of rejected) {
         const id = r.event_id ?? ids[r.index] ?? '';
-        this.emit('dropped', { ids: [id], reason: r.error });
-        this.emit('error', new TallyError('dropped', `events[${r.index}]: ${r.error}`));
+        this.emit_('dropped', { ids: [id], reason: r.error });
+        this.emit_('error', new TallyError('dropped', `events[${r.index}]: ${r.error}`));
       }
-      this.attempts = 0;
-      this.retrying = false;
+      this.attempts_ = 0;
+      this.retrying_ = false;
       return true;
     }
     const why = `collector answered ${res.status}${answer.error ? ': ' + answer.error : ''}`;
     if (res.status === 429 || res.status >= 500) {
       const ra = Number(res.headers.get('Retry-After'));
-      return this.backoff(Number.isFinite(ra) ? ra * 1000 : 0, new TallyError('transport', why));
+      return this.backoff_(Number.isFinite(ra) ? ra * 1000 : 0, new TallyError('transport', why));
     }
     // 400/401/403/413 and other refusals: retrying cannot help.
-    this.settle(count, ids);
-    this.emit('dropped', { ids, reason: why });
-    this.emit('error', new TallyError('dropped', why));
-    this.attempts = 0;
-    this.retrying = false;
+    this.settle_(count, ids);
+    this.emit_('dropped', { ids, reason: why });
+    this.emit_('error', new TallyError('dropped', why));
+    this.attempts_ = 0;
+    this.retrying_ = false;
     return true;
   }
 
-  private settle(count: number, ids: string[]): void {
-    this.core!.ack(count);
-    this.store?.remove(ids);
-    for (const id of ids) this.beaconed.delete(id);
+  private settle_(count: number, ids: string[]): void {
+    this.core_!.ack(count);
+    this.store_?.remove(ids);
+    for (const id of ids) this.beaconed_.delete(id);
   }
 
-  private backoff(retryAfterMs: number, err: TallyError): boolean {
+  private backoff_(retryAfterMs: number, err: TallyError): boolean {
     const base = this.options.retry?.baseMs ?? 1000;
     const cap = this.options.retry?.capMs ?? 60000;
-    const jitter = Math.random() * Math.min(cap, base * 2 ** this.attempts++);
-    this.retryAt = Date.now() + Math.max(jitter, Math.min(retryAfterMs, cap * 10));
-    this.retrying = true;
-    this.emit('error', err);
+    const jitter = Math.random() * Math.min(cap, base * 2 ** this.attempts_++);
+    this.retryAt_ = Date.now() + Math.max(jitter, Math.min(retryAfterMs, cap * 10));
+    this.retrying_ = true;
+    this.emit_('error', err);
     return false;
   }
 
   // ---- page unload ----
 
-  private listenForUnload(): void {
-    const onHide = () => this.sendOnUnload();
+  private listenForUnload_(): void {
+    const onHide = () => this.sendOnUnload_();
     addEventListener('pagehide', onHide);
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'hidden') onHide();
     });
     addEventListener('online', () => {
-      this.retryAt = 0;
-      this.scheduleSend();
+      this.retryAt_ = 0;
+      this.scheduleSend_();
     });
   }
 
@@ -685,23 +689,22 @@ export class Tally {
   // later fetch (this page's, once visible again, or the page that adopts this tab's queue)
   // confirms them; the collector deduplicates on event_id, so the second send is safe. A tab
   // closed while the collector answers 503 therefore loses nothing.
-  private sendOnUnload(): void {
-    const core = this.core;
-    this.saveSession();
+  private sendOnUnload_(): void {
+    const core = this.core_;
+    this.saveSession_();
     // Not offline, nor while the collector asked to wait (Retry-After, backoff).
-    if (core && this.consent === 'granted' && navigator.onLine !== false && Date.now() >= this.retryAt) {
-      this.drainAll();
-      this.beacon(core);
+    if (core && this.consent_ === 'granted' && navigator.onLine !== false && Date.now() >= this.retryAt_) {
+      this.drainAll_();
+      this.beacon_(core);
     }
-    void this.store?.flush();
+    void this.store_?.flush();
   }
 
   // Sends the queued events not yet handed to a beacon, in bodies under 60 KB and under the 64 KB
   // keepalive budget in all. Built here from the core's encoded events (the batch grammar of
   // sdk/src/codec.cc) because the core builds batches only from the head of its queue, and these
   // events must stay queued.
-  private beacon(core: Core): void {
-    const url = this.options.endpoint.replace(/\/$/, '') + '/v1/batch';
+  private beacon_(core: Core): void {
     const off = core.clockOffset();
     const head =
       '{"write_key":' + JSON.stringify(this.options.writeKey) + ',"sent_at":' + Date.now() +
@@ -713,8 +716,8 @@ export class Tally {
     const send = (): boolean => {
       if (!events.length) return true;
       const body = head + events.join(',') + ']}';
-      if (!navigator.sendBeacon(url, body)) return false;
-      for (const id of ids) this.beaconed.add(id);
+      if (!navigator.sendBeacon(this.url_, body)) return false;
+      for (const id of ids) this.beaconed_.add(id);
       budget -= bytes;
       events = [];
       ids = [];
@@ -724,7 +727,7 @@ export class Tally {
     bytes = head.length + 2;
     for (const line of core.snapshot().split('\n')) {
       const id = line.slice(13, 49); // every encoded event starts {"event_id":"<36 chars>"
-      if (!line || this.beaconed.has(id)) continue;
+      if (!line || this.beaconed_.has(id)) continue;
       const n = encoder.encode(line).length + 1;
       if (bytes + n > Math.min(kBeaconBytes, budget) && !send()) return;
       if (bytes + n > Math.min(kBeaconBytes, budget)) continue; // alone too big: the next page sends it
