@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "json_internal.h"
+#include "json_reader.h"
 
 namespace tally {
 
@@ -310,514 +311,111 @@ const char* JsonTypeName(const Json& value) {
 }  // namespace detail
 
 // ---------------------------------------------------------------------------------------------
-// Parser
-
-namespace {
-
-// Byte classes inside a JSON string: ordinary ASCII is copied in runs.
-enum : uint8_t { kPlain = 0, kQuote = 1, kBackslash = 2, kControl = 3, kHigh = 4 };
-
-struct StringClassTable {
-  uint8_t cls[256];
-  constexpr StringClassTable() : cls() {
-    for (int i = 0; i < 256; ++i) {
-      cls[i] = i < 0x20 ? kControl : i >= 0x80 ? kHigh : kPlain;
-    }
-    cls[static_cast<int>('"')] = kQuote;
-    cls[static_cast<int>('\\')] = kBackslash;
-  }
-};
-constexpr StringClassTable kStringClass;
-
-// Objects with more members than this check for repeated keys through a hash set instead of a
-// linear scan, so a hostile object with 100k keys costs O(n), not O(n^2).
-constexpr size_t kLinearKeyScanLimit = 16;
-
-// The set of an object's keys once it outgrows the linear scan: open addressing over member
-// indexes. Hand-rolled because std::unordered_set<std::string> costs kilobytes of Wasm and a
-// copy of every key.
-class KeyIndex {
- public:
-  // Adds members[i].first; false if an earlier member has the same key.
-  bool Insert(const Json::Object& members, size_t i) {
-    if (2 * (count_ + 1) > slots_.size()) Grow(members);
-    if (!Place(members, i)) return false;
-    ++count_;
-    return true;
-  }
-  bool empty() const { return count_ == 0; }
-
- private:
-  static uint64_t Hash(const std::string& key) {  // FNV-1a
-    uint64_t h = 1469598103934665603ULL;
-    for (char c : key) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-    return h;
-  }
-  bool Place(const Json::Object& members, size_t i) {
-    const size_t mask = slots_.size() - 1;
-    for (size_t s = static_cast<size_t>(Hash(members[i].first)) & mask;; s = (s + 1) & mask) {
-      if (slots_[s] == 0) {
-        slots_[s] = i + 1;
-        return true;
-      }
-      if (members[slots_[s] - 1].first == members[i].first) return false;
-    }
-  }
-  void Grow(const Json::Object& members) {
-    std::vector<size_t> old;
-    old.swap(slots_);
-    slots_.assign(old.empty() ? 64 : 2 * old.size(), 0);
-    for (size_t slot : old) {
-      if (slot != 0) Place(members, slot - 1);
-    }
-  }
-
-  std::vector<size_t> slots_;  // member index + 1; 0 is empty
-  size_t count_ = 0;
-};
-
-// A link in the chain from the current value up to the root, kept on the C++ stack: the path of
-// a repeated key is only materialised when one is found.
-struct Frame {
-  const Frame* parent;
-  const std::string* key;  // null for an array element
-  size_t index;
-};
-
-}  // namespace
+// Parser: a document built from the pull reader's tokens (json_reader.h holds the grammar)
 
 namespace detail {
 
 class JsonParser {
  public:
   JsonParser(std::string_view text, const JsonParseOptions& options,
-             std::vector<detail::DuplicateKey>* duplicates)
-      : begin_(text.data()),
-        p_(text.data()),
-        end_(text.data() + text.size()),
-        max_depth_(options.max_depth),
-        duplicates_(duplicates) {}
+             std::vector<DuplicateKey>* duplicates)
+      : reader_(text, options.max_depth, duplicates != nullptr), duplicates_(duplicates) {}
 
   Result<Json> Parse() {
     Json root;
-    SkipWhitespace();
-    if (!ParseValue(&root, 0, nullptr)) return std::move(error_);
-    SkipWhitespace();
-    if (p_ != end_) {
-      Fail(Code::kParseError, "unexpected " + Describe() + " after the JSON value");
-      return std::move(error_);
+    // The containers being filled, outermost first. A pointer stays valid while its container
+    // is open: its parent gains no element until it closes.
+    std::vector<Json*> open;
+    std::vector<bool> drop_last;  // per open object: its last member repeats a key (recording)
+    for (;;) {
+      JsonReader::Token t = reader_.Next();
+      if (t == JsonReader::Token::kError) return reader_.TakeStatus();
+      if (t == JsonReader::Token::kEnd) return root;
+      if (t == JsonReader::Token::kKey) {
+        Json::Object& members = open.back()->object_;
+        if (members.empty()) members.reserve(4);  // most objects are small
+        members.emplace_back();
+        members.back().first.swap(reader_.string());
+        if (reader_.duplicate()) {
+          RecordDuplicate(open);
+          drop_last.back() = true;
+        }
+        continue;
+      }
+      if (t == JsonReader::Token::kEndArray || t == JsonReader::Token::kEndObject) {
+        open.pop_back();
+        drop_last.pop_back();
+        Completed(open, drop_last);
+        continue;
+      }
+      Json* slot = &root;
+      if (!open.empty()) {
+        Json* parent = open.back();
+        if (parent->type_ == Json::Type::kArray) {
+          parent->array_.emplace_back();
+          slot = &parent->array_.back();
+        } else {
+          slot = &parent->object_.back().second;
+        }
+      }
+      switch (t) {
+        case JsonReader::Token::kNull:
+          break;
+        case JsonReader::Token::kBool:
+          slot->type_ = Json::Type::kBool;
+          slot->bool_ = reader_.bool_value();
+          break;
+        case JsonReader::Token::kNumber:
+          slot->type_ = Json::Type::kNumber;
+          slot->number_ = reader_.number();
+          break;
+        case JsonReader::Token::kString:
+          slot->type_ = Json::Type::kString;
+          slot->string_.swap(reader_.string());
+          break;
+        default:  // kBeginArray, kBeginObject
+          slot->type_ =
+              t == JsonReader::Token::kBeginArray ? Json::Type::kArray : Json::Type::kObject;
+          open.push_back(slot);
+          drop_last.push_back(false);
+          continue;
+      }
+      Completed(open, drop_last);
     }
-    return root;
   }
 
  private:
-  bool Fail(Code code, const std::string& msg) { return FailAt(code, Offset(), msg); }
-  bool FailAt(Code code, size_t offset, const std::string& msg) {
-    std::string m = "at byte ";
-    detail::AppendInt(static_cast<int64_t>(offset), &m);
-    m += ": ";
-    m += msg;
-    error_ =
-        code == Code::kTooLarge ? Status::TooLarge(std::move(m)) : Status::ParseError(std::move(m));
-    return false;
-  }
-  size_t Offset() const { return static_cast<size_t>(p_ - begin_); }
-
-  // What sits at p_, for "unexpected ..." messages.
-  std::string Describe() const {
-    if (p_ == end_) return "end of text";
-    unsigned char c = static_cast<unsigned char>(*p_);
-    if (c >= 0x20 && c < 0x7f) return std::string("character '") + static_cast<char>(c) + "'";
-    static const char kHex[] = "0123456789ABCDEF";
-    std::string s = "byte 0x";
-    s += kHex[c >> 4];
-    s += kHex[c & 15];
-    if (c >= 0x80) {
-      const char* why = nullptr;
-      if (detail::Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p_),
-                                     reinterpret_cast<const unsigned char*>(end_), &why) == 0) {
-        s += std::string(" (invalid UTF-8: ") + why + ")";
-      }
-    }
-    return s;
+  // A value inside the innermost open container is complete: drop it if it was the value of a
+  // repeated key (recording mode keeps the first value).
+  static void Completed(const std::vector<Json*>& open, std::vector<bool>& drop_last) {
+    if (open.empty() || !drop_last.back()) return;
+    open.back()->object_.pop_back();
+    drop_last.back() = false;
   }
 
-  void SkipWhitespace() {
-    while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
-  }
-
-  bool ConsumeLiteral(const char* word, size_t n) {
-    if (static_cast<size_t>(end_ - p_) >= n && std::memcmp(p_, word, n) == 0) {
-      p_ += n;
-      return true;
-    }
-    return false;
-  }
-
-  // `out` is a fresh null value. `depth` counts the containers enclosing it.
-  bool ParseValue(Json* out, size_t depth, const Frame* frame) {
-    if (p_ == end_) return Fail(Code::kParseError, "expected a JSON value, got end of text");
-    switch (*p_) {
-      case '{':
-      case '[':
-        // Checked before recursing, so hostile nesting can never exhaust the stack.
-        if (depth + 1 > max_depth_) {
-          std::string m = "nested deeper than ";
-          detail::AppendInt(static_cast<int64_t>(max_depth_), &m);
-          return Fail(Code::kTooLarge, m + " levels");
-        }
-        return *p_ == '{' ? ParseObject(out, depth + 1, frame) : ParseArray(out, depth + 1, frame);
-      case '"':
-        out->type_ = Json::Type::kString;
-        return ParseString(&out->string_);
-      case 't':
-        if (ConsumeLiteral("true", 4)) {
-          out->type_ = Json::Type::kBool;
-          out->bool_ = true;
-          return true;
-        }
-        break;
-      case 'f':
-        if (ConsumeLiteral("false", 5)) {
-          out->type_ = Json::Type::kBool;
-          return true;
-        }
-        break;
-      case 'n':
-        if (ConsumeLiteral("null", 4)) {
-          return true;
-        }
-        break;
-      case 'N':
-        if (ConsumeLiteral("NaN", 3)) {
-          p_ -= 3;
-          return Fail(Code::kParseError, "NaN is not JSON (numbers must be finite)");
-        }
-        break;
-      case 'I':
-        if (ConsumeLiteral("Infinity", 8)) {
-          p_ -= 8;
-          return Fail(Code::kParseError, "Infinity is not JSON (numbers must be finite)");
-        }
-        break;
-      default:
-        if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) return ParseNumber(out);
-        break;
-    }
-    return Fail(Code::kParseError, "expected a JSON value, got " + Describe());
-  }
-
-  bool ParseArray(Json* out, size_t depth, const Frame* frame) {
-    ++p_;  // '['
-    out->type_ = Json::Type::kArray;
-    Json::Array& items = out->array_;
-    SkipWhitespace();
-    if (p_ != end_ && *p_ == ']') {
-      ++p_;
-      return true;
-    }
-    for (;;) {
-      items.emplace_back();
-      Frame child{frame, nullptr, items.size() - 1};
-      if (!ParseValue(&items.back(), depth, &child)) return false;
-      SkipWhitespace();
-      if (p_ == end_) return Fail(Code::kParseError, "unterminated array, expected ',' or ']'");
-      if (*p_ == ']') {
-        ++p_;
-        return true;
-      }
-      if (*p_ != ',') return Fail(Code::kParseError, "expected ',' or ']', got " + Describe());
-      ++p_;
-      SkipWhitespace();
-      if (p_ != end_ && *p_ == ']') return Fail(Code::kParseError, "trailing comma in array");
-    }
-  }
-
-  bool ParseObject(Json* out, size_t depth, const Frame* frame) {
-    ++p_;  // '{'
-    out->type_ = Json::Type::kObject;
-    Json::Object& members = out->object_;
-    KeyIndex keys;  // only filled past kLinearKeyScanLimit members
-    SkipWhitespace();
-    if (p_ != end_ && *p_ == '}') {
-      ++p_;
-      return true;
-    }
-    members.reserve(4);  // most objects are small; skips the 1-2-4 regrowth
-    for (;;) {
-      if (p_ == end_ || *p_ != '"') {
-        return Fail(Code::kParseError, "expected a string key, got " + Describe());
-      }
-      const size_t key_offset = Offset();
-      members.emplace_back();
-      std::string& key = members.back().first;
-      if (!ParseString(&key)) return false;
-      SkipWhitespace();
-      if (p_ == end_ || *p_ != ':') {
-        return Fail(Code::kParseError, "expected ':' after a key, got " + Describe());
-      }
-      ++p_;
-      SkipWhitespace();
-
-      bool duplicate = false;
-      const size_t n = members.size() - 1;  // members before this one
-      if (n < kLinearKeyScanLimit) {
-        for (size_t i = 0; i < n; ++i) {
-          if (members[i].first == key) {
-            duplicate = true;
-            break;
-          }
-        }
-      } else {
-        if (keys.empty()) {
-          for (size_t i = 0; i < n; ++i) keys.Insert(members, i);
-        }
-        duplicate = !keys.Insert(members, n);
-      }
-      if (duplicate && !RecordDuplicate(key, key_offset, frame)) return false;
-
-      Frame child{frame, &key, 0};
-      if (!ParseValue(&members.back().second, depth, &child)) return false;
-      if (duplicate) members.pop_back();  // keep the first value (recording mode only)
-      SkipWhitespace();
-      if (p_ == end_) return Fail(Code::kParseError, "unterminated object, expected ',' or '}'");
-      if (*p_ == '}') {
-        ++p_;
-        return true;
-      }
-      if (*p_ != ',') return Fail(Code::kParseError, "expected ',' or '}', got " + Describe());
-      ++p_;
-      SkipWhitespace();
-      if (p_ != end_ && *p_ == '}') return Fail(Code::kParseError, "trailing comma in object");
-    }
-  }
-
-  // Fails the parse, or (recording mode) notes the path and lets the parse go on.
-  bool RecordDuplicate(const std::string& key, size_t offset, const Frame* frame) {
-    if (duplicates_ == nullptr) {
-      return FailAt(Code::kParseError, offset, "duplicate key " + detail::QuoteForMessage(key));
-    }
-    detail::DuplicateKey d;
-    d.offset = offset;
-    for (const Frame* f = frame; f != nullptr; f = f->parent) {
-      detail::PathPart part;
-      part.is_index = f->key == nullptr;
+  // Notes the path of the repeated key that the reader just returned.
+  void RecordDuplicate(const std::vector<Json*>& open) {
+    DuplicateKey d;
+    d.offset = reader_.offset();
+    for (size_t i = 0; i + 1 < open.size(); ++i) {
+      PathPart part;
+      const Json* c = open[i];
+      part.is_index = c->type_ == Json::Type::kArray;
       if (part.is_index) {
-        part.index = f->index;
+        part.index = c->array_.size() - 1;
       } else {
-        part.key = *f->key;
+        part.key = c->object_.back().first;
       }
       d.path.push_back(std::move(part));
     }
-    std::reverse(d.path.begin(), d.path.end());
-    detail::PathPart last;
-    last.key = key;
+    PathPart last;
+    last.key = open.back()->object_.back().first;
     d.path.push_back(std::move(last));
     duplicates_->push_back(std::move(d));
-    return true;
   }
 
-  // p_ is at the opening quote. Appends the decoded string to *out.
-  bool ParseString(std::string* out) {
-    ++p_;
-    const char* run = p_;  // start of the current run of bytes copied verbatim
-    for (;;) {
-      // The hot loop: skip plain ASCII.
-      while (p_ != end_ && kStringClass.cls[static_cast<unsigned char>(*p_)] == kPlain) ++p_;
-      if (p_ == end_) return Fail(Code::kParseError, "unterminated string");
-      switch (kStringClass.cls[static_cast<unsigned char>(*p_)]) {
-        case kQuote:
-          out->append(run, static_cast<size_t>(p_ - run));
-          ++p_;
-          return true;
-        case kBackslash:
-          out->append(run, static_cast<size_t>(p_ - run));
-          if (!ParseEscape(out)) return false;
-          run = p_;
-          break;
-        case kControl:
-          return Fail(Code::kParseError,
-                      "control character " + Describe() + " in a string must be escaped");
-        default: {  // kHigh
-          const char* why = nullptr;
-          size_t n = detail::Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p_),
-                                                reinterpret_cast<const unsigned char*>(end_), &why);
-          if (n == 0) {
-            return Fail(Code::kParseError, std::string("invalid UTF-8 in a string: ") + why);
-          }
-          p_ += n;
-          break;
-        }
-      }
-    }
-  }
-
-  bool ReadHex4(uint32_t* v) {
-    if (end_ - p_ < 4) return Fail(Code::kParseError, "truncated \\u escape");
-    uint32_t r = 0;
-    for (int i = 0; i < 4; ++i) {
-      char c = p_[i];
-      uint32_t d;
-      if (c >= '0' && c <= '9') {
-        d = static_cast<uint32_t>(c - '0');
-      } else if (c >= 'a' && c <= 'f') {
-        d = static_cast<uint32_t>(c - 'a' + 10);
-      } else if (c >= 'A' && c <= 'F') {
-        d = static_cast<uint32_t>(c - 'A' + 10);
-      } else {
-        p_ += i;
-        return Fail(Code::kParseError, "expected 4 hex digits in a \\u escape, got " + Describe());
-      }
-      r = r * 16 + d;
-    }
-    p_ += 4;
-    *v = r;
-    return true;
-  }
-
-  // p_ is at the backslash.
-  bool ParseEscape(std::string* out) {
-    const char* start = p_;
-    ++p_;
-    if (p_ == end_) return Fail(Code::kParseError, "unterminated string");
-    char c = *p_++;
-    if (c != 'u') {
-      static constexpr char kFrom[8] = {'"', '\\', '/', 'b', 'f', 'n', 'r', 't'};
-      static constexpr char kTo[8] = {'"', '\\', '/', '\b', '\f', '\n', '\r', '\t'};
-      const void* hit = std::memchr(kFrom, c, sizeof kFrom);
-      if (hit == nullptr) {
-        --p_;
-        return Fail(Code::kParseError, "invalid escape: backslash followed by " + Describe());
-      }
-      out->push_back(kTo[static_cast<const char*>(hit) - kFrom]);
-      return true;
-    }
-    uint32_t cp;
-    if (!ReadHex4(&cp)) return false;
-    if (cp >= 0xDC00 && cp <= 0xDFFF) {
-      return FailAt(Code::kParseError, static_cast<size_t>(start - begin_),
-                    "lone low surrogate escape in a string");
-    }
-    if (cp >= 0xD800 && cp <= 0xDBFF) {
-      uint32_t lo = 0;
-      if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') {
-        return FailAt(Code::kParseError, static_cast<size_t>(start - begin_),
-                      "lone high surrogate escape in a string");
-      }
-      p_ += 2;
-      if (!ReadHex4(&lo)) return false;
-      if (lo < 0xDC00 || lo > 0xDFFF) {
-        return FailAt(Code::kParseError, static_cast<size_t>(start - begin_),
-                      "lone high surrogate escape in a string");
-      }
-      cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-    }
-    AppendUtf8(cp, out);
-    return true;
-  }
-
-  static void AppendUtf8(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
-  static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-  bool ParseNumber(Json* out) {
-    const char* start = p_;
-    bool negative = false;
-    if (*p_ == '-') {
-      negative = true;
-      ++p_;
-      if (ConsumeLiteral("Infinity", 8)) {
-        p_ = start;
-        return Fail(Code::kParseError, "-Infinity is not JSON (numbers must be finite)");
-      }
-    }
-    if (p_ == end_ || !IsDigit(*p_)) {
-      return Fail(Code::kParseError, "expected a digit in a number, got " + Describe());
-    }
-    const char* int_start = p_;
-    if (*p_ == '0') {
-      ++p_;
-      if (p_ != end_ && IsDigit(*p_)) {
-        p_ = int_start;
-        return Fail(Code::kParseError, "leading zeros are not allowed in a number");
-      }
-    } else {
-      while (p_ != end_ && IsDigit(*p_)) ++p_;
-    }
-    const size_t int_digits = static_cast<size_t>(p_ - int_start);
-    bool simple = true;
-    if (p_ != end_ && *p_ == '.') {
-      simple = false;
-      ++p_;
-      if (p_ == end_ || !IsDigit(*p_)) {
-        return Fail(Code::kParseError, "expected a digit after '.', got " + Describe());
-      }
-      while (p_ != end_ && IsDigit(*p_)) ++p_;
-    }
-    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
-      simple = false;
-      ++p_;
-      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
-      if (p_ == end_ || !IsDigit(*p_)) {
-        return Fail(Code::kParseError, "expected a digit in an exponent, got " + Describe());
-      }
-      while (p_ != end_ && IsDigit(*p_)) ++p_;
-    }
-    double value;
-    if (simple && int_digits <= 15) {
-      // Exact: any integer below 10^15 is representable, so no rounding question arises.
-      uint64_t u = 0;
-      for (const char* q = int_start; q != p_; ++q) u = u * 10 + static_cast<uint64_t>(*q - '0');
-      value = static_cast<double>(u);
-      if (negative) value = -value;
-    } else {
-      // strtod needs a terminated string. The grammar was checked above, so strtod reads
-      // exactly these bytes (it would otherwise also accept hex, "inf", leading '+').
-      const size_t len = static_cast<size_t>(p_ - start);
-      char small[64];
-      std::string big;
-      const char* text;
-      if (len < sizeof small) {
-        std::memcpy(small, start, len);
-        small[len] = '\0';
-        text = small;
-      } else {
-        big.assign(start, len);
-        text = big.c_str();
-      }
-      value = std::strtod(text, nullptr);
-      if (!std::isfinite(value)) {
-        p_ = start;
-        return Fail(Code::kParseError, "number out of range (numbers must be finite)");
-      }
-    }
-    out->type_ = Json::Type::kNumber;
-    out->number_ = value;
-    return true;
-  }
-
-  const char* begin_;
-  const char* p_;
-  const char* end_;
-  size_t max_depth_;
-  std::vector<detail::DuplicateKey>* duplicates_;
-  Status error_;
+  JsonReader reader_;
+  std::vector<DuplicateKey>* duplicates_;
 };
 
 }  // namespace detail

@@ -1,0 +1,481 @@
+#include "json_reader.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "json_internal.h"
+
+namespace tally {
+namespace detail {
+namespace {
+
+// Byte classes inside a JSON string: ordinary ASCII is copied in runs.
+enum : uint8_t { kPlain = 0, kQuote = 1, kBackslash = 2, kControl = 3, kHigh = 4 };
+
+struct StringClassTable {
+  uint8_t cls[256];
+  constexpr StringClassTable() : cls() {
+    for (int i = 0; i < 256; ++i) {
+      cls[i] = i < 0x20 ? kControl : i >= 0x80 ? kHigh : kPlain;
+    }
+    cls[static_cast<int>('"')] = kQuote;
+    cls[static_cast<int>('\\')] = kBackslash;
+  }
+};
+constexpr StringClassTable kStringClass;
+
+// Objects with more keys than this check for repeated keys through a hash index instead of a
+// linear scan, so a hostile object with 100k keys costs O(n), not O(n^2).
+constexpr size_t kLinearKeyScanLimit = 16;
+
+uint32_t Hash(std::string_view key) {  // FNV-1a
+  uint32_t h = 2166136261u;
+  for (char c : key) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+  return h;
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  char b[4];
+  size_t n;
+  if (cp < 0x80) {
+    b[0] = static_cast<char>(cp);
+    n = 1;
+  } else if (cp < 0x800) {
+    b[0] = static_cast<char>(0xC0 | (cp >> 6));
+    b[1] = static_cast<char>(0x80 | (cp & 0x3F));
+    n = 2;
+  } else if (cp < 0x10000) {
+    b[0] = static_cast<char>(0xE0 | (cp >> 12));
+    b[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    b[2] = static_cast<char>(0x80 | (cp & 0x3F));
+    n = 3;
+  } else {
+    b[0] = static_cast<char>(0xF0 | (cp >> 18));
+    b[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    b[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    b[3] = static_cast<char>(0x80 | (cp & 0x3F));
+    n = 4;
+  }
+  out->append(b, n);
+}
+
+}  // namespace
+
+JsonReader::JsonReader(std::string_view text, size_t max_depth, bool record_duplicates)
+    : begin_(text.data()),
+      p_(text.data()),
+      end_(text.data() + text.size()),
+      max_depth_(max_depth),
+      record_duplicates_(record_duplicates) {}
+
+JsonReader::Token JsonReader::Fail(Code code, const std::string& msg) {
+  return FailAt(code, Offset(), msg);
+}
+
+JsonReader::Token JsonReader::FailAt(Code code, size_t offset, const std::string& msg) {
+  std::string m = "at byte ";
+  AppendInt(static_cast<int64_t>(offset), &m);
+  m += ": ";
+  m += msg;
+  error_ = code == Code::kTooLarge ? Status::TooLarge(std::move(m)) : Status::ParseError(std::move(m));
+  expect_ = Expect::kDone;
+  return Token::kError;
+}
+
+// What sits at p_, for "unexpected ..." messages.
+std::string JsonReader::Describe() const {
+  if (p_ == end_) return "end of text";
+  unsigned char c = static_cast<unsigned char>(*p_);
+  if (c >= 0x20 && c < 0x7f) return std::string("character '") + static_cast<char>(c) + "'";
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string s = "byte 0x";
+  s += kHex[c >> 4];
+  s += kHex[c & 15];
+  if (c >= 0x80) {
+    const char* why = nullptr;
+    if (Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p_),
+                           reinterpret_cast<const unsigned char*>(end_), &why) == 0) {
+      s += std::string(" (invalid UTF-8: ") + why + ")";
+    }
+  }
+  return s;
+}
+
+void JsonReader::SkipWhitespace() {
+  while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+}
+
+bool JsonReader::ConsumeLiteral(const char* word, size_t n) {
+  if (static_cast<size_t>(end_ - p_) >= n && std::memcmp(p_, word, n) == 0) {
+    p_ += n;
+    return true;
+  }
+  return false;
+}
+
+JsonReader::Token JsonReader::Next() {
+  SkipWhitespace();
+  switch (expect_) {
+    case Expect::kDone:
+      if (!error_.ok()) return Token::kError;
+      if (p_ != end_) return Fail(Code::kParseError, "unexpected " + Describe() + " after the JSON value");
+      return Token::kEnd;
+    case Expect::kValue:
+      return Value();
+    case Expect::kFirstKey:
+      if (p_ != end_ && *p_ == '}') return Close();
+      return Key();
+    case Expect::kKey:
+      return Key();
+    case Expect::kCommaOrEnd:
+      break;
+  }
+  const bool object = levels_.back().is_object;
+  if (p_ == end_) {
+    return Fail(Code::kParseError, object ? "unterminated object, expected ',' or '}'"
+                                          : "unterminated array, expected ',' or ']'");
+  }
+  if (*p_ == (object ? '}' : ']')) return Close();
+  if (*p_ != ',') {
+    return Fail(Code::kParseError,
+                (object ? "expected ',' or '}', got " : "expected ',' or ']', got ") + Describe());
+  }
+  ++p_;
+  SkipWhitespace();
+  if (p_ != end_ && *p_ == (object ? '}' : ']')) {
+    return Fail(Code::kParseError, object ? "trailing comma in object" : "trailing comma in array");
+  }
+  if (object) return Key();
+  return Value();
+}
+
+// Ends the innermost container at p_ (its closing bracket).
+JsonReader::Token JsonReader::Close() {
+  token_offset_ = Offset();
+  ++p_;
+  const Level& level = levels_.back();
+  const bool object = level.is_object;
+  if (object) {
+    keys_.resize(level.first_key == 0 ? 0 : key_end_[level.first_key - 1]);
+    key_end_.resize(level.first_key);
+  }
+  levels_.pop_back();
+  expect_ = levels_.empty() ? Expect::kDone : Expect::kCommaOrEnd;
+  return object ? Token::kEndObject : Token::kEndArray;
+}
+
+JsonReader::Token JsonReader::Value() {
+  token_offset_ = Offset();
+  expect_ = levels_.empty() ? Expect::kDone : Expect::kCommaOrEnd;
+  if (p_ == end_) return Fail(Code::kParseError, "expected a JSON value, got end of text");
+  switch (*p_) {
+    case '{':
+    case '[': {
+      // Checked before descending, so hostile nesting can never exhaust anything.
+      if (levels_.size() + 1 > max_depth_) {
+        std::string m = "nested deeper than ";
+        AppendInt(static_cast<int64_t>(max_depth_), &m);
+        return Fail(Code::kTooLarge, m + " levels");
+      }
+      const bool object = *p_ == '{';
+      ++p_;
+      levels_.push_back(Level{object, static_cast<uint32_t>(key_end_.size()), {}});
+      if (object) {
+        expect_ = Expect::kFirstKey;
+        return Token::kBeginObject;
+      }
+      SkipWhitespace();
+      if (p_ != end_ && *p_ == ']') {
+        // An empty array: its end is the next token.
+        expect_ = Expect::kCommaOrEnd;
+      } else {
+        expect_ = Expect::kValue;
+      }
+      return Token::kBeginArray;
+    }
+    case '"':
+      string_.clear();
+      return ParseString(&string_) ? Token::kString : Token::kError;
+    case 't':
+      if (ConsumeLiteral("true", 4)) {
+        bool_ = true;
+        return Token::kBool;
+      }
+      break;
+    case 'f':
+      if (ConsumeLiteral("false", 5)) {
+        bool_ = false;
+        return Token::kBool;
+      }
+      break;
+    case 'n':
+      if (ConsumeLiteral("null", 4)) return Token::kNull;
+      break;
+    case 'N':
+      if (ConsumeLiteral("NaN", 3)) {
+        p_ -= 3;
+        return Fail(Code::kParseError, "NaN is not JSON (numbers must be finite)");
+      }
+      break;
+    case 'I':
+      if (ConsumeLiteral("Infinity", 8)) {
+        p_ -= 8;
+        return Fail(Code::kParseError, "Infinity is not JSON (numbers must be finite)");
+      }
+      break;
+    default:
+      if (*p_ == '-' || IsDigit(*p_)) return ParseNumber();
+      break;
+  }
+  return Fail(Code::kParseError, "expected a JSON value, got " + Describe());
+}
+
+// p_ is where a key must start (after '{' or ',' and whitespace).
+JsonReader::Token JsonReader::Key() {
+  if (p_ == end_ || *p_ != '"') {
+    return Fail(Code::kParseError, "expected a string key, got " + Describe());
+  }
+  token_offset_ = Offset();
+  string_.clear();
+  if (!ParseString(&string_)) return Token::kError;
+  SkipWhitespace();
+  if (p_ == end_ || *p_ != ':') {
+    return Fail(Code::kParseError, "expected ':' after a key, got " + Describe());
+  }
+  ++p_;
+  SkipWhitespace();
+  duplicate_ = IsDuplicateKey();
+  if (duplicate_ && !record_duplicates_) {
+    return FailAt(Code::kParseError, token_offset_, "duplicate key " + QuoteForMessage(string_));
+  }
+  expect_ = Expect::kValue;
+  return Token::kKey;
+}
+
+std::string_view JsonReader::KeyAt(size_t i) const {
+  const size_t start = i == 0 ? 0 : key_end_[i - 1];
+  return std::string_view(keys_).substr(start, key_end_[i] - start);
+}
+
+// Whether string_ repeats a key of the innermost object; if not, remembers it.
+bool JsonReader::IsDuplicateKey() {
+  Level& level = levels_.back();
+  const size_t first = level.first_key;
+  const size_t n = key_end_.size() - first;  // keys before this one
+  if (n < kLinearKeyScanLimit) {
+    for (size_t i = first; i < key_end_.size(); ++i) {
+      if (KeyAt(i) == string_) return true;
+    }
+  } else {
+    // Open addressing over key indexes (+1; 0 is empty), at most half full.
+    std::vector<uint32_t>& slots = level.slots;
+    auto place = [&](uint32_t index, std::string_view key) {
+      const size_t mask = slots.size() - 1;
+      for (size_t s = Hash(key) & mask;; s = (s + 1) & mask) {
+        if (slots[s] == 0) {
+          slots[s] = index + 1;
+          return true;
+        }
+        if (KeyAt(slots[s] - 1) == key) return false;
+      }
+    };
+    if (2 * (n + 1) > slots.size()) {
+      slots.assign(slots.empty() ? 64 : 2 * slots.size(), 0);
+      for (size_t i = first; i < key_end_.size(); ++i) place(static_cast<uint32_t>(i), KeyAt(i));
+    }
+    if (!place(static_cast<uint32_t>(key_end_.size()), string_)) return true;
+  }
+  keys_ += string_;
+  key_end_.push_back(static_cast<uint32_t>(keys_.size()));
+  return false;
+}
+
+// p_ is at the opening quote. Appends the decoded string to *out.
+bool JsonReader::ParseString(std::string* out) {
+  ++p_;
+  const char* run = p_;  // start of the current run of bytes copied verbatim
+  for (;;) {
+    // The hot loop: skip plain ASCII.
+    while (p_ != end_ && kStringClass.cls[static_cast<unsigned char>(*p_)] == kPlain) ++p_;
+    if (p_ == end_) {
+      Fail(Code::kParseError, "unterminated string");
+      return false;
+    }
+    switch (kStringClass.cls[static_cast<unsigned char>(*p_)]) {
+      case kQuote:
+        out->append(run, static_cast<size_t>(p_ - run));
+        ++p_;
+        return true;
+      case kBackslash:
+        out->append(run, static_cast<size_t>(p_ - run));
+        if (!ParseEscape(out)) return false;
+        run = p_;
+        break;
+      case kControl:
+        Fail(Code::kParseError, "control character " + Describe() + " in a string must be escaped");
+        return false;
+      default: {  // kHigh
+        const char* why = nullptr;
+        size_t n = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p_),
+                                      reinterpret_cast<const unsigned char*>(end_), &why);
+        if (n == 0) {
+          Fail(Code::kParseError, std::string("invalid UTF-8 in a string: ") + why);
+          return false;
+        }
+        p_ += n;
+        break;
+      }
+    }
+  }
+}
+
+bool JsonReader::ReadHex4(uint32_t* v) {
+  if (end_ - p_ < 4) {
+    Fail(Code::kParseError, "truncated \\u escape");
+    return false;
+  }
+  uint32_t r = 0;
+  for (int i = 0; i < 4; ++i) {
+    char c = p_[i];
+    uint32_t d;
+    if (c >= '0' && c <= '9') {
+      d = static_cast<uint32_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      d = static_cast<uint32_t>(c - 'a' + 10);
+    } else if (c >= 'A' && c <= 'F') {
+      d = static_cast<uint32_t>(c - 'A' + 10);
+    } else {
+      p_ += i;
+      Fail(Code::kParseError, "expected 4 hex digits in a \\u escape, got " + Describe());
+      return false;
+    }
+    r = r * 16 + d;
+  }
+  p_ += 4;
+  *v = r;
+  return true;
+}
+
+// p_ is at the backslash.
+bool JsonReader::ParseEscape(std::string* out) {
+  const size_t start = Offset();
+  ++p_;
+  if (p_ == end_) {
+    Fail(Code::kParseError, "unterminated string");
+    return false;
+  }
+  char c = *p_++;
+  if (c != 'u') {
+    static constexpr char kFrom[8] = {'"', '\\', '/', 'b', 'f', 'n', 'r', 't'};
+    static constexpr char kTo[8] = {'"', '\\', '/', '\b', '\f', '\n', '\r', '\t'};
+    const void* hit = std::memchr(kFrom, c, sizeof kFrom);
+    if (hit == nullptr) {
+      --p_;
+      Fail(Code::kParseError, "invalid escape: backslash followed by " + Describe());
+      return false;
+    }
+    out->push_back(kTo[static_cast<const char*>(hit) - kFrom]);
+    return true;
+  }
+  uint32_t cp;
+  if (!ReadHex4(&cp)) return false;
+  if (cp >= 0xDC00 && cp <= 0xDFFF) {
+    FailAt(Code::kParseError, start, "lone low surrogate escape in a string");
+    return false;
+  }
+  if (cp >= 0xD800 && cp <= 0xDBFF) {
+    uint32_t lo = 0;
+    if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') {
+      FailAt(Code::kParseError, start, "lone high surrogate escape in a string");
+      return false;
+    }
+    p_ += 2;
+    if (!ReadHex4(&lo)) return false;
+    if (lo < 0xDC00 || lo > 0xDFFF) {
+      FailAt(Code::kParseError, start, "lone high surrogate escape in a string");
+      return false;
+    }
+    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+  }
+  AppendUtf8(cp, out);
+  return true;
+}
+
+JsonReader::Token JsonReader::ParseNumber() {
+  const char* start = p_;
+  bool negative = false;
+  if (*p_ == '-') {
+    negative = true;
+    ++p_;
+    if (ConsumeLiteral("Infinity", 8)) {
+      p_ = start;
+      return Fail(Code::kParseError, "-Infinity is not JSON (numbers must be finite)");
+    }
+  }
+  if (p_ == end_ || !IsDigit(*p_)) {
+    return Fail(Code::kParseError, "expected a digit in a number, got " + Describe());
+  }
+  const char* int_start = p_;
+  if (*p_ == '0') {
+    ++p_;
+    if (p_ != end_ && IsDigit(*p_)) {
+      p_ = int_start;
+      return Fail(Code::kParseError, "leading zeros are not allowed in a number");
+    }
+  } else {
+    while (p_ != end_ && IsDigit(*p_)) ++p_;
+  }
+  const size_t int_digits = static_cast<size_t>(p_ - int_start);
+  bool simple = true;
+  if (p_ != end_ && *p_ == '.') {
+    simple = false;
+    ++p_;
+    if (p_ == end_ || !IsDigit(*p_)) {
+      return Fail(Code::kParseError, "expected a digit after '.', got " + Describe());
+    }
+    while (p_ != end_ && IsDigit(*p_)) ++p_;
+  }
+  if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+    simple = false;
+    ++p_;
+    if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+    if (p_ == end_ || !IsDigit(*p_)) {
+      return Fail(Code::kParseError, "expected a digit in an exponent, got " + Describe());
+    }
+    while (p_ != end_ && IsDigit(*p_)) ++p_;
+  }
+  if (simple && int_digits <= 15) {
+    // Exact: any integer below 10^15 is representable, so no rounding question arises.
+    uint64_t u = 0;
+    for (const char* q = int_start; q != p_; ++q) u = u * 10 + static_cast<uint64_t>(*q - '0');
+    number_ = static_cast<double>(u);
+    if (negative) number_ = -number_;
+    return Token::kNumber;
+  }
+  // strtod needs a terminated string. The grammar was checked above, so strtod reads exactly
+  // these bytes (it would otherwise also accept hex, "inf", leading '+').
+  const size_t len = static_cast<size_t>(p_ - start);
+  char small[64];
+  std::string big;
+  const char* text;
+  if (len < sizeof small) {
+    std::memcpy(small, start, len);
+    small[len] = '\0';
+    text = small;
+  } else {
+    big.assign(start, len);
+    text = big.c_str();
+  }
+  number_ = std::strtod(text, nullptr);
+  if (!std::isfinite(number_)) {
+    p_ = start;
+    return Fail(Code::kParseError, "number out of range (numbers must be finite)");
+  }
+  return Token::kNumber;
+}
+
+}  // namespace detail
+}  // namespace tally

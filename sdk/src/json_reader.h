@@ -1,0 +1,104 @@
+// A pull (streaming) JSON reader: the core's one JSON tokenizer. ParseJson builds its document
+// from it (json.cc); the EventWriter (event_writer.h) validates and encodes events from it
+// without building a document, which is what the browser module runs.
+//
+// Strict as RFC 8259 and as the contract of ParseJson (json.h): syntax, NaN/Infinity, invalid
+// UTF-8, lone surrogate escapes, duplicate keys (with a hash index past a few keys, so a
+// hostile object with 100k keys costs O(n)), and the nesting bound checked before descending.
+// Every error message gives the byte offset, e.g. `at byte 17: duplicate key "name"`.
+#ifndef TALLY_SRC_JSON_READER_H_
+#define TALLY_SRC_JSON_READER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tally/json.h"
+#include "tally/status.h"
+
+namespace tally {
+namespace detail {
+
+class JsonReader {
+ public:
+  enum class Token : uint8_t {
+    kError,  ///< see status(); every later call returns kError again
+    kEnd,    ///< the whole text was one value, followed only by whitespace
+    kNull,
+    kBool,
+    kNumber,
+    kString,
+    kKey,  ///< an object member's key (the value follows as the next token)
+    kBeginArray,
+    kEndArray,
+    kBeginObject,
+    kEndObject,
+  };
+
+  /// With `record_duplicates`, a repeated key is returned as kKey with duplicate() true instead
+  /// of failing the read (the batch decoder's mode, json_internal.h).
+  JsonReader(std::string_view text, size_t max_depth, bool record_duplicates = false);
+
+  Token Next();
+
+  /// The value of the last kBool / kNumber token.
+  bool bool_value() const { return bool_; }
+  double number() const { return number_; }
+  /// The decoded text of the last kString or kKey token. A caller may swap it out.
+  std::string& string() { return string_; }
+  /// The last kKey repeats an earlier key of its object (recording mode only).
+  bool duplicate() const { return duplicate_; }
+  /// Byte offset where the last token starts (a key's or a string's opening quote).
+  size_t offset() const { return token_offset_; }
+  /// Containers open around the next token (after kBeginObject: 1 for the outermost).
+  size_t depth() const { return levels_.size(); }
+  const Status& status() const { return error_; }
+  Status TakeStatus() { return std::move(error_); }
+
+ private:
+  enum class Expect : uint8_t { kValue, kFirstKey, kKey, kCommaOrEnd, kDone };
+  struct Level {
+    bool is_object;
+    uint32_t first_key;          // index into key_end_ of the object's first key
+    std::vector<uint32_t> slots;  // hash index over the object's keys, once it is large
+  };
+
+  Token Fail(Code code, const std::string& msg);
+  Token FailAt(Code code, size_t offset, const std::string& msg);
+  size_t Offset() const { return static_cast<size_t>(p_ - begin_); }
+  std::string Describe() const;
+  void SkipWhitespace();
+  bool ConsumeLiteral(const char* word, size_t n);
+  Token Value();
+  Token Key();
+  Token Close();
+  bool ParseString(std::string* out);
+  bool ReadHex4(uint32_t* v);
+  bool ParseEscape(std::string* out);
+  Token ParseNumber();
+  bool IsDuplicateKey();
+  std::string_view KeyAt(size_t i) const;
+
+  const char* begin_;
+  const char* p_;
+  const char* end_;
+  size_t max_depth_;
+  bool record_duplicates_;
+  Expect expect_ = Expect::kValue;
+  bool bool_ = false;
+  bool duplicate_ = false;
+  double number_ = 0;
+  size_t token_offset_ = 0;
+  std::string string_;
+  std::vector<Level> levels_;
+  std::string keys_;               // the keys of every open object, back to back
+  std::vector<uint32_t> key_end_;  // end offset in keys_ of each key
+  Status error_;
+};
+
+}  // namespace detail
+}  // namespace tally
+
+#endif  // TALLY_SRC_JSON_READER_H_
