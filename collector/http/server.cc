@@ -64,7 +64,8 @@ class RateLimiter {
     auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst_, now_ms});
     Bucket& b = it->second;
     if (!inserted && now_ms > b.last_ms) {
-      b.tokens = std::min(burst_, b.tokens + static_cast<double>(now_ms - b.last_ms) * rate_ / 1000);
+      b.tokens =
+          std::min(burst_, b.tokens + static_cast<double>(now_ms - b.last_ms) * rate_ / 1000);
       b.last_ms = now_ms;
     }
     if (b.tokens >= 1) {
@@ -105,6 +106,22 @@ std::string StorePath(const std::string& url) {
   const std::string prefix = "sqlite:";
   return url.rfind(prefix, 0) == 0 ? url.substr(prefix.size()) : url;
 }
+
+}  // namespace
+
+std::string RedactStoreUrl(const std::string& url) {
+  // scheme://user:password@host... -> scheme://user:***@host...
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  size_t at = url.find('@', scheme + 3);
+  size_t slash = url.find('/', scheme + 3);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
+  size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+namespace {
 
 bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1";
@@ -159,7 +176,9 @@ struct Collector::Impl {
   std::string store_dir;
 
   Impl(CollectorOptions o, const Clock* c)
-      : options(std::move(o)), clock(c), limiter(options.rate_limit_rps, options.rate_limit_burst) {}
+      : options(std::move(o)),
+        clock(c),
+        limiter(options.rate_limit_rps, options.rate_limit_burst) {}
 
   Status SeedKeys();
   bool LookupKey(const std::string& key, KeyRecord* out) {
@@ -219,9 +238,8 @@ Status Collector::Impl::SeedKeys() {
     // A key revoked with `keys revoke` stays revoked even though the config still lists it.
     if (it != known.end()) {
       if (it->second.workspace != rec.workspace) {
-        return Status::InvalidArgument("config: key \"" + rec.key +
-                                       "\" belongs to workspace \"" + it->second.workspace +
-                                       "\" in the store");
+        return Status::InvalidArgument("config: key \"" + rec.key + "\" belongs to workspace \"" +
+                                       it->second.workspace + "\" in the store");
       }
       rec.revoked_at_ms = it->second.revoked_at_ms;
       rec.created_at_ms = it->second.created_at_ms;
@@ -263,7 +281,8 @@ Status Collector::Impl::SeedKeys() {
 bool Collector::Impl::Authorize(const std::string& key, const std::string& origin, KeyRecord* rec,
                                 httplib::Response& res) {
   if (key.empty()) {
-    SetError(res, 401, "write_key: missing (send it in the body, as ?key= or as Authorization: Bearer)");
+    SetError(res, 401,
+             "write_key: missing (send it in the body, as ?key= or as Authorization: Bearer)");
     return false;
   }
   if (!LookupKey(key, rec)) {
@@ -275,7 +294,8 @@ bool Collector::Impl::Authorize(const std::string& key, const std::string& origi
     return false;
   }
   if (rec->kind == KeyKind::kServer && !origin.empty()) {
-    SetError(res, 403, "origin: server keys are secret and not accepted from browsers (" + origin + ")");
+    SetError(res, 403,
+             "origin: server keys are secret and not accepted from browsers (" + origin + ")");
     return false;
   }
   if (rec->kind == KeyKind::kWrite && !origin.empty() && !OriginAllowed(*rec, origin)) {
@@ -286,8 +306,9 @@ bool Collector::Impl::Authorize(const std::string& key, const std::string& origi
   if (wait_ms > 0) {
     AddCors(origin, res);
     SetRetryAfter(res, (wait_ms + 999) / 1000);
-    SetError(res, 429, "rate: too many requests for this key; retry after " +
-                           std::to_string((wait_ms + 999) / 1000) + " s");
+    SetError(res, 429,
+             "rate: too many requests for this key; retry after " +
+                 std::to_string((wait_ms + 999) / 1000) + " s");
     return false;
   }
   return true;
@@ -308,8 +329,7 @@ void Collector::Impl::HandleBatch(const httplib::Request& req, httplib::Response
     body.append(data, n);
     return true;
   });
-  if (too_large ||
-      req.get_header_value<uint64_t>("Content-Length") > options.max_body_bytes) {
+  if (too_large || req.get_header_value<uint64_t>("Content-Length") > options.max_body_bytes) {
     res.set_header("Connection", "close");
     SetError(res, 413, "body: larger than " + std::to_string(options.max_body_bytes) + " bytes");
     return;
@@ -382,8 +402,8 @@ void Collector::Impl::HandleBatch(const httplib::Request& req, httplib::Response
       if (s.code() != Code::kResourceExhausted) {
         LogLine("error", "commit failed", json{{"error", s.message()}}.dump());
       }
-      SetError(res, 503, s.code() == Code::kResourceExhausted ? s.message()
-                                                             : "store: commit failed, retry");
+      SetError(res, 503,
+               s.code() == Code::kResourceExhausted ? s.message() : "store: commit failed, retry");
       return;
     }
   }
@@ -424,8 +444,9 @@ void Collector::Impl::HandlePreflight(const httplib::Request& req, httplib::Resp
     }
   }
   if (!allowed) {
-    SetError(res, 403, origin.empty() ? "origin: preflight without an Origin header"
-                                      : "origin: " + origin + " is not allowed by any write key");
+    SetError(res, 403,
+             origin.empty() ? "origin: preflight without an Origin header"
+                            : "origin: " + origin + " is not allowed by any write key");
     return;
   }
   res.status = 204;
@@ -510,8 +531,8 @@ void Collector::Impl::HandleMetrics(httplib::Response& res) {
   out << "# HELP tally_http_requests_total HTTP requests by route and status.\n"
          "# TYPE tally_http_requests_total counter\n";
   for (const auto& [k, n] : metrics.Requests()) {
-    out << "tally_http_requests_total{route=\"" << k.first << "\",status=\"" << k.second
-        << "\"} " << n << "\n";
+    out << "tally_http_requests_total{route=\"" << k.first << "\",status=\"" << k.second << "\"} "
+        << n << "\n";
   }
   out << "# HELP tally_events_total Events by outcome.\n# TYPE tally_events_total counter\n"
       << "tally_events_total{outcome=\"accepted\"} " << metrics.accepted.load() << "\n"
@@ -642,16 +663,14 @@ Status Collector::Start() {
   // httplib closes a keep-alive connection after 5 requests by default; a client that sends
   // on it at that moment sees a failed read. Busy SDKs and back-ends reuse connections.
   srv.set_keep_alive_max_count(10000);
-  srv.Post("/v1/batch", [&m](const httplib::Request& req, httplib::Response& res,
-                             const httplib::ContentReader& reader) {
-    m.HandleBatch(req, res, reader);
-  });
+  srv.Post("/v1/batch",
+           [&m](const httplib::Request& req, httplib::Response& res,
+                const httplib::ContentReader& reader) { m.HandleBatch(req, res, reader); });
   srv.Options("/v1/batch", [&m](const httplib::Request& req, httplib::Response& res) {
     m.HandlePreflight(req, res);
   });
-  srv.Get("/v1/pixel.gif", [&m](const httplib::Request& req, httplib::Response& res) {
-    m.HandlePixel(req, res);
-  });
+  srv.Get("/v1/pixel.gif",
+          [&m](const httplib::Request& req, httplib::Response& res) { m.HandlePixel(req, res); });
   srv.Get("/healthz", [&m](const httplib::Request&, httplib::Response& res) {
     std::string disk = m.DiskProblem();
     json body = {{"status", disk.empty() ? "ok" : "degraded"},
@@ -659,9 +678,8 @@ Status Collector::Start() {
     if (!disk.empty()) body["error"] = disk;
     res.set_content(body.dump(), "application/json");
   });
-  srv.Get("/metrics", [&m](const httplib::Request&, httplib::Response& res) {
-    m.HandleMetrics(res);
-  });
+  srv.Get("/metrics",
+          [&m](const httplib::Request&, httplib::Response& res) { m.HandleMetrics(res); });
   Result<std::unique_ptr<report::ReportStore>> reports = report::OpenReportStore(m.options.store);
   if (!reports.ok()) return reports.status();
   m.reports = std::move(reports).value();
@@ -674,28 +692,36 @@ Status Collector::Start() {
     if (!res.body.empty()) return;  // the handler already wrote its JSON error
     std::string msg;
     switch (res.status) {
-      case 404: msg = "route: no such route " + req.method + " " + req.path; break;
+      case 404:
+        msg = "route: no such route " + req.method + " " + req.path;
+        break;
       case 413:
         msg = "body: larger than " + std::to_string(m.options.max_body_bytes) + " bytes";
         break;
-      case 415: msg = "Content-Encoding: unsupported (send identity or gzip)"; break;
-      case 400: msg = "request: malformed HTTP"; break;
-      default: msg = "request: failed with status " + std::to_string(res.status); break;
+      case 415:
+        msg = "Content-Encoding: unsupported (send identity or gzip)";
+        break;
+      case 400:
+        msg = "request: malformed HTTP";
+        break;
+      default:
+        msg = "request: failed with status " + std::to_string(res.status);
+        break;
     }
     SetError(res, res.status, msg);
   });
-  srv.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                               std::exception_ptr ep) {
-    std::string what = "unknown";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    LogLine("error", "handler exception", json{{"error", what}}.dump());
-    SetError(res, 500, "server: internal error");
-  });
+  srv.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        LogLine("error", "handler exception", json{{"error", what}}.dump());
+        SetError(res, 500, "server: internal error");
+      });
   srv.set_logger([&m](const httplib::Request& req, const httplib::Response& res) {
     m.metrics.CountRequest(RouteLabel(req.path), res.status);
     if (res.status >= 500) {
@@ -718,7 +744,9 @@ Status Collector::Start() {
   m.maintenance_thread = std::thread([&m] { m.MaintenanceLoop(); });
   m.started = true;
   LogLine("info", "listening",
-          json{{"host", m.options.host}, {"port", m.port}, {"store", m.options.store},
+          json{{"host", m.options.host},
+               {"port", m.port},
+               {"store", RedactStoreUrl(m.options.store)},
                {"sync", m.options.sync_every_commit ? "full" : "normal"}}
               .dump());
   return Status::Ok();
@@ -741,7 +769,8 @@ void Collector::Stop() {
   if (m.maintenance_thread.joinable()) m.maintenance_thread.join();
   m.writer->Stop();
   Status s = m.store->Checkpoint();
-  LogLine(s.ok() ? "info" : "error", "stopped", json{{"checkpoint", s.ok() ? "ok" : s.message()}}.dump());
+  LogLine(s.ok() ? "info" : "error", "stopped",
+          json{{"checkpoint", s.ok() ? "ok" : s.message()}}.dump());
 }
 
 int RunKeysCommand(const CollectorOptions& options, const std::vector<std::string>& args,

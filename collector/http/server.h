@@ -50,6 +50,9 @@ class Collector {
   std::unique_ptr<Impl> impl_;
 };
 
+/// The store URL with its password, if any, replaced by `***`, for logs and answers.
+std::string RedactStoreUrl(const std::string& url);
+
 /// `tally-collector keys create|list|revoke ...` against the store in `options`; prints to
 /// stdout. Returns the process exit code.
 int RunKeysCommand(const CollectorOptions& options, const std::vector<std::string>& args,

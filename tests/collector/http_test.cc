@@ -491,3 +491,13 @@ TEST_F(CollectorHttp, EveryBadBatchFixtureGetsItsStatus) {
 
 }  // namespace
 }  // namespace tally::collector
+
+TEST(CollectorLogs, StoreUrlPasswordIsRedacted) {
+  using tally::collector::RedactStoreUrl;
+  EXPECT_EQ(RedactStoreUrl("clickhouse://tally:s3cret@127.0.0.1:8123/tally"),
+            "clickhouse://tally:***@127.0.0.1:8123/tally");
+  EXPECT_EQ(RedactStoreUrl("clickhouse://tally@127.0.0.1:8123/tally"),
+            "clickhouse://tally@127.0.0.1:8123/tally");
+  EXPECT_EQ(RedactStoreUrl("sqlite:./data/tally.db"), "sqlite:./data/tally.db");
+  EXPECT_EQ(RedactStoreUrl("clickhouse://127.0.0.1:8123/db@x"), "clickhouse://127.0.0.1:8123/db@x");
+}
