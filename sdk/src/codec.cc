@@ -178,22 +178,32 @@ bool ReadBatchInt(const Json& body, std::string_view field, std::optional<int64_
 
 }  // namespace
 
-void EncodeEvent(const Event& event, std::string* out) {
+namespace detail {
+
+void AppendEventHead(const EventHead& h, std::string* out) {
   out->push_back('{');
-  if (!event.event_id.empty()) {
-    AppendMember("\"event_id\":", event.event_id, out);
+  if (!h.event_id.empty()) {
+    AppendMember("\"event_id\":", h.event_id, out);
     out->push_back(',');
   }
   out->append("\"type\":\"");
-  out->append(EventTypeName(event.type));
+  out->append(EventTypeName(h.type));
   out->push_back('"');
-  AppendMember(",\"name\":", event.name, out);
-  if (!event.user_id.empty()) AppendMember(",\"user_id\":", event.user_id, out);
-  if (!event.anonymous_id.empty()) AppendMember(",\"anonymous_id\":", event.anonymous_id, out);
-  if (!event.session_id.empty()) AppendMember(",\"session_id\":", event.session_id, out);
+  AppendMember(",\"name\":", h.name, out);
+  if (!h.user_id.empty()) AppendMember(",\"user_id\":", h.user_id, out);
+  if (!h.anonymous_id.empty()) AppendMember(",\"anonymous_id\":", h.anonymous_id, out);
+  if (!h.session_id.empty()) AppendMember(",\"session_id\":", h.session_id, out);
   out->append(",\"created_at\":");
-  detail::AppendInt(event.created_at_ms, out);
+  AppendInt(h.created_at_ms, out);
   out->append(",\"properties\":");
+}
+
+}  // namespace detail
+
+void EncodeEvent(const Event& event, std::string* out) {
+  detail::AppendEventHead({event.event_id, event.type, event.name, event.user_id,
+                           event.anonymous_id, event.session_id, event.created_at_ms},
+                          out);
   WriteJson(event.properties, out);
   if (!(event.context.is_object() && event.context.as_object().empty())) {
     out->append(",\"context\":");

@@ -453,6 +453,11 @@ struct EscapeTable {
 };
 constexpr EscapeTable kEscape;
 
+
+}  // namespace
+
+namespace detail {
+
 void WriteNumber(double d, std::string* out) {
   if (!std::isfinite(d)) {  // as JSON.stringify; validation keeps these out of events
     out->append("null");
@@ -484,7 +489,7 @@ void WriteNumber(double d, std::string* out) {
   out->append(digits);
 }
 
-}  // namespace
+}  // namespace detail
 
 void WriteJsonString(std::string_view s, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
@@ -522,7 +527,7 @@ void WriteJson(const Json& value, std::string* out) {
       out->append(value.as_bool() ? "true" : "false");
       return;
     case Json::Type::kNumber:
-      WriteNumber(value.as_number(), out);
+      detail::WriteNumber(value.as_number(), out);
       return;
     case Json::Type::kString:
       WriteJsonString(value.as_string(), out);

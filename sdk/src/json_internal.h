@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tally/event.h"
 #include "tally/json.h"
 #include "tally/status.h"
 
@@ -43,6 +44,9 @@ void AppendPathIndex(size_t index, std::string* path);
 /// be invalid UTF-8; bad bytes are shown as \xNN.
 std::string QuoteForMessage(std::string_view text, size_t max_chars = 64);
 
+/// The number as WriteJson writes it (integers exactly, others shortest round-trip).
+void WriteNumber(double d, std::string* out);
+
 /// Decimal text of `v` (no allocation beyond `out`'s growth).
 void AppendInt(int64_t v, std::string* out);
 
@@ -53,6 +57,17 @@ size_t Utf8SequenceLength(const unsigned char* p, const unsigned char* end, cons
 /// The JSON type name used in messages: "null", "a boolean", "a number", "a string", "an array",
 /// "an object".
 const char* JsonTypeName(const Json& value);
+
+/// The fields of an encoded event before its properties, for EncodeEvent and the EventWriter
+/// (one home for the pinned member order, codec.cc).
+struct EventHead {
+  std::string_view event_id;
+  EventType type;
+  std::string_view name, user_id, anonymous_id, session_id;
+  int64_t created_at_ms;
+};
+/// Appends `{"event_id":...,...,"created_at":N,"properties":` (the grammar in codec.cc).
+void AppendEventHead(const EventHead& head, std::string* out);
 
 }  // namespace detail
 }  // namespace tally

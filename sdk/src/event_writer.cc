@@ -1,0 +1,456 @@
+// The streaming twin of DecodeEvent + ValidateEvent + EncodeEvent (contract in event_writer.h).
+//
+// The document path reports faults in a fixed priority, and this pass keeps it although it sees
+// the text only once, in order:
+//  1. a JSON fault anywhere (ParseJson reads the whole text first): reading stops at once;
+//  2. a decoding fault of a top-level member (DecodeEvent walks members in text order): the
+//     first one wins; the rest of the text is still read, for faults of kind 1;
+//  3. validation, in ValidateEvent's order: event_id, name, ids, attribution, created_at, then
+//     the first fault inside properties, then inside context (whatever their text order), then
+//     the encoded size. Inside a container the document walk decides by what the whole
+//     container holds (its depth, its member count, money or rich link, then its members in
+//     order), so each container's first fault is kept pending and settled at its end.
+#include "tally/event_writer.h"
+
+#include <cmath>
+#include <utility>
+
+#include "json_internal.h"
+#include "json_reader.h"
+#include "rules.h"
+#include "tally/codec.h"
+
+namespace tally {
+namespace {
+
+using Token = detail::JsonReader::Token;
+
+constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53, as the codec
+
+const char* TypeName(Token t) {
+  switch (t) {
+    case Token::kNull:
+      return "null";
+    case Token::kBool:
+      return "a boolean";
+    case Token::kNumber:
+      return "a number";
+    case Token::kString:
+      return "a string";
+    case Token::kBeginArray:
+      return "an array";
+    default:
+      return "an object";
+  }
+}
+
+bool IsContainer(Token t) { return t == Token::kBeginArray || t == Token::kBeginObject; }
+
+}  // namespace
+
+class EventWriter::Pass {
+ public:
+  Pass(EventWriter* w, std::string_view json)
+      : w_(*w), o_(w->o_), r_(json, JsonParseOptions().max_depth) {}
+
+  Status Run(std::string* out, const Fill* fill) {
+    EventWriter& w = w_;
+    w.event_id_.clear();
+    w.name_.clear();
+    w.user_id_.clear();
+    w.anonymous_id_.clear();
+    w.session_id_.clear();
+    w.created_at_ms_ = 0;
+    w.properties_.assign("{}");
+    w.context_.assign("{}");
+    type_ = EventType::kTrack;
+
+    Token t = r_.Next();
+    if (t == Token::kError) return r_.TakeStatus();
+    if (t != Token::kBeginObject) {
+      std::string got = Got(t);
+      if (!Skip(t) || r_.Next() == Token::kError) return r_.TakeStatus();
+      if (fill != nullptr) return Status::InvalidArgument("event: must be a JSON object");
+      return Status::InvalidArgument("event: must be an object" + got);
+    }
+    bool has_id = false, has_created_at = false;
+    for (;;) {
+      t = r_.Next();
+      if (t == Token::kError) return r_.TakeStatus();
+      if (t == Token::kEndObject) break;
+      std::string key;
+      key.swap(r_.string());
+      t = r_.Next();
+      if (t == Token::kError) return r_.TakeStatus();
+      if (!decode_.message.empty()) {  // a decoding fault is known: only read on
+        if (!Skip(t)) return r_.TakeStatus();
+        if (key == "event_id") has_id = has_id || t != Token::kNull;
+        if (key == "created_at") has_created_at = has_created_at || t != Token::kNull;
+        continue;
+      }
+      bool ok = true;
+      if (key == "event_id") {
+        has_id = t != Token::kNull;
+        ok = ReadString(t, key, &w.event_id_);
+      } else if (key == "type") {
+        if (t != Token::kNull && (t != Token::kString || !ParseEventType(r_.string(), &type_))) {
+          ok = DecodeFault(t, key, "must be one of track, page, identify");
+        }
+      } else if (key == "name") {
+        if (t != Token::kString) {
+          ok = DecodeFault(t, key, "must be a string");
+        } else {
+          w.name_.swap(r_.string());
+        }
+      } else if (key == "user_id") {
+        ok = ReadString(t, key, &w.user_id_);
+      } else if (key == "anonymous_id") {
+        ok = ReadString(t, key, &w.anonymous_id_);
+      } else if (key == "session_id") {
+        ok = ReadString(t, key, &w.session_id_);
+      } else if (key == "created_at") {
+        has_created_at = t != Token::kNull;
+        const double d = r_.number();
+        if (fill != nullptr && t == Token::kNull) {
+          // Filled below.
+        } else if (t != Token::kNumber || d != std::trunc(d) || std::fabs(d) > kMaxExactInteger) {
+          ok = DecodeFault(t, key, "must be an integer number of ms since epoch");
+        } else {
+          w.created_at_ms_ = static_cast<int64_t>(d);
+        }
+      } else if (key == "properties" || key == "context") {
+        const bool properties = key == "properties";
+        if (t == Token::kNull) continue;
+        if (t != Token::kBeginObject) {
+          ok = DecodeFault(t, key, "must be an object");
+        } else if (!Root(properties, properties ? &w.properties_ : &w.context_,
+                         properties ? &properties_fault_ : &context_fault_)) {
+          return r_.TakeStatus();
+        }
+      } else {
+        ok = DecodeFault(t, key,
+                         "unknown field (expected event_id, type, name, user_id, anonymous_id, "
+                         "session_id, created_at, properties, context)",
+                         false);
+      }
+      if (!ok) return r_.TakeStatus();
+    }
+    if (r_.Next() == Token::kError) return r_.TakeStatus();
+
+    if (fill != nullptr) {
+      // As Tracker::Track fills the document before decoding it: a missing id is made even when
+      // the event then fails to decode.
+      if (!has_id) w.event_id_ = fill->ids->Next(fill->now_ms);
+      if (!has_created_at) w.created_at_ms_ = fill->now_ms;
+    }
+    if (!decode_.message.empty()) return Status::InvalidArgument(std::move(decode_.message));
+    if (fill != nullptr) {
+      if (w.event_id_.empty()) w.event_id_ = fill->ids->Next(fill->now_ms);
+      if (w.created_at_ms_ == 0) w.created_at_ms_ = fill->now_ms;
+    }
+    return Validate(out);
+  }
+
+ private:
+  Status Validate(std::string* out) {
+    EventWriter& w = w_;
+    std::string why;
+    Code code = detail::CheckEventId(w.event_id_, &why);
+    if (code != Code::kOk) return Refuse(code, "event_id", why);
+    detail::LowerCaseHex(&w.event_id_);
+    code = detail::CheckName(w.name_, o_.max_name_chars, &why);
+    if (code != Code::kOk) return Refuse(code, "name", why);
+    code = detail::CheckIdLike(w.user_id_, o_.max_id_chars, &why);
+    if (code != Code::kOk) return Refuse(code, "user_id", why);
+    code = detail::CheckIdLike(w.anonymous_id_, o_.max_id_chars, &why);
+    if (code != Code::kOk) return Refuse(code, "anonymous_id", why);
+    code = detail::CheckIdLike(w.session_id_, o_.max_id_chars, &why);
+    if (code != Code::kOk) return Refuse(code, "session_id", why);
+    if (w.user_id_.empty() && w.anonymous_id_.empty()) {
+      return Refuse(Code::kInvalidArgument, "user_id", detail::kUnattributed);
+    }
+    code = detail::CheckCreatedAt(w.created_at_ms_, o_, &why);
+    if (code != Code::kOk) return Refuse(code, "created_at", why);
+    if (properties_fault_.code != Code::kOk) return ToStatus(std::move(properties_fault_));
+    if (context_fault_.code != Code::kOk) return ToStatus(std::move(context_fault_));
+
+    out->clear();
+    out->reserve(w.properties_.size() + w.context_.size() + w.name_.size() + 160);
+    detail::AppendEventHead({w.event_id_, type_, w.name_, w.user_id_, w.anonymous_id_,
+                             w.session_id_, w.created_at_ms_},
+                            out);
+    out->append(w.properties_);
+    if (w.context_.size() != 2) {  // "{}" is omitted
+      out->append(",\"context\":");
+      out->append(w.context_);
+    }
+    out->push_back('}');
+    code = detail::CheckEncodedSize(out->size(), o_, &why);
+    if (code != Code::kOk) return ToStatus({code, std::move(why)});
+    return Status::Ok();
+  }
+
+  static Status ToStatus(Fault f) {
+    return f.code == Code::kTooLarge ? Status::TooLarge(std::move(f.message))
+                                     : Status::InvalidArgument(std::move(f.message));
+  }
+
+  static Status Refuse(Code code, const char* field, std::string_view why) {
+    std::string m = field;
+    m += ": ";
+    m.append(why.data(), why.size());
+    return ToStatus({code, std::move(m)});
+  }
+
+  // `, got ...` as the codec writes it for a value starting with token t (read before Skip).
+  std::string Got(Token t) {
+    std::string s = ", got ";
+    if (t == Token::kString) {
+      s += detail::QuoteForMessage(r_.string());
+    } else if (t == Token::kNumber) {
+      detail::WriteNumber(r_.number(), &s);
+    } else {
+      s += TypeName(t);
+    }
+    return s;
+  }
+
+  // Records the first decoding fault (`key: message, got ...`) and reads past the value.
+  // False on a JSON fault.
+  bool DecodeFault(Token t, std::string_view key, const char* message, bool got = true) {
+    std::string m;
+    detail::AppendPathKey(key, &m);
+    m += ": ";
+    m += message;
+    if (got) m += Got(t);
+    decode_.message = std::move(m);
+    return Skip(t);
+  }
+
+  // An optional string member; null is absent.
+  bool ReadString(Token t, std::string_view key, std::string* out) {
+    if (t == Token::kNull) return true;
+    if (t != Token::kString) return DecodeFault(t, key, "must be a string");
+    out->swap(r_.string());
+    return true;
+  }
+
+  // Reads past the rest of a value whose first token is t. False on a JSON fault.
+  bool Skip(Token t) {
+    if (!IsContainer(t)) return t != Token::kError;
+    for (size_t open = 1; open > 0;) {
+      t = r_.Next();
+      if (t == Token::kError) return false;
+      if (IsContainer(t)) ++open;
+      if (t == Token::kEndArray || t == Token::kEndObject) --open;
+    }
+    return true;
+  }
+
+  // properties or context, after its '{'. False on a JSON fault.
+  bool Root(bool properties, std::string* out, Fault* fault) {
+    out->clear();
+    typed_ = properties;
+    max_string_chars_ = properties ? o_.max_string_chars : o_.max_context_string_chars;
+    path_ = properties ? "properties" : "context";
+    Fault first;
+    size_t n = 0;
+    if (!Members(1, out, &first, &n, nullptr)) return false;
+    std::string why;
+    const Code code = detail::CheckRootCount(n, properties, o_, &why);
+    *fault = code != Code::kOk ? At(code, why) : std::move(first);
+    return true;
+  }
+
+  Fault At(Code code, std::string_view why) const {
+    Fault f{code, path_};
+    if (!f.message.empty()) f.message += ": ";
+    f.message.append(why.data(), why.size());
+    return f;
+  }
+
+  // What an object inside properties holds, to settle money and rich links at its end.
+  struct Shape {
+    bool amount = false, currency = false, url = false, value = false;
+    const char* amount_type = nullptr;  // null: a finite number
+    std::string currency_text;
+    const char* currency_type = nullptr;  // null: a string (currency_text)
+    Fault link;                           // the first fault as a rich link
+    size_t currency_at = 0, currency_cut = 0;  // a currency value truncated as a string
+  };
+
+  // The members of an object at `depth` (properties itself is 1), after its '{', up to and
+  // including its '}', written to *out with the braces. *first: its first member's fault.
+  bool Members(size_t depth, std::string* out, Fault* first, size_t* n, Shape* shape) {
+    out->push_back('{');
+    if (w_.keys_.size() <= depth) w_.keys_.resize(depth + 1);
+    for (;;) {
+      Token t = r_.Next();
+      if (t == Token::kError) return false;
+      if (t == Token::kEndObject) break;
+      w_.keys_[depth].swap(r_.string());
+      const std::string& key = w_.keys_[depth];  // (deeper levels may move keys_)
+      if (*n > 0) out->push_back(',');
+      ++*n;
+      WriteJsonString(key, out);
+      out->push_back(':');
+      std::string why;
+      const Code key_code = detail::CheckKey(key, &why);
+      if (key_code != Code::kOk && first->code == Code::kOk) *first = At(key_code, why);
+      const size_t saved = path_.size();
+      detail::AppendPathKey(key, &path_);
+      t = r_.Next();
+      if (t == Token::kError) return false;
+      const size_t value_at = out->size();
+      Fault member;
+      if (!Value(t, depth + 1, out, &member)) return false;
+      if (shape != nullptr) Note(w_.keys_[depth], t, value_at, out, member, shape);
+      if (first->code == Code::kOk) *first = std::move(member);
+      path_.resize(saved);
+    }
+    out->push_back('}');
+    return true;
+  }
+
+  // Remembers what money and rich-link detection need of one member.
+  void Note(const std::string& key, Token t, size_t value_at, std::string* out,
+            const Fault& member, Shape* s) {
+    if (key == "amount") {
+      s->amount = true;
+      s->amount_type = t == Token::kNumber ? nullptr : TypeName(t);
+    } else if (key == "currency") {
+      s->currency = true;
+      s->currency_type = t == Token::kString ? nullptr : TypeName(t);
+      if (t == Token::kString) {
+        s->currency_text = r_.string();
+        // A money value's currency is not a string value: never truncated. Written whole
+        // here; cut afterwards if the object is not money.
+        const size_t written = out->size() - value_at - 2;  // inside the quotes
+        std::string_view code = s->currency_text;
+        std::string ignored;
+        if (written < code.size() &&
+            detail::CheckMoneyCurrency(&code, nullptr, &ignored) == Code::kOk) {
+          s->currency_at = value_at + 1 + written;
+          s->currency_cut = code.size() - written;
+          out->resize(value_at);
+          WriteJsonString(code, out);
+        }
+      }
+    } else if (key == "url" || key == "value") {
+      (key == "url" ? s->url : s->value) = true;
+    } else {
+      return;
+    }
+    if (s->link.code != Code::kOk || (key != "url" && key != "value")) return;
+    std::string why;
+    std::string_view text;
+    if (t == Token::kString) text = r_.string();
+    const Code code = detail::CheckRichLinkMember(key, t == Token::kString ? &text : nullptr,
+                                                  TypeName(t), &why);
+    if (code != Code::kOk) {
+      s->link = At(code, why);
+    } else {
+      s->link = member;
+    }
+  }
+
+  // One value whose first token is t, at nesting `depth` if it is a container.
+  bool Value(Token t, size_t depth, std::string* out, Fault* fault) {
+    std::string why;
+    switch (t) {
+      case Token::kNull:
+        out->append("null");
+        return true;
+      case Token::kBool:
+        out->append(r_.bool_value() ? "true" : "false");
+        return true;
+      case Token::kNumber: {
+        const Code code = detail::CheckFinite(r_.number(), &why);
+        if (code != Code::kOk) *fault = At(code, why);
+        detail::WriteNumber(r_.number(), out);
+        return true;
+      }
+      case Token::kString: {
+        const std::string& s = r_.string();
+        size_t keep = 0;
+        const Code code =
+            detail::CheckStringValue(s, max_string_chars_, o_.overlong_strings, typed_, &keep, &why);
+        if (code != Code::kOk) *fault = At(code, why);
+        WriteJsonString(std::string_view(s).substr(0, keep), out);
+        return true;
+      }
+      default:
+        break;
+    }
+    Fault inner;
+    size_t n = 0;
+    if (t == Token::kBeginArray) {
+      out->push_back('[');
+      for (;;) {
+        t = r_.Next();
+        if (t == Token::kError) return false;
+        if (t == Token::kEndArray) break;
+        if (n > 0) out->push_back(',');
+        const size_t saved = path_.size();
+        detail::AppendPathIndex(n, &path_);
+        Fault element;
+        if (!Value(t, depth + 1, out, &element)) return false;
+        if (inner.code == Code::kOk) inner = std::move(element);
+        path_.resize(saved);
+        ++n;
+      }
+      out->push_back(']');
+    } else {
+      Shape shape;
+      if (!Members(depth, out, &inner, &n, typed_ ? &shape : nullptr)) return false;
+      if (typed_ && shape.amount && shape.currency) {
+        // Money: its own rules replace those of its members, and it keeps its currency whole.
+        shape.currency_cut = 0;
+        inner = Fault();
+        Code code = detail::CheckMoneyShape(n, &why);
+        if (code != Code::kOk) {
+          inner = At(code, why);
+        } else {
+          const size_t saved = path_.size();
+          detail::AppendPathKey("amount", &path_);
+          code = detail::CheckMoneyAmount(shape.amount_type, &why);
+          if (code == Code::kOk) {
+            path_.resize(saved);
+            detail::AppendPathKey("currency", &path_);
+            std::string_view text = shape.currency_text;
+            code = detail::CheckMoneyCurrency(shape.currency_type ? nullptr : &text,
+                                              shape.currency_type, &why);
+          }
+          if (code != Code::kOk) inner = At(code, why);
+          path_.resize(saved);
+        }
+      } else if (typed_ && shape.url && shape.value && n == 2) {
+        inner = std::move(shape.link);
+      }
+      if (shape.currency_cut > 0) out->erase(shape.currency_at, shape.currency_cut);
+    }
+    // The container's own bounds come first: the document walk checks them before its content.
+    const bool array = t != Token::kBeginObject;
+    why.clear();
+    Code code = detail::CheckDepth(depth, o_, &why);
+    if (code == Code::kOk) code = detail::CheckMemberCount(n, array, o_, &why);
+    *fault = code != Code::kOk ? At(code, why) : std::move(inner);
+    return true;
+  }
+
+  EventWriter& w_;
+  const ValidationOptions& o_;
+  detail::JsonReader r_;
+  EventType type_ = EventType::kTrack;
+  Fault decode_;
+  Fault properties_fault_, context_fault_;
+  std::string path_;
+  bool typed_ = true;
+  size_t max_string_chars_ = 0;
+};
+
+Status EventWriter::Write(std::string_view json, std::string* out, const Fill* fill) {
+  return Pass(this, json).Run(out, fill);
+}
+
+}  // namespace tally
