@@ -469,10 +469,9 @@ export class Tally {
       this.options.honorDoNotTrack &&
       typeof navigator === 'object' &&
       (navigator.doNotTrack === '1' || (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true);
-    if (saved === 'denied') this.consent_ = 'denied';
-    else if (saved === 'granted') this.consent_ = 'granted';
-    else if (dnt) this.consent_ = 'denied';
-    else this.consent_ = this.options.consent === 'required' ? 'unknown' : 'granted';
+    // A choice the user made (optOut/optIn) wins over DNT/GPC, which wins over the default.
+    this.consent_ =
+      saved === 'denied' || saved === 'granted' ? saved : dnt ? 'denied' : this.options.consent === 'required' ? 'unknown' : 'granted';
   }
 
   private loadIdentity_(): void {
