@@ -19,6 +19,7 @@
 #endif
 
 #include "tally/clock.h"
+#include "json_reader.h"  // sdk/src: the core's pull reader (no document in the module)
 #include "tally/json.h"
 #include "tally/options.h"
 #include "tally/status.h"
@@ -78,8 +79,8 @@ uint64_t LoadLe64(const uint8_t* bytes) {
 // because every byte of this file is downloaded by every page: one loop over a table costs a
 // third of what a parser per section did (docs/BENCHMARKS.md).
 
-using tally::Json;
 using tally::Status;
+using Token = tally::detail::JsonReader::Token;
 
 enum class Kind : uint8_t {
   kPositive,     // a whole number >= 1 (counts, byte sizes)
@@ -128,17 +129,19 @@ Status FieldError(const std::string& path, const char* what) {
   return Status::InvalidArgument(path + what);
 }
 
-// Checks `value` against the field's kind and stores it as a number.
-Status ReadField(const Field& field, const Json& value, const std::string& path, double* out) {
+// Checks the value (the reader's current token t) against the field's kind and stores it as a
+// number.
+Status ReadField(const Field& field, Token t, tally::detail::JsonReader& r,
+                 const std::string& path, double* out) {
   switch (field.kind) {
     case Kind::kBool:
-      if (!value.is_bool()) return FieldError(path, ": must be true or false");
-      *out = value.as_bool() ? 1 : 0;
+      if (t != Token::kBool) return FieldError(path, ": must be true or false");
+      *out = r.bool_value() ? 1 : 0;
       return Status::Ok();
     case Kind::kOverlong:
-      if (value.is_string() && value.as_string() == "reject") {
+      if (t == Token::kString && r.string() == "reject") {
         *out = static_cast<double>(tally::OverlongString::kReject);
-      } else if (value.is_string() && value.as_string() == "truncate") {
+      } else if (t == Token::kString && r.string() == "truncate") {
         *out = static_cast<double>(tally::OverlongString::kTruncate);
       } else {
         return FieldError(path, ": must be \"reject\" or \"truncate\"");
@@ -147,17 +150,30 @@ Status ReadField(const Field& field, const Json& value, const std::string& path,
     case Kind::kPositive:
     case Kind::kNonNegative: {
       const double min = field.kind == Kind::kPositive ? 1 : 0;
+      const double v = r.number();
       // 2^53: the largest whole number a JSON number carries exactly.
-      if (!value.is_number() || value.as_number() != std::floor(value.as_number()) ||
-          value.as_number() < min || value.as_number() > 9007199254740992.0) {
+      if (t != Token::kNumber || v != std::floor(v) || v < min || v > 9007199254740992.0) {
         return FieldError(
             path, min > 0 ? ": must be a positive integer" : ": must be a non-negative integer");
       }
-      *out = value.as_number();
+      *out = v;
       return Status::Ok();
     }
   }
   return Status::Ok();
+}
+
+// Reads past the rest of a value whose first token is t; false on a JSON fault.
+bool Skip(tally::detail::JsonReader& r, Token t) {
+  size_t open = t == Token::kBeginArray || t == Token::kBeginObject ? 1 : 0;
+  if (t == Token::kError) return false;
+  while (open > 0) {
+    t = r.Next();
+    if (t == Token::kError) return false;
+    if (t == Token::kBeginArray || t == Token::kBeginObject) ++open;
+    if (t == Token::kEndArray || t == Token::kEndObject) --open;
+  }
+  return true;
 }
 
 template <typename T>
@@ -191,39 +207,73 @@ void ApplyOptions(const OptionValues& o, tally::TrackerOptions* options) {
   Set(v[19], &options->clock_offset.max_round_trip_ms);
 }
 
+// Streams the options text (the module links no JSON document). As with a parse-then-check,
+// a JSON fault anywhere wins over a field's fault; the first field fault wins over later ones.
 Status ParseOptions(std::string_view text, tally::TrackerOptions* options) {
   if (text.empty()) return Status::Ok();  // every field is optional
-  tally::Result<Json> parsed = tally::ParseJson(text);
-  if (!parsed.ok()) {
-    return parsed.status().code() == tally::Code::kTooLarge
-               ? Status::TooLarge("options: " + parsed.status().message())
-               : Status::ParseError("options: " + parsed.status().message());
-  }
-  const Json& root = parsed.value();
-  if (!root.is_object()) return Status::InvalidArgument("options: must be a JSON object");
+  tally::detail::JsonReader r(text, tally::JsonParseOptions().max_depth);
+  Status first;  // the first field fault
+  auto fail = [&](Status s) {
+    if (first.ok()) first = std::move(s);
+  };
   OptionValues values;
   for (double& v : values.v) v = NAN;
-  for (const Json::Member& section : root.as_object()) {
-    const std::string& name = section.first;
-    if (name == "write_key") {
-      if (!section.second.is_string()) return FieldError(name, ": must be a string");
-      options->write_key = section.second.as_string();
-      continue;
+  Token t = r.Next();
+  if (t != Token::kBeginObject) {
+    if (Skip(r, t)) r.Next();
+    fail(Status::InvalidArgument("options: must be a JSON object"));
+  } else {
+    for (t = r.Next(); t == Token::kKey; t = r.Next()) {
+      const std::string name = r.string();
+      t = r.Next();
+      if (!first.ok() || t == Token::kError) {
+        if (!Skip(r, t)) break;
+        continue;
+      }
+      if (name == "write_key") {
+        if (t != Token::kString) {
+          fail(FieldError(name, ": must be a string"));
+        } else {
+          options->write_key = r.string();
+        }
+        if (!Skip(r, t)) break;
+        continue;
+      }
+      bool known = false;
+      for (const Field& f : kFields) known = known || name == f.section;
+      if (!known || t != Token::kBeginObject) {
+        fail(FieldError(name, known ? ": must be an object" : ": unknown option"));
+        if (!Skip(r, t)) break;
+        continue;
+      }
+      for (t = r.Next(); t == Token::kKey; t = r.Next()) {
+        const std::string path = name + "." + r.string();
+        size_t i = 0;
+        while (i < kFieldCount && path.compare(0, name.size(), name) == 0 &&
+               (name != kFields[i].section || path.compare(name.size() + 1, std::string::npos,
+                                                           kFields[i].name) != 0)) {
+          ++i;
+        }
+        t = r.Next();
+        if (first.ok()) {
+          if (i == kFieldCount) {
+            fail(FieldError(path, ": unknown option"));
+          } else {
+            Status s = ReadField(kFields[i], t, r, path, &values.v[i]);
+            if (!s.ok()) fail(std::move(s));
+          }
+        }
+        if (!Skip(r, t)) break;
+      }
     }
-    bool known = false;
-    for (const Field& f : kFields) known = known || name == f.section;
-    if (!known) return FieldError(name, ": unknown option");
-    if (!section.second.is_object()) return FieldError(name, ": must be an object");
-    for (const Json::Member& member : section.second.as_object()) {
-      const std::string path = name + "." + member.first;
-      size_t i = 0;
-      while (i < kFieldCount && (name != kFields[i].section || member.first != kFields[i].name))
-        ++i;
-      if (i == kFieldCount) return FieldError(path, ": unknown option");
-      Status s = ReadField(kFields[i], member.second, path, &values.v[i]);
-      if (!s.ok()) return s;
-    }
+    if (t == Token::kEndObject) r.Next();  // the end of the text, or a fault after it
   }
+  if (!r.status().ok()) {
+    return r.status().code() == tally::Code::kTooLarge
+               ? Status::TooLarge("options: " + r.status().message())
+               : Status::ParseError("options: " + r.status().message());
+  }
+  if (!first.ok()) return first;
   ApplyOptions(values, options);
   return Status::Ok();
 }
@@ -314,9 +364,15 @@ int32_t tally_restore(TallyTracker* tracker, const char* snapshot, size_t len) {
   size_t dropped = 0;
   Status s =
       tracker->tracker.Restore(std::string_view(snapshot, snapshot ? len : 0), &restored, &dropped);
-  if (!s.ok()) return tracker->Report(s);
+  // A full queue still restored what fits: the counts are the answer, with the reason added.
+  if (!s.ok() && s.code() != tally::Code::kResourceExhausted) return tracker->Report(s);
   tracker->out =
-      "{\"restored\":" + std::to_string(restored) + ",\"dropped\":" + std::to_string(dropped) + "}";
+      "{\"restored\":" + std::to_string(restored) + ",\"dropped\":" + std::to_string(dropped);
+  if (!s.ok()) {
+    tracker->out += ",\"error\":";
+    tally::WriteJsonString(s.message(), &tracker->out);
+  }
+  tracker->out += '}';
   return static_cast<int32_t>(restored);
 }
 

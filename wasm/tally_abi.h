@@ -56,7 +56,9 @@ int32_t tally_track(TallyTracker* tracker, const char* event_json, size_t len);
 const char* tally_last_id_ptr(TallyTracker* tracker);
 
 /* Restores persisted events (one encoded event per line). Returns the number restored; the
- * output buffer holds {"restored":n,"dropped":m}. */
+ * output buffer holds {"restored":n,"dropped":m}. When the queue fills, the events that fit are
+ * restored and the rest counted in m: the result is still n, and the buffer adds the reason,
+ * {"restored":n,"dropped":m,"error":"queue: full; k events could not be restored"}. */
 int32_t tally_restore(TallyTracker* tracker, const char* snapshot, size_t len);
 /* Output buffer: the queued events, one per line. Returns their count. */
 int32_t tally_snapshot(TallyTracker* tracker);

@@ -61,6 +61,12 @@ constexpr char kFingerprintTag = '#';
 }  // namespace
 
 std::string ContentFingerprint(const Event& event, std::string_view workspace) {
+  return ContentFingerprint(
+      EventKey{event.event_id, event.name, event.user_id, event.anonymous_id, event.created_at_ms},
+      workspace);
+}
+
+std::string ContentFingerprint(const EventKey& event, std::string_view workspace) {
   // Floor division, so the second is right for any sign.
   int64_t second = event.created_at_ms / 1000;
   if (event.created_at_ms % 1000 < 0) --second;
@@ -92,19 +98,26 @@ std::string ContentFingerprint(const Event& event, std::string_view workspace) {
 Deduper::Deduper(const DedupOptions& options) : options_(options) {}
 
 Deduper::Verdict Deduper::Check(const Event& event, std::string_view workspace, int64_t now_ms) {
+  return Check(
+      EventKey{event.event_id, event.name, event.user_id, event.anonymous_id, event.created_at_ms},
+      workspace, now_ms);
+}
+
+Deduper::Verdict Deduper::Check(const EventKey& event, std::string_view workspace,
+                                int64_t now_ms) {
   if (now_ms < latest_ms_) now_ms = latest_ms_;
   latest_ms_ = now_ms;
   Expire(now_ms);
 
   const bool check_id = !event.event_id.empty();
-  if (check_id && seen_.count(event.event_id) != 0) return Verdict::kDuplicateId;
+  if (check_id && seen_.count(std::string(event.event_id)) != 0) return Verdict::kDuplicateId;
   std::string fingerprint;
   if (options_.fingerprint) {
     fingerprint.push_back(kFingerprintTag);
     fingerprint += ContentFingerprint(event, workspace);
     if (seen_.count(fingerprint) != 0) return Verdict::kDuplicateContent;
   }
-  if (check_id) Remember(event.event_id, now_ms);
+  if (check_id) Remember(std::string(event.event_id), now_ms);
   if (options_.fingerprint) Remember(std::move(fingerprint), now_ms);
   return Verdict::kNew;
 }

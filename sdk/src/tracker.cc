@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "tally/codec.h"
-#include "tally/json.h"
 #include "tally/validate.h"
 
 namespace tally {
@@ -17,7 +16,13 @@ namespace {
 constexpr int64_t kLatestSentAtMs = 253402300799999;
 constexpr int64_t kWidestOffsetMs = -(int64_t{1} << 51);
 
-bool IsAbsent(const Json* member) { return member == nullptr || member->is_null(); }
+EventKey KeyOf(const Event& e) {
+  return EventKey{e.event_id, e.name, e.user_id, e.anonymous_id, e.created_at_ms};
+}
+
+EventKey KeyOf(const EventWriter& w) {
+  return EventKey{w.event_id(), w.name(), w.user_id(), w.anonymous_id(), w.created_at_ms()};
+}
 
 }  // namespace
 
@@ -27,51 +32,47 @@ Tracker::Tracker(TrackerOptions options, const Clock* clock, RandomSource* rando
       ids_(random),
       dedup_(options_.dedup),
       batcher_(options_.batch, options_.queue),
-      offset_(options_.clock_offset) {}
+      offset_(options_.clock_offset),
+      writer_(options_.validation),
+      envelope_bytes_(BatchOverheadBytes(options_.write_key, kLatestSentAtMs, kWidestOffsetMs)) {}
 
 Status Tracker::Track(std::string_view event_json, std::string* encoded, std::string* event_id) {
-  Result<Json> parsed = ParseJson(event_json);
-  if (!parsed.ok()) return parsed.status();
-  Json& object = parsed.value();
-  if (!object.is_object()) return Status::InvalidArgument("event: must be a JSON object");
-  // Fill what the caller left out before decoding, so the decoder sees a complete event. A given
-  // id or created_at is kept: a snippet replaying calls made before the SDK loaded passes the
-  // time they were made.
+  // A missing id or created_at is made here; a given one is kept: a snippet replaying calls
+  // made before the SDK loaded passes the time they were made.
   const int64_t now_ms = clock_->NowMs();
-  if (IsAbsent(object.Find("event_id"))) object.Set("event_id", Json::String(ids_.Next(now_ms)));
-  if (IsAbsent(object.Find("created_at"))) {
-    object.Set("created_at", Json::Number(static_cast<double>(now_ms)));
-  }
-  Result<Event> event = DecodeEvent(object);
-  if (!event.ok()) return event.status();
-  return Accept(std::move(event).value(), now_ms, encoded, event_id);
+  const EventWriter::Fill fill{&ids_, now_ms};
+  std::string bytes;
+  Status status = writer_.Write(event_json, &bytes, &fill);
+  if (!status.ok()) return status;
+  return Admit(KeyOf(writer_), std::move(bytes), now_ms, encoded, event_id);
 }
 
 Status Tracker::Track(Event event, std::string* encoded) {
-  return Accept(std::move(event), clock_->NowMs(), encoded, nullptr);
-}
-
-Status Tracker::Accept(Event event, int64_t now_ms, std::string* encoded, std::string* event_id) {
+  const int64_t now_ms = clock_->NowMs();
   if (event.event_id.empty()) event.event_id = ids_.Next(now_ms);
   if (event.created_at_ms == 0) event.created_at_ms = now_ms;
   Status status = ValidateEvent(&event, options_.validation);
   if (!status.ok()) return status;
-  std::string bytes = EncodeEvent(event);
-  status = CheckFitsBatch(bytes.size());
+  return Admit(KeyOf(event), EncodeEvent(event), now_ms, encoded, nullptr);
+}
+
+Status Tracker::Admit(const EventKey& key, std::string bytes, int64_t now_ms,
+                      std::string* encoded, std::string* event_id) {
+  Status status = CheckFitsBatch(bytes.size());
   if (!status.ok()) return status;
   // Room first, dedup memory second: an event refused for want of room must not be
   // remembered as tracked, or the caller's retry would be called a duplicate.
-  status = batcher_.CanPush(event.event_id, bytes.size());
+  status = batcher_.CanPush(key.event_id, bytes.size());
   if (!status.ok()) return status;
-  status = CheckNotSeen(event, now_ms);
+  status = CheckNotSeen(key, now_ms);
   if (!status.ok()) return status;
   if (encoded != nullptr) *encoded = bytes;
-  if (event_id != nullptr) *event_id = event.event_id;
-  return batcher_.Push(std::move(event.event_id), std::move(bytes), now_ms);
+  if (event_id != nullptr) event_id->assign(key.event_id.data(), key.event_id.size());
+  return batcher_.Push(std::string(key.event_id), std::move(bytes), now_ms);
 }
 
 Status Tracker::CheckFitsBatch(size_t encoded_bytes) const {
-  const size_t envelope = BatchOverheadBytes(options_.write_key, kLatestSentAtMs, kWidestOffsetMs);
+  const size_t envelope = envelope_bytes_;
   const size_t limit = options_.batch.max_bytes;
   if (envelope > limit || encoded_bytes > limit - envelope) {
     return Status::TooLarge("event: " + std::to_string(encoded_bytes) +
@@ -81,12 +82,13 @@ Status Tracker::CheckFitsBatch(size_t encoded_bytes) const {
   return Status::Ok();
 }
 
-Status Tracker::CheckNotSeen(const Event& event, int64_t now_ms) {
+Status Tracker::CheckNotSeen(const EventKey& event, int64_t now_ms) {
   switch (dedup_.Check(event, std::string_view(), now_ms)) {
     case Deduper::Verdict::kNew:
       return Status::Ok();
     case Deduper::Verdict::kDuplicateId:
-      return Status::Duplicate("event_id: " + event.event_id + " was already tracked");
+      return Status::Duplicate("event_id: " + std::string(event.event_id) +
+                               " was already tracked");
     case Deduper::Verdict::kDuplicateContent:
       return Status::Duplicate("event: same name, user and second as an event already tracked");
   }
@@ -107,25 +109,20 @@ Status Tracker::Restore(std::string_view snapshot, size_t* restored, size_t* dro
     }
     if (line.empty()) continue;
 
-    Result<Event> decoded = DecodeEvent(line);
-    if (!decoded.ok()) {
-      ++dropped_count;
-      continue;
-    }
-    Event event = std::move(decoded).value();
+    std::string bytes;
     // Only a complete event comes back: restoring must not mint a new id or time for it.
-    if (event.event_id.empty() || event.created_at_ms == 0 ||
-        !ValidateEvent(&event, options_.validation).ok()) {
+    if (!writer_.Write(line, &bytes).ok() || writer_.event_id().empty() ||
+        writer_.created_at_ms() == 0) {
       ++dropped_count;
       continue;
     }
-    if (batcher_.Contains(event.event_id)) continue;  // already queued: restoring twice is a no-op
-    std::string bytes = EncodeEvent(event);
+    const EventKey key = KeyOf(writer_);
+    if (batcher_.Contains(key.event_id)) continue;  // already queued: restoring twice is a no-op
     if (!CheckFitsBatch(bytes.size()).ok()) {
       ++dropped_count;
       continue;
     }
-    const Status room = batcher_.CanPush(event.event_id, bytes.size());
+    const Status room = batcher_.CanPush(key.event_id, bytes.size());
     if (room.code() == Code::kResourceExhausted) {
       ++dropped_count;
       ++no_room;
@@ -136,11 +133,11 @@ Status Tracker::Restore(std::string_view snapshot, size_t* restored, size_t* dro
       continue;
     }
     // Tracked (and delivered) earlier in this tracker's life: not to be sent again.
-    if (!CheckNotSeen(event, now_ms).ok()) continue;
+    if (!CheckNotSeen(key, now_ms).ok()) continue;
     // The event has waited since it was tracked: a restored queue is due at once once its
     // oldest event is older than max_age_ms.
-    const int64_t queued_since = std::min(event.created_at_ms, now_ms);
-    batcher_.Push(std::move(event.event_id), std::move(bytes), queued_since);
+    const int64_t queued_since = std::min(key.created_at_ms, now_ms);
+    batcher_.Push(std::string(key.event_id), std::move(bytes), queued_since);
     ++restored_count;
   }
   if (restored != nullptr) *restored = restored_count;

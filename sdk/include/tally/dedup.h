@@ -20,6 +20,13 @@ namespace tally {
 /// workspace. Two events with equal fingerprints are the same action, whatever their ids.
 std::string ContentFingerprint(const Event& event, std::string_view workspace);
 
+/// The fields the Deduper reads of an event (an Event, or an EventWriter's result).
+struct EventKey {
+  std::string_view event_id, name, user_id, anonymous_id;
+  int64_t created_at_ms;
+};
+std::string ContentFingerprint(const EventKey& event, std::string_view workspace);
+
 /// Remembers event ids (and, with DedupOptions::fingerprint, content fingerprints) for
 /// window_ms, forgetting the oldest first once max_entries are held. A key first seen at t is
 /// a duplicate for checks at now < t + window_ms and forgotten from t + window_ms on. Times
@@ -34,6 +41,7 @@ class Deduper {
   /// window; says which (the id is checked first). A duplicate does not refresh the window and
   /// records nothing. An empty event_id is not remembered.
   Verdict Check(const Event& event, std::string_view workspace, int64_t now_ms);
+  Verdict Check(const EventKey& event, std::string_view workspace, int64_t now_ms);
 
   /// Keys currently remembered (ids plus fingerprints).
   size_t size() const { return seen_.size(); }

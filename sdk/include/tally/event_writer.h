@@ -51,7 +51,7 @@ class EventWriter {
   };
   class Pass;
 
-  const ValidationOptions& o_;
+  const ValidationOptions o_;
   std::string event_id_, name_, user_id_, anonymous_id_, session_id_;
   int64_t created_at_ms_ = 0;
   std::string properties_, context_;  // encoded, reused across calls

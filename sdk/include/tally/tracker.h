@@ -15,6 +15,7 @@
 #include "tally/clock_offset.h"
 #include "tally/dedup.h"
 #include "tally/event.h"
+#include "tally/event_writer.h"
 #include "tally/options.h"
 #include "tally/status.h"
 #include "tally/uuid.h"
@@ -84,9 +85,11 @@ class Tracker {
   const TrackerOptions& options() const { return options_; }
 
  private:
-  Status Accept(Event event, int64_t now_ms, std::string* encoded, std::string* event_id);
+  // Queues an encoded, validated event after the tracker's own checks (batch fit, room, dedup).
+  Status Admit(const EventKey& key, std::string bytes, int64_t now_ms, std::string* encoded,
+               std::string* event_id);
   Status CheckFitsBatch(size_t encoded_bytes) const;
-  Status CheckNotSeen(const Event& event, int64_t now_ms);
+  Status CheckNotSeen(const EventKey& event, int64_t now_ms);
 
   TrackerOptions options_;
   const Clock* clock_;
@@ -94,6 +97,8 @@ class Tracker {
   Deduper dedup_;
   Batcher batcher_;
   ClockOffsetEstimator offset_;
+  EventWriter writer_;     // Track(json) and Restore: one streaming pass per event
+  size_t envelope_bytes_;  // the widest batch envelope for write_key (see CheckFitsBatch)
 };
 
 }  // namespace tally

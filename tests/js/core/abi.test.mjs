@@ -517,6 +517,21 @@ for (const build of BUILDS) {
         b.free();
       });
 
+      it("reports its counts when the queue fills during a restore", () => {
+        const a = tracker();
+        for (let i = 0; i < 3; i++) a.track(event());
+        const b = tracker({ queue: { max_events: 2 } });
+        const r = b.restore(a.snapshot().out);
+        assert.equal(r.code, 2, r.out);
+        assert.deepEqual(JSON.parse(r.out), {
+          restored: 2,
+          dropped: 1,
+          error: "queue: full; 1 events could not be restored",
+        });
+        a.free();
+        b.free();
+      });
+
       it("snapshots an empty queue as an empty text", () => {
         const t = tracker();
         const s = t.snapshot();
