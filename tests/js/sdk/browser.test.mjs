@@ -308,10 +308,15 @@ test('a tab closed before its first send while the collector answers 503 loses n
   await waitFor(async () => (await persistedCount(a.page)) === 10, 'the events persisted');
   assert.equal(srv.state.attempts.length, 0, 'nothing sent before the tab closes');
   srv.state.failNext.push(...Array(1000).fill(503));
-  await a.page.close({ runBeforeUnload: true });
-  // The closing tab hands its queue to sendBeacon; the collector refuses it, and the tab never sees that.
+  // The tab is left: it hands its queue to sendBeacon; the collector refuses it, and the tab never
+  // sees that. The hide is dispatched before the real close, and flush() waits for the storage
+  // writes, so whatever the SDK did to its stored queue at the hide is committed (with a bare
+  // close, whether a last removal commits is up to the browser, and the test could pass by luck).
+  await a.page.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pagehide')));
   await waitFor(() => srv.state.attempts.some((t) => t.body.events.some((e) => e.name === 'Closed Early')), 'the unload beacon');
+  await a.page.evaluate(() => window.tally.flush());
   assert.ok(srv.state.attempts.every((t) => t.status === 503));
+  await a.page.close({ runBeforeUnload: true });
   srv.state.failNext.length = 0;
   const b = await open(url, context);
   await waitFor(async () => (await b.page.evaluate(() => window.tally.flush())).queued === 0 && srv.state.unique.size >= 10, 'recovery');
