@@ -54,13 +54,18 @@
     });
   }
 
-  // Lead form: the SDK records the submission (data-tally-event="newsletter.submitted");
-  // the site only thanks the visitor.
+  // Lead form: a `source.submitted` event with where the form sits (never the address itself).
+  // Tracked here rather than by the SDK's form auto-tracking (switched off in the snippet's
+  // data-auto-track), so a submission is one event whether it came by click or by Enter.
   function setupNewsletter() {
     var form = document.getElementById("newsletter");
     if (!form) return;
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
+      window.tally.track("newsletter.submitted", {
+        source: "home",
+        form_id: form.id,
+      });
       form.hidden = true;
       document.getElementById("newsletter-thanks").hidden = false;
     });
