@@ -14,6 +14,8 @@ packages=(
   nlohmann-json3-dev                 # JSON in the collector (config, responses)
   libcpp-httplib-dev                 # collector HTTP server and ClickHouse client
   libsqlite3-dev                     # default store
+  tzdata                             # time zones of report buckets (/usr/share/zoneinfo)
+  libssl-dev                         # HMAC-SHA-256 of privacy hashes (also pulled by cpp-httplib)
   zlib1g-dev                         # gzip request bodies
   googletest libgtest-dev            # native unit tests
   clang libclang-rt-14-dev           # libFuzzer and sanitizers
