@@ -5,7 +5,7 @@
 // Afterwards the whole store is read back (/v1/export): every event generated must be stored
 // exactly once, and in particular every event a 200 acknowledged before a kill.
 //
-//   node bench/fault/run.mjs [--clients 32] [--seconds 20] [--kills 5] [--max-batch 50]
+//   node bench/fault/run.mjs [--clients 32] [--seconds 20] [--kills 5] [--max-batch 50] [--threads 64]
 //                            [--build-dir build/native] [--drain-seconds 60]
 // Prints one JSON line of counts; exits 1 when an event is lost or stored twice.
 import { spawn } from "node:child_process";
@@ -73,6 +73,9 @@ export async function runFault(opts = {}) {
       rate_limit_rps: 0,
       min_free_disk_bytes: 0,
       sync: "full",
+      // httplib gives each keep-alive connection a worker thread for its lifetime: with more
+      // clients than threads, the rest (and /healthz) wait. Keep threads above clients.
+      threads: o.threads,
       workspaces: [
         {
           name: "fault",
@@ -105,7 +108,7 @@ export async function runFault(opts = {}) {
     for (let i = 0; ; i++) {
       if (proc.exitCode !== null) throw new Error("collector exited at start");
       try {
-        if ((await fetch(`${base}/healthz`)).ok) return;
+        if ((await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).ok) return;
       } catch {
         /* not yet */
       }
@@ -172,6 +175,7 @@ export async function runFault(opts = {}) {
           res = await fetch(`${base}/v1/batch`, {
             method: "POST",
             headers: { "content-type": "application/json" },
+            signal: AbortSignal.timeout(15000), // a stalled answer counts as lost: retry
             body: JSON.stringify({
               write_key: "wk_fault",
               sent_at: Date.now(),
@@ -289,6 +293,7 @@ if (
     "--max-batch": "maxBatch",
     "--drain-seconds": "drainSeconds",
     "--build-dir": "buildDir",
+    "--threads": "threads",
   };
   for (let i = 0; i < a.length; i += 2) {
     const k = names[a[i]];

@@ -129,15 +129,18 @@ test("the tab closed offline with events queued; the site reopened later sends t
   await page.click('[data-add-to-cart="kettle"]');
   await page.click('[data-add-to-cart="tea"]');
   await page.waitForFunction(() => window.tally.getInstance().queued() === 2);
+  const closed = new Promise((r) => page.once("close", r));
   await page.close({ runBeforeUnload: true });
+  await closed;
+  // Later, the visitor comes back (same browser profile), online again.
+  const again = await context.newPage();
   await context.setOffline(false);
   assert.equal(
     (await allEvents(collector.base, { anonymous_id: anon })).length,
     4,
     "nothing sent by the closed tab",
   );
-  // Later, the visitor comes back (same browser profile): the queue is restored and sent.
-  const again = await context.newPage();
+  // The reopened site restores the queue and sends it.
   await again.goto(site.url);
   assert.equal((await idsOf(again)).anonymousId, anon);
   await expectStored(
