@@ -55,7 +55,8 @@ function startDemo() {
       }),
       waitFor(
         () => {
-          if (proc.exitCode !== null || proc.signalCode !== null) return { exited: true }; // the race has rejected
+          if (proc.exitCode !== null || proc.signalCode !== null)
+            return { exited: true }; // the race has rejected
           const site = run.out.match(/demo site:\s+(http:\S+)/);
           const dash = run.out.match(/dashboard:\s+(http:\S+)/);
           return site && dash && { site: site[1], dashboard: dash[1] };
