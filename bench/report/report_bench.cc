@@ -2,7 +2,7 @@
 // through Store::Append in large groups, then times each report query through ReportStore the
 // way the API runs it. Not part of CI. Three modes, each its own process so peak RSS is its own:
 //
-//   tally-report-bench load   --db PATH [--events 10000000]
+//   tally-report-bench load   --db PATH [--events 10000000] [--report-indexes no]
 //   tally-report-bench query  --db PATH
 //   tally-report-bench export --db PATH [--days 30] [--format csv|ndjson]
 //
@@ -69,15 +69,17 @@ std::string Name(uint64_t r) {
   return n < 3 ? kFunnel[n] : "event_" + std::to_string(n);
 }
 
-void Load(const std::string& db, int64_t total) {
+void Load(const std::string& db, int64_t total, bool report_indexes) {
   StoreOptions so;
   so.sync_every_commit = false;  // bulk load; durability is not what is measured here
   auto opened = OpenStore("sqlite:" + db, so);
   if (!opened.ok()) Die(opened.status().message());
   Store& store = *opened.value();
   // The report side first, so its indexes exist while rows arrive, as in a running collector.
-  auto reports = OpenReportStore("sqlite:" + db);
-  if (!reports.ok()) Die(reports.status().message());
+  if (report_indexes) {
+    auto reports = OpenReportStore("sqlite:" + db);
+    if (!reports.ok()) Die(reports.status().message());
+  }
   int64_t have = 0;
   Check(store.CountEvents("bench", &have));
   if (have >= total) {
@@ -297,16 +299,18 @@ int main(int argc, char** argv) {
   if (argc < 2) Die("usage: tally-report-bench load|query|export --db PATH [...]");
   std::string mode = argv[1], db, format = "csv";
   int64_t events = 10000000, days = kDays;
+  bool report_indexes = true;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
     if (a == "--db") db = v;
     else if (a == "--events") events = std::atoll(v.c_str());
     else if (a == "--days") days = std::atoll(v.c_str());
     else if (a == "--format") format = v;
+    else if (a == "--report-indexes") report_indexes = v != "no";
     else Die("unknown option " + a);
   }
   if (db.empty()) Die("--db: required");
-  if (mode == "load") Load(db, events);
+  if (mode == "load") Load(db, events, report_indexes);
   else if (mode == "query") Query(db);
   else if (mode == "export") Export(db, days, format);
   else Die("unknown mode " + mode);

@@ -454,8 +454,8 @@ TEST_F(ReportApi, BadParametersAnswer400NamingTheParameter) {
 }
 
 TEST_F(ReportApi, KeysReadKeyOnlyAndNothingLeaksAcrossWorkspaces) {
-  Post({Ev(kT0, "secret", {{"user_id", "C-1"}})});
-  Post({Ev(kT0, "theirs", {{"user_id", "C-9"}})}, "sk_other");
+  Post({Ev(kT0, "secret", {{"user_id", "C-1"}}), Ev(kT0 + 20, "secret2", {{"user_id", "C-1"}})});
+  Post({Ev(kT0 + 10, "theirs", {{"user_id", "C-9"}})}, "sk_other");
   EXPECT_EQ(Get("/v1/events", "")->status, 401);
   EXPECT_EQ(Get("/v1/events", "rk_nope")->status, 401);
   EXPECT_EQ(Get("/v1/events", "wk_test")->status, 403);
@@ -475,9 +475,14 @@ TEST_F(ReportApi, KeysReadKeyOnlyAndNothingLeaksAcrossWorkspaces) {
   EXPECT_EQ(GetJson("/v1/stats/funnel?" + kAll + "&steps=secret", "rk_other")["steps"][0]["users"], 0);
   auto csv = Get("/v1/export?format=csv&" + kAll, "rk_other");
   EXPECT_EQ(csv->body.find("secret"), std::string::npos);
-  // A cursor taken from one workspace reads nothing of the other.
+  // A cursor taken from one workspace is only a position: used with the other workspace's key it
+  // reads that workspace's events after it, never the first one's.
   json mine = GetJson("/v1/events?" + kAll + "&limit=1");
   EXPECT_EQ(mine["events"][0]["name"], "secret");
+  std::string cursor = mine["next_cursor"];
+  EXPECT_EQ(names("/v1/events?" + kAll + "&cursor=" + cursor), (std::vector<std::string>{"theirs"}));
+  EXPECT_EQ(Names(GetJson("/v1/events?" + kAll + "&cursor=" + cursor)),
+            (std::vector<std::string>{"secret2"}));
 }
 
 TEST_F(ReportApi, DashboardIsServedWithItsAssets) {
