@@ -217,3 +217,21 @@ test('the suites refuse to run without a real core build, naming what is missing
     else process.env.TALLY_WASM_DIR = saved;
   }
 });
+
+test('event ids are UUIDv7, strictly increasing in call order, also within one ms and when the clock steps back', async () => {
+  const t = await tallyMod.createTally(opts({ queue: { maxEvents: 10000, maxBytes: 50_000_000 }, batch: { maxAgeMs: 600000, maxEvents: 10000 } }));
+  const realNow = Date.now;
+  const ids = [];
+  try {
+    for (let i = 0; i < 3000; i++) ids.push(t.track('Fast', { i })); // many per ms
+    const back = realNow() - 60_000;
+    Date.now = () => back; // the device clock is set back a minute
+    for (let i = 0; i < 100; i++) ids.push(t.track('After Clock Step', { i }));
+  } finally {
+    Date.now = realNow;
+  }
+  assert.ok(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)));
+  for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1] < ids[i], `ids[${i - 1}] < ids[${i}]: ${ids[i - 1]} ${ids[i]}`);
+  await t.flush();
+  assert.equal(t.queued(), 0);
+});
