@@ -48,7 +48,7 @@ row() {  # label, file, [minify]
 echo "| file | raw bytes | gzip -9 bytes | gzip -9 after esbuild --minify |"
 echo "|---|---:|---:|---:|"
 row "tally-core.wasm" "$out/tally-core.wasm"
-row "tally-core.js (glue)" "$out/tally-core.js" minify
+row "tally-core.js (loader: wasm/loader.js)" "$out/tally-core.js" minify
 wasm_gz=$(gz "$out/tally-core.wasm")
 glue_gz=$(gz "$out/tally-core.js")
 glue_min=$(minified_gz "$out/tally-core.js")
@@ -80,7 +80,7 @@ if ((probes)); then
   flags=(-std=c++17 -Oz -flto -fno-exceptions -fno-rtti -sMODULARIZE=1 -sEXPORT_NAME=createProbe
     -sENVIRONMENT=web,worker,node -sFILESYSTEM=0 -sASSERTIONS=0 -sSUPPORT_ERRNO=0
     -sMALLOC=emmalloc -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=1048576 -sTOTAL_STACK=131072
-    -sDYNAMIC_EXECUTION=0 -sTEXTDECODER=2
+    -sDYNAMIC_EXECUTION=0 -sTEXTDECODER=2 --js-library "$root/wasm/js_numbers.js"
     -sEXPORTED_FUNCTIONS=_probe,_probe_alloc,_probe_free,_probe_out)
   em++ "${flags[@]}" -DJSON_NOEXCEPTION -I"$tmp/include" "$root/bench/size/nlohmann_probe.cc" \
     -o "$tmp/nlohmann.js"
