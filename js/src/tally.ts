@@ -695,10 +695,11 @@ export class Tally {
   private sendOnUnload_(): void {
     const core = this.core_;
     this.saveSession_();
-    // Not offline, nor while the collector asked to wait (Retry-After, backoff).
-    if (core && this.consent_ === 'granted' && navigator.onLine !== false && Date.now() >= this.retryAt_) {
+    if (core && this.consent_ === 'granted') {
+      // Every tracked event goes to the core and the store now, whether or not a beacon goes.
       this.drainAll_();
-      this.beacon_(core);
+      // No beacon offline, nor while the collector asked to wait (Retry-After, backoff).
+      if (navigator.onLine !== false && Date.now() >= this.retryAt_) this.beacon_(core);
     }
     void this.store_?.flush();
   }

@@ -440,3 +440,22 @@ test('cookie identity: the anonymous id lives in a first-party cookie, survives 
   assert.equal((await context.cookies()).find((c) => c.name === 'tally_aid').value, fresh);
   await context.close();
 });
+
+test('a page hidden while offline, before its tracked events reached the core, still stores them for the next page', async () => {
+  reset();
+  const context = await browser.newContext();
+  const { page } = await open(initUrl({}), context);
+  await context.setOffline(true);
+  // The page dies before any timer runs (the fault): stop timers so the only way the events
+  // reach the core and storage is the hide handler itself.
+  await page.evaluate(() => {
+    const realSetTimeout = window.setTimeout;
+    window.setTimeout = () => 0;
+    for (let i = 0; i < 4; i++) window.tally.track('Hidden Offline', { i });
+    window.dispatchEvent(new PageTransitionEvent('pagehide'));
+    window.setTimeout = realSetTimeout;
+  });
+  await waitFor(async () => (await persistedCount(page)) === 4, 'the events stored by the hide handler');
+  assert.equal(srv.state.attempts.length, 0, 'no beacon while offline');
+  await context.close();
+});
