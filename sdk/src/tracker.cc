@@ -152,7 +152,7 @@ Status Tracker::Restore(std::string_view snapshot, size_t* restored, size_t* dro
 std::string Tracker::Snapshot() const {
   std::string out;
   out.reserve(batcher_.bytes() + batcher_.size());
-  for (const Batcher::Item& item : batcher_.items()) {
+  for (const Batcher::Item& item : batcher_) {
     out += item.encoded;
     out += '\n';
   }

@@ -187,7 +187,7 @@ TEST(Batcher, HeadPopAndContainsFollowTheQueue) {
   EXPECT_TRUE(batcher.Contains(Id(2)));
   EXPECT_TRUE(batcher.Contains(Id(4)));
   EXPECT_EQ(batcher.bytes(), 52u + 53 + 54);
-  EXPECT_EQ(batcher.items().front().event_id, Id(2));
+  EXPECT_EQ(batcher[0].event_id, Id(2));
 
   batcher.Pop(100);  // more than queued
   EXPECT_TRUE(batcher.empty());
@@ -196,8 +196,8 @@ TEST(Batcher, HeadPopAndContainsFollowTheQueue) {
 }
 
 TEST(Batcher, ContainsStaysRightAcrossManyPushesAndPops) {
-  // Short ids live inside the string object (small-string buffer); the id set must survive
-  // the deque growing around them.
+  // Short ids live inside the string object (small-string buffer); Contains must stay right
+  // while the queue's storage grows and is compacted around them.
   Batcher batcher(BatchOptions{}, QueueOptions{});
   int next = 0;
   for (int round = 0; round < 50; ++round) {

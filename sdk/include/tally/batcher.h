@@ -5,10 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "tally/options.h"
@@ -46,24 +44,33 @@ class Batcher {
   /// Removes the first n events (after delivery, or after a non-retryable refusal).
   void Pop(size_t n);
 
-  /// O(1).
+  /// A scan of the queued ids' 32-bit hashes (at most QueueOptions::max_events, 1000 by
+  /// default, far fewer while batches are delivered); ids are compared only on a hash match. A
+  /// hash set cost more code in the browser module than this scan costs time.
   bool Contains(std::string_view event_id) const;
-  size_t size() const { return items_.size(); }
+  size_t size() const { return items_.size() - head_; }
   size_t bytes() const { return bytes_; }
-  bool empty() const { return items_.empty(); }
+  bool empty() const { return size() == 0; }
 
   struct Item {
     std::string event_id;
     std::string encoded;
     int64_t enqueued_ms;
+    uint32_t id_hash;  // of event_id, for Contains
   };
-  const std::deque<Item>& items() const { return items_; }
+  /// The queued events, oldest first.
+  const Item* begin() const { return items_.data() + head_; }
+  const Item* end() const { return items_.data() + items_.size(); }
+  const Item& operator[](size_t i) const { return items_[head_ + i]; }
 
  private:
   BatchOptions batch_;
   QueueOptions queue_;
-  std::deque<Item> items_;  // a deque never moves its elements when its ends change ...
-  std::unordered_set<std::string_view> ids_;  // ... so these can view items_[i].event_id
+  // The queue is items_[head_..]: Pop advances head_ and compacts once the popped prefix is at
+  // least half of the vector, so each item is moved O(1) times on average (no std::deque: its
+  // code is large in the browser module).
+  std::vector<Item> items_;
+  size_t head_ = 0;
   size_t bytes_ = 0;
 };
 
