@@ -546,7 +546,7 @@ export class Tally {
       this.core_!.restore(lines.join('\n'));
       // Events tracked while the queue was opening are written now.
       const snap = this.core_!.snapshot();
-      if (snap) for (const line of snap.split('\n')) store.put(line.slice(13, 49), encoder.encode(line));
+      for (const line of snap.split('\n')) if (line) store.put(line.slice(13, 49), encoder.encode(line));
     } catch (e) {
       this.emit_('error', asError(e, 'storage'));
     }

@@ -192,6 +192,10 @@ test('reload with a queued backlog while the collector answers 503: nothing lost
   assert.equal(await page.evaluate(() => window.tally.getInstance().storageKind), 'indexeddb');
   await waitFor(async () => (await persistedCount(page)) === 8, 'the backlog persisted');
   await page.reload();
+  await page.evaluate(() => {
+    window.__storageErrors = [];
+    window.tally.on('error', (e) => e.code === 'storage' && window.__storageErrors.push(e.message));
+  });
   await ready(page);
   await waitFor(() => page.evaluate(() => window.tally.getInstance().queued() === 8), 'the backlog restored');
   srv.state.failNext.length = 0;
@@ -201,6 +205,7 @@ test('reload with a queued backlog while the collector answers 503: nothing lost
   assert.deepEqual([...got].sort(), [...ids].sort());
   assert.equal(new Set(got).size, got.length, 'each event once');
   await waitFor(async () => (await persistedCount(page)) === 0, 'delivered events removed from storage');
+  assert.deepEqual(await page.evaluate(() => window.__storageErrors), [], 'restoring raised no storage error');
   await context.close();
 });
 
