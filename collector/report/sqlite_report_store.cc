@@ -10,6 +10,8 @@
 #include <unordered_set>
 #include <variant>
 
+#include <nlohmann/json.hpp>
+
 #include "report/report_store.h"
 #include "store/clickhouse_store.h"
 
@@ -392,9 +394,10 @@ class SqliteReportStore final : public ReportStore {
       case GroupKey::Kind::kProperty:
       case GroupKey::Kind::kContext: {
         const char* col = r.by.kind == GroupKey::Kind::kProperty ? "properties" : "context";
+        // One JSON parse per row: `->` returns the field's JSON text, which says its type too.
         int path = w.Add(KeyPath(r.by.key));
-        type_expr = std::string("json_type(") + col + ", ?" + std::to_string(path) + ")";
-        value_expr = FieldText(col, path);
+        type_expr = "'json'";
+        value_expr = std::string(col) + " -> ?" + std::to_string(path);
         break;
       }
     }
@@ -414,20 +417,37 @@ class SqliteReportStore final : public ReportStore {
     HashSet all_users;
     std::string key;
     Status s;
+    const bool json_text = type_expr == "'json'";
     while (st.Step(&s)) {
-      bool null = sqlite3_column_type(st.get(), 1) == SQLITE_NULL;
-      std::string type = null ? "" : ColumnText(st.get(), 0);
-      if (type == "null") null = true;
-      key.clear();
-      if (!null) key = type + '\0' + ColumnText(st.get(), 1);
+      // Rows group by the field's text as stored; its type and display value are worked out once
+      // per group.
+      const bool absent = sqlite3_column_type(st.get(), 1) == SQLITE_NULL;
+      key.assign(absent ? "" : "=");
+      if (!absent) {
+        key.append(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 1)),
+                   static_cast<size_t>(sqlite3_column_bytes(st.get(), 1)));
+      }
+      if (json_text && key == "=null") key.clear();  // JSON null groups with absent
       auto [it, fresh] = groups.try_emplace(key);
       Group& g = it->second;
-      if (fresh && !null) {
-        g.row.value = ColumnText(st.get(), 1);
-        g.row.value_type = type == "text"                     ? "string"
-                           : type == "integer" || type == "real" ? "number"
-                           : type == "true" || type == "false"   ? "bool"
-                                                                 : type;
+      if (fresh && !key.empty()) {
+        std::string text = key.substr(1);
+        if (!json_text) {
+          g.row.value = text;
+          g.row.value_type = "string";
+        } else if (text[0] == '"') {
+          g.row.value_type = "string";
+          nlohmann::json decoded = text.find('\\') == std::string::npos
+                                       ? nlohmann::json(text.substr(1, text.size() - 2))
+                                       : nlohmann::json::parse(text, nullptr, false);
+          g.row.value = decoded.is_string() ? decoded.get<std::string>() : text;
+        } else {
+          g.row.value = text;
+          g.row.value_type = text == "true" || text == "false" ? "bool"
+                             : text[0] == '{'                  ? "object"
+                             : text[0] == '['                  ? "array"
+                                                               : "number";
+        }
       }
       if (!users) {
         ++g.row.count;
