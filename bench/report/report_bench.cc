@@ -160,8 +160,9 @@ void Query(const std::string& db) {
     Time(("timeseries events/day Europe/Paris" + range).c_str(), [&] {
       TimeseriesRequest r;
       r.filter = Range(days);
-      r.bounds = BucketBounds(*paris.value(), Interval::kDay, r.filter.from_ms, r.filter.to_ms,
-                              10000).value();
+      r.bounds =
+          BucketBounds(*paris.value(), Interval::kDay, r.filter.from_ms, r.filter.to_ms, 10000)
+              .value();
       std::vector<int64_t> v;
       Check(rs.Timeseries(r, &v));
       int64_t sum = 0;
@@ -172,8 +173,9 @@ void Query(const std::string& db) {
       TimeseriesRequest r;
       r.filter = Range(days);
       r.filter.names = {"click"};
-      r.bounds = BucketBounds(*TimeZone::Utc(), Interval::kHour, r.filter.from_ms,
-                              r.filter.to_ms, 10000).value();
+      r.bounds =
+          BucketBounds(*TimeZone::Utc(), Interval::kHour, r.filter.from_ms, r.filter.to_ms, 10000)
+              .value();
       std::vector<int64_t> v;
       Check(rs.Timeseries(r, &v));
       int64_t sum = 0;
@@ -184,8 +186,9 @@ void Query(const std::string& db) {
       TimeseriesRequest r;
       r.filter = Range(days);
       r.metric = Metric::kUsers;
-      r.bounds = BucketBounds(*TimeZone::Utc(), Interval::kDay, r.filter.from_ms,
-                              r.filter.to_ms, 10000).value();
+      r.bounds =
+          BucketBounds(*TimeZone::Utc(), Interval::kDay, r.filter.from_ms, r.filter.to_ms, 10000)
+              .value();
       std::vector<int64_t> v;
       Check(rs.Timeseries(r, &v));
       return "last day " + std::to_string(v.back()) + " users";
@@ -286,11 +289,12 @@ void Export(const std::string& db, int64_t days, const std::string& format) {
   }));
   double s = Seconds(t0);
   double cpu = CpuSeconds() - cpu0;
-  std::printf("export %s %lld d: %lld rows, %.1f MB in %.2f s wall (%.2f s cpu) = %.0f rows/s "
-              "wall, %.0f rows/cpu-s; peak RSS %ld MB (%ld MB before the export)\n",
-              format.c_str(), static_cast<long long>(days), static_cast<long long>(rows),
-              static_cast<double>(bytes) / 1e6, s, cpu, static_cast<double>(rows) / s,
-              static_cast<double>(rows) / cpu, PeakRssKb() / 1024, rss_before / 1024);
+  std::printf(
+      "export %s %lld d: %lld rows, %.1f MB in %.2f s wall (%.2f s cpu) = %.0f rows/s "
+      "wall, %.0f rows/cpu-s; peak RSS %ld MB (%ld MB before the export)\n",
+      format.c_str(), static_cast<long long>(days), static_cast<long long>(rows),
+      static_cast<double>(bytes) / 1e6, s, cpu, static_cast<double>(rows) / s,
+      static_cast<double>(rows) / cpu, PeakRssKb() / 1024, rss_before / 1024);
 }
 
 }  // namespace
@@ -302,17 +306,27 @@ int main(int argc, char** argv) {
   bool report_indexes = true;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
-    if (a == "--db") db = v;
-    else if (a == "--events") events = std::atoll(v.c_str());
-    else if (a == "--days") days = std::atoll(v.c_str());
-    else if (a == "--format") format = v;
-    else if (a == "--report-indexes") report_indexes = v != "no";
-    else Die("unknown option " + a);
+    if (a == "--db")
+      db = v;
+    else if (a == "--events")
+      events = std::atoll(v.c_str());
+    else if (a == "--days")
+      days = std::atoll(v.c_str());
+    else if (a == "--format")
+      format = v;
+    else if (a == "--report-indexes")
+      report_indexes = v != "no";
+    else
+      Die("unknown option " + a);
   }
   if (db.empty()) Die("--db: required");
-  if (mode == "load") Load(db, events, report_indexes);
-  else if (mode == "query") Query(db);
-  else if (mode == "export") Export(db, days, format);
-  else Die("unknown mode " + mode);
+  if (mode == "load")
+    Load(db, events, report_indexes);
+  else if (mode == "query")
+    Query(db);
+  else if (mode == "export")
+    Export(db, days, format);
+  else
+    Die("unknown mode " + mode);
   return 0;
 }

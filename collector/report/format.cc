@@ -31,11 +31,21 @@ void AppendJsonString(std::string_view s, std::string* out) {
     out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
       default:
         *out += "\\u00";
         out->push_back(kHex[c >> 4]);
@@ -92,8 +102,8 @@ void AppendCsvField(std::string_view s, std::string* out) {
 }
 
 void AppendCsvRow(const StoredEvent& e, std::string* out) {
-  for (const std::string* f : {&e.event_id, &e.type, &e.name, &e.user_id, &e.anonymous_id,
-                               &e.session_id}) {
+  for (const std::string* f :
+       {&e.event_id, &e.type, &e.name, &e.user_id, &e.anonymous_id, &e.session_id}) {
     AppendCsvField(*f, out);
     out->push_back(',');
   }

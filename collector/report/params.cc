@@ -8,9 +8,9 @@
 namespace tally::collector::report {
 namespace {
 
-const char* const kCommon[] = {"from",       "to",         "name",       "type",    "user_id",
-                               "anonymous_id", "session_id", "workflow_id", "content_id", "key",
-                               "tz"};
+const char* const kCommon[] = {"from",       "to",           "name",       "type",
+                               "user_id",    "anonymous_id", "session_id", "workflow_id",
+                               "content_id", "key",          "tz"};
 
 Status Bad(const std::string& param, const std::string& why) {
   return Status::InvalidArgument(param + ": " + why);
@@ -80,12 +80,13 @@ Result<std::shared_ptr<const TimeZone>> ParseTz(const Params& params, const std:
   return TimeZone::Load(*tz.value(), tz_dir);
 }
 
-Result<int64_t> ParseTime(const std::string& param, const std::string& text,
-                          const TimeZone& zone) {
+Result<int64_t> ParseTime(const std::string& param, const std::string& text, const TimeZone& zone) {
   int64_t ms = 0;
   if (ParseInt(text, &ms)) return ms;
-  const Status bad = Bad(param, "expected ms since the epoch or an ISO 8601 time like "
-                                "2024-11-15 or 2024-11-15T14:32:00Z, got \"" + text + "\"");
+  const Status bad = Bad(param,
+                         "expected ms since the epoch or an ISO 8601 time like "
+                         "2024-11-15 or 2024-11-15T14:32:00Z, got \"" +
+                             text + "\"");
   size_t i = 0;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, frac = 0;
   if (!Digits(text, &i, 4, &y) || i >= text.size() || text[i++] != '-' ||
@@ -117,7 +118,9 @@ Result<int64_t> ParseTime(const std::string& param, const std::string& text,
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return bad;
   int64_t local = (DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-                   h * 3600 + mi * 60 + s) * 1000 + frac;
+                   h * 3600 + mi * 60 + s) *
+                      1000 +
+                  frac;
   if (i == text.size()) return zone.LocalToUtc(local);
   if (text[i] == 'Z' && i + 1 == text.size()) return local;
   if (text[i] == '+' || text[i] == '-') {
@@ -163,7 +166,8 @@ Status ParseFilter(const Params& params, const TimeZone& zone, int64_t now_ms,
     const std::string& v = it->second;
     do {
       size_t comma = v.find(',', start);
-      std::string n = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::string n =
+          v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       if (n.empty()) return Bad("name", "must not be empty");
       out->names.push_back(n);
       start = comma == std::string::npos ? v.size() + 1 : comma + 1;
@@ -283,11 +287,20 @@ Result<int64_t> ParseWindow(const Params& params, const ReportLimits& limits) {
   std::string s = *v.value();
   int64_t unit = 1;
   switch (s.back()) {
-    case 's': unit = 1000; break;
-    case 'm': unit = 60000; break;
-    case 'h': unit = 3600000; break;
-    case 'd': unit = 86400000; break;
-    default: break;
+    case 's':
+      unit = 1000;
+      break;
+    case 'm':
+      unit = 60000;
+      break;
+    case 'h':
+      unit = 3600000;
+      break;
+    case 'd':
+      unit = 86400000;
+      break;
+    default:
+      break;
   }
   if (unit != 1) s.pop_back();
   int64_t n = 0;
@@ -306,7 +319,8 @@ Result<std::vector<std::string>> ParseSteps(const Params& params, const ReportLi
     const std::string& v = it->second;
     for (;;) {
       size_t comma = v.find(',', start);
-      std::string n = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::string n =
+          v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       if (n.empty()) return Bad("steps", "step names must not be empty");
       steps.push_back(n);
       if (comma == std::string::npos) break;

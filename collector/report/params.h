@@ -21,10 +21,10 @@ using Params = std::multimap<std::string, std::string>;
 
 /// Limits of report requests, in one place.
 struct ReportLimits {
-  size_t max_page = 1000;            ///< /v1/events limit, at most
+  size_t max_page = 1000;  ///< /v1/events limit, at most
   size_t default_page = 100;
-  size_t max_breakdown_rows = 100;   ///< breakdown limit, at most
-  size_t max_buckets = 10000;        ///< timeseries buckets, at most
+  size_t max_breakdown_rows = 100;  ///< breakdown limit, at most
+  size_t max_buckets = 10000;       ///< timeseries buckets, at most
   size_t max_funnel_steps = 10;
   int64_t max_window_ms = 366LL * 86400000;
   int64_t default_range_ms = 7LL * 86400000;  ///< from defaults to to − this

@@ -25,9 +25,14 @@ void MaskIp(const PrivacyOptions& o, Json* holder) {
   Json* ip = holder->Find("ip");
   if (ip == nullptr) return;
   switch (o.ip) {
-    case PrivacyOptions::IpMode::kKeep: return;
-    case PrivacyOptions::IpMode::kDrop: holder->Erase("ip"); return;
-    case PrivacyOptions::IpMode::kHash: *ip = Json::String(PrivacyHash(o.salt, HashInput(*ip))); return;
+    case PrivacyOptions::IpMode::kKeep:
+      return;
+    case PrivacyOptions::IpMode::kDrop:
+      holder->Erase("ip");
+      return;
+    case PrivacyOptions::IpMode::kHash:
+      *ip = Json::String(PrivacyHash(o.salt, HashInput(*ip)));
+      return;
     case PrivacyOptions::IpMode::kTruncate: {
       std::string cut = ip->is_string() ? TruncateIp(ip->as_string()) : "";
       if (cut.empty()) {
@@ -43,11 +48,16 @@ void MaskIp(const PrivacyOptions& o, Json* holder) {
 }  // namespace
 
 bool ParseIpMode(const std::string& text, PrivacyOptions::IpMode* mode) {
-  if (text == "keep") *mode = PrivacyOptions::IpMode::kKeep;
-  else if (text == "truncate") *mode = PrivacyOptions::IpMode::kTruncate;
-  else if (text == "hash") *mode = PrivacyOptions::IpMode::kHash;
-  else if (text == "drop") *mode = PrivacyOptions::IpMode::kDrop;
-  else return false;
+  if (text == "keep")
+    *mode = PrivacyOptions::IpMode::kKeep;
+  else if (text == "truncate")
+    *mode = PrivacyOptions::IpMode::kTruncate;
+  else if (text == "hash")
+    *mode = PrivacyOptions::IpMode::kHash;
+  else if (text == "drop")
+    *mode = PrivacyOptions::IpMode::kDrop;
+  else
+    return false;
   return true;
 }
 

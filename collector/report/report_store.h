@@ -20,9 +20,9 @@ namespace tally::collector::report {
 
 /// Which events a report reads. Every field is ANDed; empty strings and empty lists do not filter.
 struct EventFilter {
-  std::string workspace;  ///< required
-  int64_t from_ms = 0;    ///< derived_at >= from_ms
-  int64_t to_ms = 0;      ///< derived_at < to_ms
+  std::string workspace;           ///< required
+  int64_t from_ms = 0;             ///< derived_at >= from_ms
+  int64_t to_ms = 0;               ///< derived_at < to_ms
   std::vector<std::string> names;  ///< any of these names
   std::string type;                ///< track | page | identify
   std::string user_id;
@@ -93,7 +93,7 @@ struct BreakdownRow {
 };
 
 struct Breakdown {
-  int64_t total = 0;  ///< events, or distinct users over the whole filter
+  int64_t total = 0;               ///< events, or distinct users over the whole filter
   std::vector<BreakdownRow> rows;  ///< the top `limit` by count, then by value
   int64_t other = 0;  ///< the rest summed (events: exact; users: the sum of per-value counts)
 };

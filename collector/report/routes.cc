@@ -79,7 +79,8 @@ class Api {
     const std::string auth = req.get_header_value("Authorization");
     if (key.empty() && auth.rfind("Bearer ", 0) == 0) key = auth.substr(7);
     if (key.empty()) {
-      SetError(res, 401, "key: missing (send the workspace's read key as Authorization: Bearer or ?key=)");
+      SetError(res, 401,
+               "key: missing (send the workspace's read key as Authorization: Bearer or ?key=)");
       return;
     }
     KeyRecord rec;
@@ -88,9 +89,9 @@ class Api {
       return;
     }
     if (rec.kind != KeyKind::kRead) {
-      SetError(res, 403, std::string("key: a ") +
-                             (rec.kind == KeyKind::kWrite ? "write" : "server") +
-                             " key cannot read reports; use the workspace's read key");
+      SetError(res, 403,
+               std::string("key: a ") + (rec.kind == KeyKind::kWrite ? "write" : "server") +
+                   " key cannot read reports; use the workspace's read key");
       return;
     }
     Status s = (this->*h)(req, res, rec.workspace);
@@ -163,9 +164,8 @@ class Api {
     if (!(s = o_.store->Timeseries(r, &values)).ok()) return s;
     json points = json::array();
     for (size_t i = 0; i < values.size(); ++i) {
-      points.push_back({{"t", r.bounds[i]},
-                        {"time", FormatLocal(*zone, r.bounds[i])},
-                        {"value", values[i]}});
+      points.push_back(
+          {{"t", r.bounds[i]}, {"time", FormatLocal(*zone, r.bounds[i])}, {"value", values[i]}});
     }
     static const char* const kIntervals[] = {"minute", "hour", "day", "week"};
     SetJson(res, {{"interval", kIntervals[static_cast<int>(interval.value())]},
@@ -206,7 +206,8 @@ class Api {
     json rows = json::array();
     for (const auto& row : b.rows) {
       if (row.value) {
-        rows.push_back({{"value", *row.value}, {"value_type", row.value_type}, {"count", row.count}});
+        rows.push_back(
+            {{"value", *row.value}, {"value_type", row.value_type}, {"count", row.count}});
       } else {
         rows.push_back({{"value", nullptr}, {"count", row.count}});
       }
@@ -258,7 +259,8 @@ class Api {
     report::Overview o;
     if (!(s = o_.store->GetOverview(f, &o)).ok()) return s;
     json top = json::array();
-    for (const auto& [name, count] : o.top_events) top.push_back({{"name", name}, {"count", count}});
+    for (const auto& [name, count] : o.top_events)
+      top.push_back({{"name", name}, {"count", count}});
     SetJson(res, {{"events", o.events},
                   {"users", o.users},
                   {"sessions", o.sessions},
@@ -282,7 +284,8 @@ class Api {
     if (type == nullptr) return Status::InvalidArgument("format: must be csv, ndjson or json");
     std::string safe_ws;
     for (char c : ws) {
-      safe_ws.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_');
+      safe_ws.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c
+                                                                                            : '_');
     }
     res.set_header("Content-Disposition", "attachment; filename=\"tally-" + safe_ws + "-" +
                                               FileStamp(f.from_ms) + "-" + FileStamp(f.to_ms) +
@@ -331,8 +334,8 @@ class Api {
     if (!s.ok()) return s;
     Result<std::shared_ptr<const TimeZone>> zone = ParseTz(req.params, o_.tz_dir);
     if (!zone.ok()) return zone.status();
-    if (!(s = ParseFilter(req.params, *zone.value(), o_.clock->NowMs(), o_.limits,
-                          all_time_default, f))
+    if (!(s = ParseFilter(req.params, *zone.value(), o_.clock->NowMs(), o_.limits, all_time_default,
+                          f))
              .ok()) {
       return s;
     }
@@ -377,7 +380,7 @@ void RegisterReportRoutes(httplib::Server& server, ReportRoutesOptions options) 
   route("/v1/export", &Api::Export);
   if (options.dashboard) {
     server.Get(R"(/|/dashboard/[A-Za-z0-9._-]+)", [](const httplib::Request& req,
-                                                    httplib::Response& res) {
+                                                     httplib::Response& res) {
       const DashboardAsset* asset = FindDashboardAsset(req.path);
       if (asset == nullptr) {
         SetError(res, 404, "route: no such dashboard file " + req.path);
@@ -389,8 +392,7 @@ void RegisterReportRoutes(httplib::Server& server, ReportRoutesOptions options) 
       res.set_header("X-Content-Type-Options", "nosniff");
       res.set_header("Content-Security-Policy",
                      "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
-      res.set_content(reinterpret_cast<const char*>(asset->data), asset->size,
-                      asset->content_type);
+      res.set_content(reinterpret_cast<const char*>(asset->data), asset->size, asset->content_type);
     });
   }
 }

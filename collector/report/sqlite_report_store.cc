@@ -6,11 +6,10 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <unordered_set>
 #include <variant>
-
-#include <nlohmann/json.hpp>
 
 #include "report/report_store.h"
 #include "store/clickhouse_store.h"
@@ -198,7 +197,8 @@ class Stmt {
   bool Step(Status* status) {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) *status = Status::Internal(std::string("report: ") + sqlite3_errmsg(db_));
+    if (rc != SQLITE_DONE)
+      *status = Status::Internal(std::string("report: ") + sqlite3_errmsg(db_));
     return false;
   }
 
@@ -286,8 +286,7 @@ class SqliteReportStore final : public ReportStore {
     return s;
   }
 
-  Status HasUserId(const std::string& workspace, const std::string& user_id,
-                   bool* found) override {
+  Status HasUserId(const std::string& workspace, const std::string& user_id, bool* found) override {
     *found = false;
     Conn c(this);
     int64_t ws = 0;
@@ -295,8 +294,7 @@ class SqliteReportStore final : public ReportStore {
     Stmt st(c.db, "SELECT 1 FROM events WHERE workspace_id = ?1 AND user_id = ?2 LIMIT 1");
     if (!st.status().ok()) return st.status();
     sqlite3_bind_int64(st.get(), 1, ws);
-    sqlite3_bind_text(st.get(), 2, user_id.data(), static_cast<int>(user_id.size()),
-                      SQLITE_STATIC);
+    sqlite3_bind_text(st.get(), 2, user_id.data(), static_cast<int>(user_id.size()), SQLITE_STATIC);
     Status s;
     *found = st.Step(&s);
     return s;
@@ -309,8 +307,8 @@ class SqliteReportStore final : public ReportStore {
     if (!WorkspaceId(c.db, f.workspace, &ws)) return Status::Ok();
     Where w;
     AddFilter(f, ws, true, &w);
-    Stmt st(c.db, "SELECT name, count(*), min(derived_at), max(derived_at)" + From(f) +
-                      w.sql() + " GROUP BY name ORDER BY 2 DESC, 1");
+    Stmt st(c.db, "SELECT name, count(*), min(derived_at), max(derived_at)" + From(f) + w.sql() +
+                      " GROUP BY name ORDER BY 2 DESC, 1");
     if (!st.status().ok()) return st.status();
     w.Bind(st.get());
     Status s;
@@ -386,8 +384,12 @@ class SqliteReportStore final : public ReportStore {
     Where w;
     std::string type_expr, value_expr;
     switch (r.by.kind) {
-      case GroupKey::Kind::kName: type_expr = "'string'", value_expr = "name"; break;
-      case GroupKey::Kind::kType: type_expr = "'string'", value_expr = "type"; break;
+      case GroupKey::Kind::kName:
+        type_expr = "'string'", value_expr = "name";
+        break;
+      case GroupKey::Kind::kType:
+        type_expr = "'string'", value_expr = "type";
+        break;
       case GroupKey::Kind::kUserId:
         type_expr = "'string'", value_expr = "user_id";
         break;
@@ -406,7 +408,8 @@ class SqliteReportStore final : public ReportStore {
     // Grouped here with a hash map rather than by SQLite's GROUP BY, which sorts every row in a
     // temporary B-tree first.
     Stmt st(c.db, "SELECT " + type_expr + ", " + value_expr +
-                      (users ? ", COALESCE(user_id, anonymous_id)" : "") + From(r.filter) + w.sql());
+                      (users ? ", COALESCE(user_id, anonymous_id)" : "") + From(r.filter) +
+                      w.sql());
     if (!st.status().ok()) return st.status();
     w.Bind(st.get());
     struct Group {
@@ -522,10 +525,11 @@ class SqliteReportStore final : public ReportStore {
       std::vector<std::unique_ptr<Stmt>> streams;
       for (const std::string& name : f.names) {
         auto st = std::make_unique<Stmt>(
-            c.db, "SELECT derived_at, COALESCE(user_id, anonymous_id) FROM events INDEXED BY "
-                  "events_by_name_user WHERE workspace_id = ?1 AND name = ?2 AND derived_at >= ?3 "
-                  "AND derived_at < ?4 AND COALESCE(user_id, anonymous_id) IS NOT NULL "
-                  "ORDER BY derived_at");
+            c.db,
+            "SELECT derived_at, COALESCE(user_id, anonymous_id) FROM events INDEXED BY "
+            "events_by_name_user WHERE workspace_id = ?1 AND name = ?2 AND derived_at >= ?3 "
+            "AND derived_at < ?4 AND COALESCE(user_id, anonymous_id) IS NOT NULL "
+            "ORDER BY derived_at");
         if (!st->status().ok()) return st->status();
         sqlite3_bind_int64(st->get(), 1, ws);
         sqlite3_bind_text(st->get(), 2, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
@@ -538,9 +542,9 @@ class SqliteReportStore final : public ReportStore {
       for (;;) {
         size_t best = streams.size();
         for (size_t i = 0; i < streams.size(); ++i) {
-          if (live[i] && (best == streams.size() ||
-                          sqlite3_column_int64(streams[i]->get(), 0) <
-                              sqlite3_column_int64(streams[best]->get(), 0))) {
+          if (live[i] &&
+              (best == streams.size() || sqlite3_column_int64(streams[i]->get(), 0) <
+                                             sqlite3_column_int64(streams[best]->get(), 0))) {
             best = i;
           }
         }
@@ -553,9 +557,8 @@ class SqliteReportStore final : public ReportStore {
     }
     Where w;
     AddFilter(f, ws, true, &w);
-    Stmt st(c.db, "SELECT name, COALESCE(user_id, anonymous_id), derived_at" + From(f) +
-                      w.sql() + " AND COALESCE(user_id, anonymous_id) IS NOT NULL" +
-                      " ORDER BY derived_at");
+    Stmt st(c.db, "SELECT name, COALESCE(user_id, anonymous_id), derived_at" + From(f) + w.sql() +
+                      " AND COALESCE(user_id, anonymous_id) IS NOT NULL" + " ORDER BY derived_at");
     if (!st.status().ok()) return st.status();
     w.Bind(st.get());
     while (st.Step(&s)) {
@@ -650,8 +653,9 @@ class SqliteReportStore final : public ReportStore {
     std::vector<std::string> names = f.names;
     Status s;
     if (names.empty()) {
-      Stmt next(db, "SELECT name FROM events INDEXED BY events_by_name_user WHERE "
-                    "workspace_id = ?1 AND name > ?2 ORDER BY name LIMIT 1");
+      Stmt next(db,
+                "SELECT name FROM events INDEXED BY events_by_name_user WHERE "
+                "workspace_id = ?1 AND name > ?2 ORDER BY name LIMIT 1");
       if (!next.status().ok()) return next.status();
       std::string after;
       sqlite3_bind_int64(next.get(), 1, ws);
@@ -665,8 +669,9 @@ class SqliteReportStore final : public ReportStore {
       }
       if (!s.ok()) return s;
     }
-    Stmt count(db, "SELECT count(*) FROM events INDEXED BY events_by_name_user WHERE "
-                   "workspace_id = ?1 AND name = ?2 AND derived_at >= ?3 AND derived_at < ?4");
+    Stmt count(db,
+               "SELECT count(*) FROM events INDEXED BY events_by_name_user WHERE "
+               "workspace_id = ?1 AND name = ?2 AND derived_at >= ?3 AND derived_at < ?4");
     if (!count.status().ok()) return count.status();
     for (const std::string& name : names) {
       sqlite3_reset(count.get());

@@ -23,7 +23,8 @@ int64_t FloorMod(int64_t a, int64_t b) { return a - FloorDiv(a, b) * b; }
 uint32_t Be32(const std::string& b, size_t at) {
   return (uint32_t{static_cast<uint8_t>(b[at])} << 24) |
          (uint32_t{static_cast<uint8_t>(b[at + 1])} << 16) |
-         (uint32_t{static_cast<uint8_t>(b[at + 2])} << 8) | uint32_t{static_cast<uint8_t>(b[at + 3])};
+         (uint32_t{static_cast<uint8_t>(b[at + 2])} << 8) |
+         uint32_t{static_cast<uint8_t>(b[at + 3])};
 }
 int64_t Be64(const std::string& b, size_t at) {
   return static_cast<int64_t>((uint64_t{Be32(b, at)} << 32) | Be32(b, at + 4));
@@ -282,7 +283,8 @@ int32_t TimeZone::OffsetAt(int64_t utc_ms) const {
 }
 
 int64_t TimeZone::LocalToUtc(int64_t local_ms) const {
-  int32_t candidates[3] = {OffsetAt(local_ms - kDayMs), OffsetAt(local_ms), OffsetAt(local_ms + kDayMs)};
+  int32_t candidates[3] = {OffsetAt(local_ms - kDayMs), OffsetAt(local_ms),
+                           OffsetAt(local_ms + kDayMs)};
   std::sort(candidates, candidates + 3);
   // Largest offset first gives the earliest instant.
   for (int i = 2; i >= 0; --i) {
@@ -303,8 +305,10 @@ int64_t TimeZone::LocalToUtc(int64_t local_ms) const {
 int64_t BucketStart(const TimeZone& zone, Interval interval, int64_t utc_ms) {
   const int64_t local = utc_ms + int64_t{zone.OffsetAt(utc_ms)} * 1000;
   switch (interval) {
-    case Interval::kMinute: return utc_ms - FloorMod(local, 60000);
-    case Interval::kHour: return utc_ms - FloorMod(local, 3600000);
+    case Interval::kMinute:
+      return utc_ms - FloorMod(local, 60000);
+    case Interval::kHour:
+      return utc_ms - FloorMod(local, 3600000);
     case Interval::kDay: {
       int64_t start = zone.LocalToUtc(FloorDiv(local, kDayMs) * kDayMs);
       // A midnight repeated by a fall-back: the first one may lie after utc_ms only if the
@@ -340,8 +344,8 @@ int64_t NextBucket(const TimeZone& zone, Interval interval, int64_t start) {
   return start + 60000;
 }
 
-Result<std::vector<int64_t>> BucketBounds(const TimeZone& zone, Interval interval,
-                                          int64_t from_ms, int64_t to_ms, size_t max_buckets) {
+Result<std::vector<int64_t>> BucketBounds(const TimeZone& zone, Interval interval, int64_t from_ms,
+                                          int64_t to_ms, size_t max_buckets) {
   std::vector<int64_t> bounds;
   int64_t b = BucketStart(zone, interval, from_ms);
   bounds.push_back(b);

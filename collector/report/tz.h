@@ -37,9 +37,9 @@ class TimeZone {
 
  private:
   std::string name_;
-  std::vector<int64_t> transitions_s_;  // UTC seconds, ascending
-  std::vector<int32_t> offsets_after_;  // offset in effect from transitions_s_[i]
-  int32_t initial_offset_ = 0;          // before the first transition
+  std::vector<int64_t> transitions_s_;        // UTC seconds, ascending
+  std::vector<int32_t> offsets_after_;        // offset in effect from transitions_s_[i]
+  int32_t initial_offset_ = 0;                // before the first transition
   std::shared_ptr<const PosixHolder> posix_;  // after the last transition, when present
 };
 
@@ -52,8 +52,8 @@ int64_t BucketStart(const TimeZone& zone, Interval interval, int64_t utc_ms);
 int64_t NextBucket(const TimeZone& zone, Interval interval, int64_t bucket_start_ms);
 /// Bucket edges covering [from_ms, to_ms): the first is BucketStart(from), the last is >= to.
 /// Fails (naming `interval`) when more than `max_buckets` would be needed.
-Result<std::vector<int64_t>> BucketBounds(const TimeZone& zone, Interval interval,
-                                          int64_t from_ms, int64_t to_ms, size_t max_buckets);
+Result<std::vector<int64_t>> BucketBounds(const TimeZone& zone, Interval interval, int64_t from_ms,
+                                          int64_t to_ms, size_t max_buckets);
 
 /// ISO 8601 with the zone's offset at that instant: 2024-11-15T00:00:00+01:00 (Z for UTC).
 std::string FormatLocal(const TimeZone& zone, int64_t utc_ms);

@@ -20,8 +20,8 @@ using testing::EventMaker;
 using testing::TempDir;
 using testing::TestOptions;
 
-constexpr int64_t kNow = 1735689600000;       // 2025-01-01T00:00:00Z
-constexpr int64_t kT0 = 1731681120000;        // 2024-11-15T14:32:00Z
+constexpr int64_t kNow = 1735689600000;  // 2025-01-01T00:00:00Z
+constexpr int64_t kT0 = 1731681120000;   // 2024-11-15T14:32:00Z
 constexpr int64_t kHour = 3600000;
 const std::string kAll = "from=0&to=" + std::to_string(kNow);
 
@@ -78,8 +78,8 @@ class ReportApi : public ::testing::Test {
 
   // One event; `extra` adds or replaces fields (user_id, properties, context, ...).
   json Ev(int64_t t, const std::string& name, json extra = json::object()) {
-    json e = {{"event_id", ids_.Id(t)}, {"type", "track"}, {"name", name},
-              {"user_id", "C-1"},        {"anonymous_id", "anon-1"}, {"created_at", t}};
+    json e = {{"event_id", ids_.Id(t)}, {"type", "track"},          {"name", name},
+              {"user_id", "C-1"},       {"anonymous_id", "anon-1"}, {"created_at", t}};
     for (auto& [k, v] : extra.items()) {
       if (v.is_null()) {
         e.erase(k);
@@ -92,7 +92,8 @@ class ReportApi : public ::testing::Test {
   void Post(const std::vector<json>& events, const std::string& key = "sk_test") {
     for (size_t i = 0; i < events.size(); i += 1000) {
       json batch = {{"events", json::array()}};
-      for (size_t j = i; j < std::min(events.size(), i + 1000); ++j) batch["events"].push_back(events[j]);
+      for (size_t j = i; j < std::min(events.size(), i + 1000); ++j)
+        batch["events"].push_back(events[j]);
       auto r = client_->Post("/v1/batch", {{"Authorization", "Bearer " + key}}, batch.dump(),
                              "application/json");
       ASSERT_TRUE(r);
@@ -131,7 +132,8 @@ TEST_F(ReportApi, EventsFilterOnEveryDocumentedField) {
             {"properties", {{"channel", "email"}, {"step", 3}, {"done", true}}},
             {"context", {{"content_id", "CNT-1"}, {"workflow_id", "WF-1"}, {"flow_id", "F"}}}}),
         Ev(kT0 + 1000, "click", {{"user_id", "C-2"}, {"properties", {{"channel", "web"}}}}),
-        Ev(kT0 + 2000, "Viewed page", {{"type", "page"}, {"user_id", nullptr}, {"anonymous_id", "anon-9"}}),
+        Ev(kT0 + 2000, "Viewed page",
+           {{"type", "page"}, {"user_id", nullptr}, {"anonymous_id", "anon-9"}}),
         Ev(kT0 + 3000, "conversion", {{"properties", {{"price", 25.5}}}})});
   auto names = [&](const std::string& q) { return Names(GetJson("/v1/events?" + kAll + "&" + q)); };
   using V = std::vector<std::string>;
@@ -189,7 +191,8 @@ TEST_F(ReportApi, EmptyRangesAnswerEmptyResultsNotErrors) {
 TEST_F(ReportApi, CursorPagesNeitherRepeatNorSkipWhileEventsKeepArriving) {
   // 300 events over 60 distinct times: ties on derived_at are broken by event_id.
   std::vector<json> initial;
-  for (int i = 0; i < 300; ++i) initial.push_back(Ev(kT0 + (i % 60) * 1000, "e" + std::to_string(i)));
+  for (int i = 0; i < 300; ++i)
+    initial.push_back(Ev(kT0 + (i % 60) * 1000, "e" + std::to_string(i)));
   Post(initial);
   std::set<std::string> want;
   for (const auto& e : initial) want.insert(e["event_id"]);
@@ -198,7 +201,8 @@ TEST_F(ReportApi, CursorPagesNeitherRepeatNorSkipWhileEventsKeepArriving) {
   std::string cursor;
   int64_t late = kT0 - 5000;
   for (int page = 0; page < 100; ++page) {
-    json p = GetJson("/v1/events?" + kAll + "&limit=37" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    json p =
+        GetJson("/v1/events?" + kAll + "&limit=37" + (cursor.empty() ? "" : "&cursor=" + cursor));
     for (const auto& e : p["events"]) seen.emplace_back(e["derived_at"], e["event_id"]);
     // Between pages: an event in the past (before the cursor), one at the cursor's time, and
     // one in the future of the range.
@@ -222,7 +226,8 @@ TEST_F(ReportApi, DescendingPagesWalkBackInTime) {
   std::vector<std::string> names;
   std::string cursor;
   do {
-    json p = GetJson("/v1/events?" + kAll + "&order=desc&limit=10" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    json p = GetJson("/v1/events?" + kAll + "&order=desc&limit=10" +
+                     (cursor.empty() ? "" : "&cursor=" + cursor));
     for (auto& n : Names(p)) names.push_back(n);
     cursor = p["next_cursor"].is_null() ? "" : p["next_cursor"].get<std::string>();
   } while (!cursor.empty());
@@ -263,19 +268,27 @@ TEST_F(ReportApi, SeedUseCasesRotationPollAndConversionAfterBanner) {
   ASSERT_EQ(seed.size(), 33u);
   Post(seed);
   // Rotation: how often has C-2847391 seen content v2?
-  json rotation = GetJson("/v1/users/C-2847391/summary?name=impression&content_id=CNT-reco-shoes-v2");
+  json rotation =
+      GetJson("/v1/users/C-2847391/summary?name=impression&content_id=CNT-reco-shoes-v2");
   ASSERT_EQ(rotation["events"].size(), 1u);
   EXPECT_EQ(rotation["events"][0]["count"], 1);
-  EXPECT_EQ(GetJson("/v1/users/C-2847391/summary?name=impression&workflow_id=WF-lifecycle-banner")["total"], 3);
+  EXPECT_EQ(
+      GetJson(
+          "/v1/users/C-2847391/summary?name=impression&workflow_id=WF-lifecycle-banner")["total"],
+      3);
   // Poll: C-2847391 answered the style question; lead_XYZ789 never did.
-  const std::string poll = "summary?name=poll_response&prop.poll_question=What%27s%20your%20preferred%20style%3F";
+  const std::string poll =
+      "summary?name=poll_response&prop.poll_question=What%27s%20your%20preferred%20style%3F";
   EXPECT_EQ(GetJson("/v1/users/C-2847391/" + poll)["total"], 1);
   EXPECT_EQ(GetJson("/v1/users/lead_XYZ789/" + poll)["total"], 0);
   // Escalation: converted after the banner impression? C-2847391 yes, C-5566778 no.
   auto converted_after_banner = [&](const std::string& user) {
-    json banner = GetJson("/v1/users/" + user + "/events?name=impression&workflow_id=WF-lifecycle-banner&limit=1");
+    json banner = GetJson("/v1/users/" + user +
+                          "/events?name=impression&workflow_id=WF-lifecycle-banner&limit=1");
     int64_t from = banner["events"][0]["derived_at"];
-    return GetJson("/v1/users/" + user + "/events?name=conversion&from=" + std::to_string(from))["events"].size();
+    return GetJson("/v1/users/" + user +
+                   "/events?name=conversion&from=" + std::to_string(from))["events"]
+        .size();
   };
   EXPECT_EQ(converted_after_banner("C-2847391"), 1u);
   EXPECT_EQ(converted_after_banner("C-5566778"), 0u);
@@ -299,7 +312,8 @@ TEST_F(ReportApi, TimeseriesDaysFollowParisDstWith23And25HourDays) {
   const int64_t oct28_0030 = 1730071800000;  // 2024-10-27T23:30:00Z = 00:30 CET on the 28th
   Post({Ev(mar31_0030, "a"), Ev(mar31_2330, "a"), Ev(oct27_0030, "a"), Ev(oct27_2330, "a"),
         Ev(oct28_0030, "a")});
-  json ts = GetJson("/v1/stats/timeseries?interval=day&tz=Europe/Paris&from=2024-03-30&to=2024-04-02");
+  json ts =
+      GetJson("/v1/stats/timeseries?interval=day&tz=Europe/Paris&from=2024-03-30&to=2024-04-02");
   ASSERT_EQ(ts["points"].size(), 3u);
   EXPECT_EQ(ts["points"][1]["time"], "2024-03-31T00:00:00+01:00");
   EXPECT_EQ(ts["points"][1]["value"], 2);
@@ -324,7 +338,8 @@ TEST_F(ReportApi, TimeseriesDaysFollowParisDstWith23And25HourDays) {
 TEST_F(ReportApi, TimeseriesCountsUniqueUsersPerBucket) {
   Post({Ev(kT0, "a"), Ev(kT0 + 1, "a"), Ev(kT0 + 2, "a", {{"user_id", "C-2"}}),
         Ev(kT0 + kHour, "a", {{"user_id", nullptr}, {"anonymous_id", "anon-7"}})});
-  std::string range = "&from=" + std::to_string(kT0 - kT0 % kHour) + "&to=" + std::to_string(kT0 - kT0 % kHour + 2 * kHour);
+  std::string range = "&from=" + std::to_string(kT0 - kT0 % kHour) +
+                      "&to=" + std::to_string(kT0 - kT0 % kHour + 2 * kHour);
   json users = GetJson("/v1/stats/timeseries?interval=hour&metric=users" + range);
   ASSERT_EQ(users["points"].size(), 2u);
   EXPECT_EQ(users["points"][0]["value"], 2);
@@ -336,7 +351,8 @@ TEST_F(ReportApi, TimeseriesCountsUniqueUsersPerBucket) {
 TEST_F(ReportApi, BreakdownTopValuesOtherAndMissingAsNull) {
   std::vector<json> evs;
   auto add = [&](int n, json props) {
-    for (int i = 0; i < n; ++i) evs.push_back(Ev(kT0 + static_cast<int64_t>(evs.size()), "x", {{"properties", props}}));
+    for (int i = 0; i < n; ++i)
+      evs.push_back(Ev(kT0 + static_cast<int64_t>(evs.size()), "x", {{"properties", props}}));
   };
   add(5, {{"channel", "email"}});
   add(4, {{"channel", "Café ☕"}});
@@ -362,7 +378,8 @@ TEST_F(ReportApi, BreakdownTopValuesOtherAndMissingAsNull) {
   EXPECT_EQ(all["rows"][4]["value_type"], "bool");
   EXPECT_EQ(all["rows"][5]["value"], "say \"hi\"\n") << "escapes decoded";
   // Unicode values filter and export unchanged.
-  EXPECT_EQ(GetJson("/v1/events?" + kAll + "&prop.channel=Caf%C3%A9%20%E2%98%95")["events"].size(), 4u);
+  EXPECT_EQ(GetJson("/v1/events?" + kAll + "&prop.channel=Caf%C3%A9%20%E2%98%95")["events"].size(),
+            4u);
   json by_name = GetJson("/v1/stats/breakdown?" + kAll + "&by=name&metric=users");
   EXPECT_EQ(by_name["rows"][0]["count"], 1);
   EXPECT_EQ(by_name["total"], 1);
@@ -477,7 +494,8 @@ TEST_F(ReportApi, KeysReadKeyOnlyAndNothingLeaksAcrossWorkspaces) {
   EXPECT_EQ(GetJson("/v1/users/C-1/summary", "rk_other")["total"], 0);
   EXPECT_EQ(GetJson("/v1/stats/overview?" + kAll, "rk_other")["events"], 1);
   EXPECT_EQ(GetJson("/v1/stats/breakdown?" + kAll, "rk_other")["rows"][0]["value"], "theirs");
-  EXPECT_EQ(GetJson("/v1/stats/funnel?" + kAll + "&steps=secret", "rk_other")["steps"][0]["users"], 0);
+  EXPECT_EQ(GetJson("/v1/stats/funnel?" + kAll + "&steps=secret", "rk_other")["steps"][0]["users"],
+            0);
   auto csv = Get("/v1/export?format=csv&" + kAll, "rk_other");
   EXPECT_EQ(csv->body.find("secret"), std::string::npos);
   // A cursor taken from one workspace is only a position: used with the other workspace's key it
@@ -485,7 +503,8 @@ TEST_F(ReportApi, KeysReadKeyOnlyAndNothingLeaksAcrossWorkspaces) {
   json mine = GetJson("/v1/events?" + kAll + "&limit=1");
   EXPECT_EQ(mine["events"][0]["name"], "secret");
   std::string cursor = mine["next_cursor"];
-  EXPECT_EQ(names("/v1/events?" + kAll + "&cursor=" + cursor), (std::vector<std::string>{"theirs"}));
+  EXPECT_EQ(names("/v1/events?" + kAll + "&cursor=" + cursor),
+            (std::vector<std::string>{"theirs"}));
   EXPECT_EQ(Names(GetJson("/v1/events?" + kAll + "&cursor=" + cursor)),
             (std::vector<std::string>{"secret2"}));
 }

@@ -82,10 +82,15 @@ TEST(Privacy, MaskedValuesNeverReachReportsOrExports) {
   ASSERT_TRUE(c.Start().ok());
   httplib::Client http("127.0.0.1", c.port());
   EventMaker ids;
-  nlohmann::json ev = {{"event_id", ids.Id(1731681120000)}, {"type", "track"}, {"name", "signup"},
-                       {"created_at", 1731681120000}, {"user_id", "C-1"},
-                       {"properties", {{"email", "john@example.com"}, {"phone", "+33 6 12"}, {"ip", "198.51.100.23"}}},
-                       {"context", {{"ip", "203.0.113.77"}}}};
+  nlohmann::json ev = {
+      {"event_id", ids.Id(1731681120000)},
+      {"type", "track"},
+      {"name", "signup"},
+      {"created_at", 1731681120000},
+      {"user_id", "C-1"},
+      {"properties",
+       {{"email", "john@example.com"}, {"phone", "+33 6 12"}, {"ip", "198.51.100.23"}}},
+      {"context", {{"ip", "203.0.113.77"}}}};
   auto r = http.Post("/v1/batch", {{"Authorization", "Bearer sk_test"}},
                      nlohmann::json{{"events", {ev}}}.dump(), "application/json");
   ASSERT_TRUE(r);
@@ -106,7 +111,8 @@ TEST(Privacy, MaskedValuesNeverReachReportsOrExports) {
   EXPECT_EQ(page["events"][0]["properties"]["email"], PrivacyHash(kSalt, "john@example.com"));
   EXPECT_FALSE(page["events"][0]["properties"].contains("phone"));
   // The hash still filters: a report can count a hashed value without learning it.
-  auto by_hash = http.Get(("/v1/events?from=0&prop.email=" + PrivacyHash(kSalt, "john@example.com")).c_str(), key);
+  auto by_hash = http.Get(
+      ("/v1/events?from=0&prop.email=" + PrivacyHash(kSalt, "john@example.com")).c_str(), key);
   EXPECT_EQ(nlohmann::json::parse(by_hash->body)["events"].size(), 1u);
   auto by_value = http.Get("/v1/events?from=0&prop.email=john%40example.com", key);
   EXPECT_EQ(nlohmann::json::parse(by_value->body)["events"].size(), 0u);

@@ -112,7 +112,8 @@ TEST(Params, TimesAcceptMillisecondsAndIso8601InTheZone) {
   EXPECT_EQ(ParseTime("from", "2024-11-15T14:32:00.5+02:00", *paris).value(),
             Utc("2024-11-15T12:32:00.500Z"));
   EXPECT_EQ(ParseTime("from", "2024-11-15", *paris).value(), Utc("2024-11-14T23:00:00Z"));
-  for (const char* bad : {"yesterday", "2024-13-01", "2024-11-15T25:00", "2024-11-15Tx", "", "1e9"}) {
+  for (const char* bad :
+       {"yesterday", "2024-13-01", "2024-11-15T25:00", "2024-11-15Tx", "", "1e9"}) {
     auto t = ParseTime("from", bad, *paris);
     ASSERT_FALSE(t.ok()) << bad;
     EXPECT_EQ(t.status().message().rfind("from: ", 0), 0u);
