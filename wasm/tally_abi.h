@@ -36,7 +36,10 @@ void tally_free(void* ptr);
  *                               "max_members", "max_event_bytes"},
  *                "dedup": {"window_ms", "max_entries", "fingerprint": bool},
  *                "clock_offset": {"window", "max_round_trip_ms"}}
- * every field optional (defaults and meanings: sdk/include/tally/options.h); numbers are whole,
+ * every field optional (defaults and meanings: sdk/include/tally/options.h); "dedup" is checked
+ * but has no effect: the module's tracker is built without a Deduper (TALLY_BROWSER_CORE,
+ * sdk/include/tally/tracker.h), so tally_track refuses a duplicate id only while it is queued,
+ * and the collector drops re-sent ids. Numbers are whole,
  * counts and byte sizes >= 1, times >= 0; "intercom_strict" applies first, the other fields
  * refine it. An empty text (length 0) means all defaults. An unknown field is an error naming
  * it (`batch.max_evnts: unknown option`). seed: 32 bytes from a cryptographic source
@@ -48,7 +51,8 @@ void tally_tracker_free(TallyTracker* tracker);
 /* The error text of the last failed tally_tracker_new, NUL-terminated. */
 const char* tally_last_create_error(void);
 
-/* Tracks one event (a JSON object, see tally::Tracker::Track). On success returns 0, the output
+/* Tracks one event (a JSON object, see tally::Tracker::Track). -4 (duplicate) when its event_id
+ * is still queued. On success returns 0, the output
  * buffer holds the encoded event (to persist) and tally_last_id_ptr the 36-byte event id
  * (NUL-terminated; valid until the next successful tally_track). On failure the output buffer
  * holds the message, e.g. `properties.price: must be a finite number`. */

@@ -30,9 +30,11 @@ Tracker::Tracker(TrackerOptions options, const Clock* clock, RandomSource* rando
     : options_(std::move(options)),
       clock_(clock),
       ids_(random),
-      dedup_(options_.dedup),
       batcher_(options_.batch, options_.queue),
       offset_(options_.clock_offset),
+#ifndef TALLY_BROWSER_CORE
+      dedup_(options_.dedup),
+#endif
       writer_(options_.validation),
       envelope_bytes_(BatchOverheadBytes(options_.write_key, kLatestSentAtMs, kWidestOffsetMs)) {}
 
@@ -83,6 +85,13 @@ Status Tracker::CheckFitsBatch(size_t encoded_bytes) const {
 }
 
 Status Tracker::CheckNotSeen(const EventKey& event, int64_t now_ms) {
+#ifdef TALLY_BROWSER_CORE
+  // No memory of delivered ids in the browser module (see TrackerOptions); Batcher::CanPush
+  // has already refused an id that is still queued.
+  (void)event;
+  (void)now_ms;
+  return Status::Ok();
+#else
   switch (dedup_.Check(event, std::string_view(), now_ms)) {
     case Deduper::Verdict::kNew:
       return Status::Ok();
@@ -93,6 +102,7 @@ Status Tracker::CheckNotSeen(const EventKey& event, int64_t now_ms) {
       return Status::Duplicate("event: same name, user and second as an event already tracked");
   }
   return Status::Internal("event: unknown dedup verdict");
+#endif
 }
 
 Status Tracker::Restore(std::string_view snapshot, size_t* restored, size_t* dropped) {

@@ -22,6 +22,11 @@
 
 namespace tally {
 
+// TALLY_BROWSER_CORE (defined only for the browser module, wasm/CMakeLists.txt) builds the
+// tracker without its Deduper: there, `dedup` has no effect and an event is refused as a
+// duplicate only while its id is still queued (docs/DECISIONS.md says why that is safe: the page
+// mints the ids, the queue check covers restores and retries, and the collector deduplicates
+// on event_id). Native builds keep the Deduper.
 struct TrackerOptions {
   std::string write_key;
   ValidationOptions validation;
@@ -41,7 +46,8 @@ class Tracker {
   /// ({"type":"track","name":"Clicked CTA","properties":{...},"context":{...},"user_id":...}).
   /// A missing event_id gets a new UUIDv7 and a missing created_at the clock's now; given ones
   /// are kept (a snippet replaying early calls passes their original created_at). Then the
-  /// event is validated, checked against ids already tracked (kDuplicate), and queued
+  /// event is validated, checked against ids already tracked (kDuplicate; with
+  /// TALLY_BROWSER_CORE, against ids still queued), and queued
   /// (kResourceExhausted when the queue is full; kTooLarge when the encoded event could never
   /// fit a batch of BatchOptions::max_bytes). On success `*encoded` holds the encoded
   /// event, for the caller to persist, and `*event_id` its id (either may be null). A refused
@@ -53,7 +59,7 @@ class Tracker {
   /// Puts back events persisted earlier (each an EncodeEvent output, one per line), keeping
   /// their ids and created_at. Events already queued are skipped, so restoring twice, or in two
   /// tabs' worth of overlap, never duplicates; so are events this tracker already tracked (and
-  /// perhaps delivered). Lines that fail to decode or validate, or lack an id or created_at,
+  /// perhaps delivered; not with TALLY_BROWSER_CORE, where the collector drops them). Lines that fail to decode or validate, or lack an id or created_at,
   /// are counted in *dropped and skipped. A restored event counts as queued since its
   /// created_at, so a restored backlog is due at once. When the queue fills, the events that
   /// do not fit are counted in *dropped too and the result is kResourceExhausted (the counts
@@ -94,9 +100,11 @@ class Tracker {
   TrackerOptions options_;
   const Clock* clock_;
   UuidV7Generator ids_;
-  Deduper dedup_;
   Batcher batcher_;
   ClockOffsetEstimator offset_;
+#ifndef TALLY_BROWSER_CORE
+  Deduper dedup_;
+#endif
   EventWriter writer_;     // Track(json) and Restore: one streaming pass per event
   size_t envelope_bytes_;  // the widest batch envelope for write_key (see CheckFitsBatch)
 };
