@@ -95,7 +95,9 @@ export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | tr
       (ev) => {
         const target = ev.target instanceof Element ? ev.target : null;
         if (!target) return;
-        const marked = on.clicks ? target.closest('[data-tally-event]') : null;
+        // A marked form is tracked by its submit; a click inside it is not the form's event.
+        let marked = on.clicks ? target.closest('[data-tally-event]') : null;
+        if (marked && marked.tagName === 'FORM') marked = null;
         if (marked) t.track(marked.getAttribute('data-tally-event') || 'Click', propsOf(marked));
         if (!on.outboundLinks) return;
         const a = target.closest('a[href]') as HTMLAnchorElement | null;

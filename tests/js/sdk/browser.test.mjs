@@ -25,6 +25,7 @@ const pages = {
       `<a id="out" href="${u.searchParams.get('out') || '#'}">out</a>
        <button id="cta" data-tally-event="Clicked CTA" data-tally-prop-plan="pro" data-tally-prop-content-id="hero">Go</button>
        <form id="lead" onsubmit="event.preventDefault()"><button id="send">send</button></form>
+       <form id="signup" data-tally-event="newsletter.submitted" data-tally-prop-source="footer" onsubmit="event.preventDefault()"><button id="join">join</button></form>
        <div data-tally-impression="banner-top" style="height:100px">top</div>
        <div data-tally-impression="banner-mid" style="height:100px">mid</div>
        <div style="height:3000px"></div>
@@ -141,9 +142,15 @@ test('SPA history changes are page views; impressions count once per element per
   // Marked clicks carry data-tally-prop-*; form submits are tracked.
   await page.click('#cta');
   await page.click('#send');
+  // A click inside a marked form is the form's submit, counted once (by the submit), not also
+  // as a click on the form.
+  await page.click('#join');
   await flush(page);
   assert.deepEqual(named('Clicked CTA')[0].properties, { plan: 'pro', contentId: 'hero' });
+  assert.equal(named('Form Submitted').length, 1);
   assert.equal(named('Form Submitted')[0].properties.form_id, 'lead');
+  assert.equal(named('newsletter.submitted').length, 1);
+  assert.equal(named('newsletter.submitted')[0].properties.source, 'footer');
   await context.close();
 });
 
