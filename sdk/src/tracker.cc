@@ -36,7 +36,8 @@ Tracker::Tracker(TrackerOptions options, const Clock* clock, RandomSource* rando
       dedup_(options_.dedup),
 #endif
       writer_(options_.validation),
-      envelope_bytes_(BatchOverheadBytes(options_.write_key, kLatestSentAtMs, kWidestOffsetMs)) {}
+      envelope_bytes_(BatchOverheadBytes(options_.write_key, kLatestSentAtMs, kWidestOffsetMs)) {
+}
 
 Status Tracker::Track(std::string_view event_json, std::string* encoded, std::string* event_id) {
   // A missing id or created_at is made here; a given one is kept: a snippet replaying calls
@@ -58,8 +59,8 @@ Status Tracker::Track(Event event, std::string* encoded) {
   return Admit(KeyOf(event), EncodeEvent(event), now_ms, encoded, nullptr);
 }
 
-Status Tracker::Admit(const EventKey& key, std::string bytes, int64_t now_ms,
-                      std::string* encoded, std::string* event_id) {
+Status Tracker::Admit(const EventKey& key, std::string bytes, int64_t now_ms, std::string* encoded,
+                      std::string* event_id) {
   Status status = CheckFitsBatch(bytes.size());
   if (!status.ok()) return status;
   // Room first, dedup memory second: an event refused for want of room must not be
@@ -96,8 +97,7 @@ Status Tracker::CheckNotSeen(const EventKey& event, int64_t now_ms) {
     case Deduper::Verdict::kNew:
       return Status::Ok();
     case Deduper::Verdict::kDuplicateId:
-      return Status::Duplicate("event_id: " + std::string(event.event_id) +
-                               " was already tracked");
+      return Status::Duplicate("event_id: " + std::string(event.event_id) + " was already tracked");
     case Deduper::Verdict::kDuplicateContent:
       return Status::Duplicate("event: same name, user and second as an event already tracked");
   }

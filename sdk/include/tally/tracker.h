@@ -59,11 +59,12 @@ class Tracker {
   /// Puts back events persisted earlier (each an EncodeEvent output, one per line), keeping
   /// their ids and created_at. Events already queued are skipped, so restoring twice, or in two
   /// tabs' worth of overlap, never duplicates; so are events this tracker already tracked (and
-  /// perhaps delivered; not with TALLY_BROWSER_CORE, where the collector drops them). Lines that fail to decode or validate, or lack an id or created_at,
-  /// are counted in *dropped and skipped. A restored event counts as queued since its
-  /// created_at, so a restored backlog is due at once. When the queue fills, the events that
-  /// do not fit are counted in *dropped too and the result is kResourceExhausted (the counts
-  /// are still set; the events that fit are queued).
+  /// perhaps delivered; not with TALLY_BROWSER_CORE, where the collector drops them). Lines
+  /// that fail to decode or validate, or lack an id or created_at, are counted in *dropped and
+  /// skipped. A restored event counts as queued since its created_at, so a restored backlog is
+  /// due at once. When the queue fills, the events that do not fit are counted in *dropped too
+  /// and the result is kResourceExhausted (the counts are still set; the events that fit are
+  /// queued).
   Status Restore(std::string_view snapshot, size_t* restored, size_t* dropped);
   /// The queued events, one encoded event per line, oldest first.
   std::string Snapshot() const;
