@@ -105,6 +105,28 @@ void BindTextOrNull(sqlite3_stmt* s, int i, const std::string& v) {
     BindText(s, i, v);
   }
 }
+// The 14 columns of one event row, parameters base+1 .. base+14, in the INSERT's column order.
+void BindEvent(sqlite3_stmt* s, int base, int64_t workspace_id, const StoredEvent& e) {
+  sqlite3_bind_int64(s, base + 1, workspace_id);
+  BindText(s, base + 2, e.event_id);
+  BindText(s, base + 3, e.type);
+  BindText(s, base + 4, e.name);
+  BindTextOrNull(s, base + 5, e.user_id);
+  BindTextOrNull(s, base + 6, e.anonymous_id);
+  BindTextOrNull(s, base + 7, e.session_id);
+  sqlite3_bind_int64(s, base + 8, e.created_at_ms);
+  if (e.sent_at_ms) {
+    sqlite3_bind_int64(s, base + 9, e.sent_at_ms);
+  } else {
+    sqlite3_bind_null(s, base + 9);
+  }
+  sqlite3_bind_int64(s, base + 10, e.received_at_ms);
+  sqlite3_bind_int64(s, base + 11, e.derived_at_ms);
+  sqlite3_bind_int64(s, base + 12, e.time_flags);
+  BindText(s, base + 13, e.properties_json);
+  BindText(s, base + 14, e.context_json);
+}
+
 std::string ColumnText(sqlite3_stmt* s, int i) {
   const unsigned char* p = sqlite3_column_text(s, i);
   return p ? std::string(reinterpret_cast<const char*>(p),
@@ -229,6 +251,21 @@ Status SqliteStore::Init(const StoreOptions& options) {
                          nullptr) != SQLITE_OK) {
     return SqlError(writer_, "store: prepare");
   }
+  std::string rows_sql =
+      "INSERT OR IGNORE INTO events (workspace_id, event_id, type, name, user_id, anonymous_id, "
+      "session_id, created_at, sent_at, received_at, derived_at, time_flags, properties, context) "
+      "VALUES ";
+  for (int r = 0; r < kRowsPerInsert; ++r) {
+    rows_sql += r ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  }
+  if (sqlite3_prepare_v3(writer_, rows_sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT,
+                         &insert_events_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v3(writer_, "SELECT seq FROM events WHERE workspace_id=?1 AND event_id=?2",
+                         -1, SQLITE_PREPARE_PERSISTENT, &select_seq_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v3(writer_, "SELECT max(seq) FROM events", -1, SQLITE_PREPARE_PERSISTENT,
+                         &max_seq_, nullptr) != SQLITE_OK) {
+    return SqlError(writer_, "store: prepare");
+  }
 
   if (sqlite3_open_v2(path_.c_str(), &reader_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {
@@ -248,6 +285,9 @@ Status SqliteStore::Init(const StoreOptions& options) {
 
 SqliteStore::~SqliteStore() {
   sqlite3_finalize(insert_event_);
+  sqlite3_finalize(insert_events_);
+  sqlite3_finalize(select_seq_);
+  sqlite3_finalize(max_seq_);
   sqlite3_finalize(select_fingerprint_);
   sqlite3_finalize(upsert_fingerprint_);
   sqlite3_close_v2(reader_);
@@ -318,14 +358,31 @@ Status SqliteStore::Append(const std::vector<AppendBatch*>& group, int64_t now_m
 }
 
 Status SqliteStore::AppendLocked(const std::vector<AppendBatch*>& group, int64_t now_ms) {
+  if (sqlite3_step(max_seq_) != SQLITE_ROW) {
+    sqlite3_reset(max_seq_);
+    return SqlError(writer_, "store: max seq");
+  }
+  max_seq_seen_ = sqlite3_column_int64(max_seq_, 0);
+  sqlite3_reset(max_seq_);
+  // Rows of workspaces without the content rule wait here for multi-row INSERTs, across the
+  // requests of the group, in order.
+  std::vector<PendingRow> rows;
   for (AppendBatch* batch : group) {
     Result<WorkspaceInfo> ws = WorkspaceForWrite(batch->workspace);
     if (!ws.ok()) return ws.status();
     const WorkspaceInfo& info = ws.value();
     batch->outcomes.assign(batch->events.size(), AppendOutcome::kStored);
+    if (!info.fingerprint_dedup) {
+      for (size_t i = 0; i < batch->events.size(); ++i) {
+        rows.push_back(PendingRow{info.id, &batch->events[i], &batch->outcomes[i]});
+      }
+      continue;
+    }
+    Status s = FlushRows(&rows);  // keep insertion (seq) order the group's order
+    if (!s.ok()) return s;
     for (size_t i = 0; i < batch->events.size(); ++i) {
       const StoredEvent& e = batch->events[i];
-      const bool by_content = info.fingerprint_dedup && !e.fingerprint.empty();
+      const bool by_content = !e.fingerprint.empty();
       if (by_content) {
         sqlite3_stmt* q = select_fingerprint_;
         sqlite3_bind_int64(q, 1, info.id);
@@ -340,44 +397,87 @@ Status SqliteStore::AppendLocked(const std::vector<AppendBatch*>& group, int64_t
           continue;
         }
       }
-      sqlite3_stmt* ins = insert_event_;
-      sqlite3_bind_int64(ins, 1, info.id);
-      BindText(ins, 2, e.event_id);
-      BindText(ins, 3, e.type);
-      BindText(ins, 4, e.name);
-      BindTextOrNull(ins, 5, e.user_id);
-      BindTextOrNull(ins, 6, e.anonymous_id);
-      BindTextOrNull(ins, 7, e.session_id);
-      sqlite3_bind_int64(ins, 8, e.created_at_ms);
-      if (e.sent_at_ms) {
-        sqlite3_bind_int64(ins, 9, e.sent_at_ms);
-      } else {
-        sqlite3_bind_null(ins, 9);
-      }
-      sqlite3_bind_int64(ins, 10, e.received_at_ms);
-      sqlite3_bind_int64(ins, 11, e.derived_at_ms);
-      sqlite3_bind_int64(ins, 12, e.time_flags);
-      BindText(ins, 13, e.properties_json);
-      BindText(ins, 14, e.context_json);
-      int rc = sqlite3_step(ins);
-      sqlite3_reset(ins);
-      if (rc != SQLITE_DONE) return SqlError(writer_, "store: insert");
-      if (sqlite3_changes(writer_) == 0) {
-        // The unique index (workspace_id, event_id) refused it: stored before, forever.
-        batch->outcomes[i] = AppendOutcome::kDuplicateId;
-        continue;
-      }
-      if (by_content) {
+      s = InsertOne(info.id, e, &batch->outcomes[i]);
+      if (!s.ok()) return s;
+      if (by_content && batch->outcomes[i] == AppendOutcome::kStored) {
         sqlite3_stmt* u = upsert_fingerprint_;
         sqlite3_bind_int64(u, 1, info.id);
         BindText(u, 2, e.fingerprint);
         sqlite3_bind_int64(u, 3, now_ms);
-        rc = sqlite3_step(u);
+        int rc = sqlite3_step(u);
         sqlite3_reset(u);
         if (rc != SQLITE_DONE) return SqlError(writer_, "store: fingerprint");
       }
     }
   }
+  return FlushRows(&rows);
+}
+
+Status SqliteStore::InsertOne(int64_t workspace_id, const StoredEvent& e,
+                              AppendOutcome* outcome) {
+  sqlite3_stmt* ins = insert_event_;
+  BindEvent(ins, 0, workspace_id, e);
+  int rc = sqlite3_step(ins);
+  sqlite3_reset(ins);
+  if (rc != SQLITE_DONE) return SqlError(writer_, "store: insert");
+  if (sqlite3_changes(writer_) == 0) {
+    // The unique index (workspace_id, event_id) refused it: stored before, forever.
+    *outcome = AppendOutcome::kDuplicateId;
+  } else {
+    max_seq_seen_ = sqlite3_last_insert_rowid(writer_);
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::InsertRows(const std::vector<PendingRow>& rows, size_t begin) {
+  sqlite3_stmt* ins = insert_events_;
+  for (int r = 0; r < kRowsPerInsert; ++r) {
+    const PendingRow& row = rows[begin + static_cast<size_t>(r)];
+    BindEvent(ins, r * 14, row.workspace_id, *row.event);
+  }
+  const int64_t before = max_seq_seen_;
+  int rc = sqlite3_step(ins);
+  sqlite3_reset(ins);
+  if (rc != SQLITE_DONE) return SqlError(writer_, "store: insert");
+  const int inserted = sqlite3_changes(writer_);
+  if (inserted > 0) max_seq_seen_ = sqlite3_last_insert_rowid(writer_);
+  if (inserted == kRowsPerInsert) return Status::Ok();
+  // Some rows were ignored by the unique index. A row is ours when its id's seq is newer than
+  // the statement, and then only for the first row carrying that id (a batch may repeat one).
+  std::vector<std::pair<int64_t, const std::string*>> claimed;
+  for (int r = 0; r < kRowsPerInsert; ++r) {
+    const PendingRow& row = rows[begin + static_cast<size_t>(r)];
+    sqlite3_bind_int64(select_seq_, 1, row.workspace_id);
+    BindText(select_seq_, 2, row.event->event_id);
+    rc = sqlite3_step(select_seq_);
+    const int64_t seq = rc == SQLITE_ROW ? sqlite3_column_int64(select_seq_, 0) : 0;
+    sqlite3_reset(select_seq_);
+    if (rc != SQLITE_ROW) return SqlError(writer_, "store: insert lookup");
+    bool mine = seq > before;
+    for (const auto& [ws, id] : claimed) {
+      if (mine && ws == row.workspace_id && *id == row.event->event_id) mine = false;
+    }
+    if (mine) {
+      claimed.emplace_back(row.workspace_id, &row.event->event_id);
+    } else {
+      *row.outcome = AppendOutcome::kDuplicateId;
+    }
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::FlushRows(std::vector<PendingRow>* rows) {
+  size_t i = 0;
+  for (; i + kRowsPerInsert <= rows->size(); i += kRowsPerInsert) {
+    Status s = InsertRows(*rows, i);
+    if (!s.ok()) return s;
+  }
+  for (; i < rows->size(); ++i) {
+    const PendingRow& row = (*rows)[i];
+    Status s = InsertOne(row.workspace_id, *row.event, row.outcome);
+    if (!s.ok()) return s;
+  }
+  rows->clear();
   return Status::Ok();
 }
 

@@ -48,6 +48,19 @@ class SqliteStore final : public Store {
   // Requires write_mu_.
   Result<WorkspaceInfo> WorkspaceForWrite(const std::string& name);
   Status AppendLocked(const std::vector<AppendBatch*>& group, int64_t now_ms);
+  // One event through the single-row statement (fingerprint workspaces, and what is left after
+  // whole multi-row statements); sets *outcome to kDuplicateId when the id was stored before.
+  Status InsertOne(int64_t workspace_id, const StoredEvent& e, AppendOutcome* outcome);
+  // One event row waiting for a multi-row INSERT.
+  struct PendingRow {
+    int64_t workspace_id;
+    const StoredEvent* event;
+    AppendOutcome* outcome;
+  };
+  // kRowsPerInsert rows from `rows` starting at `begin`, in one statement.
+  Status InsertRows(const std::vector<PendingRow>& rows, size_t begin);
+  // Inserts `rows` (kRowsPerInsert at a time, the rest one by one) and clears it.
+  Status FlushRows(std::vector<PendingRow>* rows);
   // Reader side: the id of a workspace, or 0 when it does not exist.
   int64_t WorkspaceIdForRead(const std::string& name);
 
@@ -55,6 +68,16 @@ class SqliteStore final : public Store {
   std::mutex write_mu_;
   sqlite3* writer_ = nullptr;
   sqlite3_stmt* insert_event_ = nullptr;
+  // The same INSERT with kRowsPerInsert VALUES tuples: one statement run (cursor opening,
+  // VdbeHalt, reset) per kRowsPerInsert rows instead of per row.
+  static constexpr int kRowsPerInsert = 32;
+  sqlite3_stmt* insert_events_ = nullptr;
+  sqlite3_stmt* select_seq_ = nullptr;  // seq of (workspace_id, event_id), for duplicates
+  sqlite3_stmt* max_seq_ = nullptr;
+  // Within an Append transaction: every row with seq above this was inserted by it. New rows
+  // get max(seq) + 1, and only this connection writes events, so a multi-row INSERT that
+  // ignored some rows can tell its own rows from older ones by seq.
+  int64_t max_seq_seen_ = 0;
   sqlite3_stmt* select_fingerprint_ = nullptr;
   sqlite3_stmt* upsert_fingerprint_ = nullptr;
   std::unordered_map<std::string, WorkspaceInfo> workspaces_;  // guarded by write_mu_

@@ -54,6 +54,106 @@ TEST_F(StoreContract, DuplicateIdsAreRefusedAcrossAndWithinGroups) {
   EXPECT_EQ(Append({a}, kT, "other")[0], AppendOutcome::kStored);
 }
 
+// Appends go through multi-row INSERTs (32 rows a statement) across the requests of a group;
+// each event still gets its own outcome, wherever its duplicate sits.
+TEST_F(StoreContract, MultiRowInsertsReportEachOutcomeInAMixedGroup) {
+  std::vector<StoredEvent> old_rows;
+  for (int i = 0; i < 40; ++i) old_rows.push_back(Row(ids_, kT));
+  Append(old_rows);
+  AppendBatch x{"acme", {}, {}}, y{"acme", {}, {}}, z{"other", {}, {}};
+  std::vector<AppendOutcome> want_x, want_y, want_z;
+  for (int i = 0; i < 100; ++i) {
+    if (i % 7 == 3) {  // stored by an earlier group
+      x.events.push_back(old_rows[static_cast<size_t>(i % 40)]);
+      want_x.push_back(AppendOutcome::kDuplicateId);
+    } else if (i % 11 == 5 && i > 20) {  // repeats an id earlier in the same request
+      x.events.push_back(x.events[static_cast<size_t>(i - 20)]);
+      want_x.push_back(want_x[static_cast<size_t>(i - 20)] == AppendOutcome::kStored
+                           ? AppendOutcome::kDuplicateId
+                           : want_x[static_cast<size_t>(i - 20)]);
+    } else {
+      x.events.push_back(Row(ids_, kT));
+      want_x.push_back(AppendOutcome::kStored);
+    }
+  }
+  for (int i = 0; i < 70; ++i) {
+    if (i % 9 == 0 && want_x[static_cast<size_t>(i)] == AppendOutcome::kStored) {
+      y.events.push_back(x.events[static_cast<size_t>(i)]);  // in the previous request
+      want_y.push_back(AppendOutcome::kDuplicateId);
+    } else {
+      y.events.push_back(Row(ids_, kT));
+      want_y.push_back(AppendOutcome::kStored);
+    }
+  }
+  for (int i = 0; i < 40; ++i) {  // the same ids in another workspace are other events
+    z.events.push_back(i < 20 ? x.events[static_cast<size_t>(i)] : Row(ids_, kT));
+    want_z.push_back(AppendOutcome::kStored);
+  }
+  z.events.push_back(z.events[0]);
+  want_z.push_back(AppendOutcome::kDuplicateId);
+  ASSERT_TRUE(store_->Append({&x, &y, &z}, kT).ok());
+  EXPECT_EQ(x.outcomes, want_x);
+  EXPECT_EQ(y.outcomes, want_y);
+  EXPECT_EQ(z.outcomes, want_z);
+  size_t stored = 0;
+  for (const auto* out : {&want_x, &want_y, &want_z}) {
+    for (AppendOutcome o : *out) stored += o == AppendOutcome::kStored;
+  }
+  int64_t n = 0;
+  ASSERT_TRUE(store_->CountEvents("", &n).ok());
+  EXPECT_EQ(n, static_cast<int64_t>(40 + stored));
+}
+
+// After the newest rows are purged, SQLite reuses their seq values; duplicates must still be
+// told from new rows.
+TEST_F(StoreContract, MultiRowInsertsTellDuplicatesAfterTheNewestRowsArePurged) {
+  std::vector<StoredEvent> first;
+  for (int i = 0; i < 40; ++i) first.push_back(Row(ids_, kT - 10000));
+  Append(first);
+  std::vector<StoredEvent> second;
+  for (int i = 0; i < 40; ++i) second.push_back(Row(ids_, kT));
+  Append(second);
+  int64_t purged = 0;
+  ASSERT_TRUE(store_->PurgeBefore(kT + 1, &purged).ok());  // everything: max(seq) restarts
+  ASSERT_EQ(purged, 80);
+  std::vector<StoredEvent> again;
+  for (int i = 0; i < 64; ++i) again.push_back(Row(ids_, kT + 5));
+  auto out = Append(again);
+  EXPECT_EQ(out, std::vector<AppendOutcome>(64, AppendOutcome::kStored));
+  again.push_back(Row(ids_, kT + 5));
+  out = Append(again);
+  std::vector<AppendOutcome> want(64, AppendOutcome::kDuplicateId);
+  want.push_back(AppendOutcome::kStored);
+  EXPECT_EQ(out, want);
+}
+
+// A group far larger than one statement commits whole, in the group's order.
+TEST_F(StoreContract, LargeGroupCommitsEveryRequestInOrder) {
+  std::vector<AppendBatch> batches(25);
+  std::vector<AppendBatch*> group;
+  int64_t at = kT;
+  for (auto& b : batches) {
+    b.workspace = "acme";
+    for (int i = 0; i < 101; ++i) b.events.push_back(Row(ids_, at));
+    ++at;
+    group.push_back(&b);
+  }
+  ASSERT_TRUE(store_->Append(group, kT + 100).ok());
+  for (auto& b : batches) {
+    EXPECT_EQ(b.outcomes, std::vector<AppendOutcome>(101, AppendOutcome::kStored));
+  }
+  EventQuery q;
+  q.workspace = "acme";
+  q.limit = 5000;
+  EventPage page;
+  ASSERT_TRUE(store_->Query(q, &page).ok());
+  ASSERT_EQ(page.events.size(), 25u * 101u);
+  size_t k = 0;
+  for (auto& b : batches) {
+    for (auto& e : b.events) EXPECT_EQ(page.events[k++].event_id, e.event_id);
+  }
+}
+
 TEST_F(StoreContract, OneGroupCommitsSeveralBatches) {
   AppendBatch x{"acme", {Row(ids_, kT)}, {}}, y{"beta", {Row(ids_, kT), Row(ids_, kT)}, {}};
   ASSERT_TRUE(store_->Append({&x, &y}, kT).ok());
