@@ -59,6 +59,7 @@ var createTallyCore = (function (script) {
         memory = e.memory;
         HEAPU8 = new Uint8Array(memory.buffer);
         Object.defineProperty(Module, "HEAPU8", {
+          configurable: true,
           get: function () {
             return HEAPU8;
           },
