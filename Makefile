@@ -15,7 +15,9 @@ build: setup     ## native + wasm + js builds
 
 format:          ## clang-format the C++ and prettier the TypeScript
 	@find sdk wasm collector tests bench fuzz -name '*.h' -o -name '*.cc' | xargs clang-format -i
-	@npx --no-install prettier --log-level warn --write 'js/src/**/*.ts' 'tests/js/**/*.mjs'
+	@npx --no-install prettier --log-level warn --write 'js/src/**/*.ts' 'js/scripts/**/*.mjs' \
+	  'tests/js/**/*.mjs' 'bench/**/*.mjs' 'demo/**/*.mjs' 'demo/app/**/*.js' \
+	  'collector/report/dashboard/**/*.ts'
 
 clean:
 	rm -rf build js/dist

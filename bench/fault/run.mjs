@@ -8,24 +8,24 @@
 //   node bench/fault/run.mjs [--clients 32] [--seconds 20] [--kills 5] [--max-batch 50] [--threads 64]
 //                            [--build-dir build/native] [--drain-seconds 60]
 // Prints one JSON line of counts; exits 1 when an event is lost or stored twice.
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function freePort() {
   return new Promise((ok, fail) => {
     const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
+    s.listen(0, '127.0.0.1', () => {
       const { port } = s.address();
       s.close(() => ok(port));
     });
-    s.on("error", fail);
+    s.on('error', fail);
   });
 }
 
@@ -44,7 +44,7 @@ function uuidv7(ms) {
   b[6] = 0x70 | ((seq >> 8) & 0x0f);
   b[7] = seq & 0xff;
   b[8] = (b[8] & 0x3f) | 0x80;
-  const h = b.toString("hex");
+  const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
@@ -59,28 +59,25 @@ export async function runFault(opts = {}) {
     log: () => {},
     ...opts,
   };
-  const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-  const binary = join(
-    resolve(o.buildDir ?? join(root, "build/native")),
-    "collector/tally-collector",
-  );
-  const dir = mkdtempSync(join(tmpdir(), "tally-fault-"));
+  const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+  const binary = join(resolve(o.buildDir ?? join(root, 'build/native')), 'collector/tally-collector');
+  const dir = mkdtempSync(join(tmpdir(), 'tally-fault-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   writeFileSync(
-    join(dir, "collector.json"),
+    join(dir, 'collector.json'),
     JSON.stringify({
       rate_limit_rps: 0,
       min_free_disk_bytes: 0,
-      sync: "full",
+      sync: 'full',
       // httplib gives each keep-alive connection a worker thread for its lifetime: with more
       // clients than threads, the rest (and /healthz) wait. Keep threads above clients.
       threads: o.threads,
       workspaces: [
         {
-          name: "fault",
-          sources: [{ name: "load", write_key: "wk_fault" }],
-          read_keys: ["rk_fault"],
+          name: 'fault',
+          sources: [{ name: 'load', write_key: 'wk_fault' }],
+          read_keys: ['rk_fault'],
         },
       ],
     }),
@@ -92,27 +89,27 @@ export async function runFault(opts = {}) {
     proc = spawn(
       binary,
       [
-        "--config",
-        join(dir, "collector.json"),
-        "--listen",
+        '--config',
+        join(dir, 'collector.json'),
+        '--listen',
         `127.0.0.1:${port}`,
-        "--store",
-        `sqlite:${join(dir, "tally.db")}`,
+        '--store',
+        `sqlite:${join(dir, 'tally.db')}`,
       ],
       {
-        stdio: ["ignore", "ignore", "ignore"],
+        stdio: ['ignore', 'ignore', 'ignore'],
       },
     );
-    proc.exited = new Promise((r) => proc.once("exit", r));
+    proc.exited = new Promise((r) => proc.once('exit', r));
     starts++;
     for (let i = 0; ; i++) {
-      if (proc.exitCode !== null) throw new Error("collector exited at start");
+      if (proc.exitCode !== null) throw new Error('collector exited at start');
       try {
         if ((await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).ok) return;
       } catch {
         /* not yet */
       }
-      if (i > 600) throw new Error("collector did not come up in 30 s");
+      if (i > 600) throw new Error('collector did not come up in 30 s');
       await sleep(50);
     }
   };
@@ -151,14 +148,14 @@ export async function runFault(opts = {}) {
         const now = Date.now();
         const e = {
           event_id: uuidv7(now),
-          type: "track",
-          name: i % 3 ? "impression" : "Clicked CTA",
+          type: 'track',
+          name: i % 3 ? 'impression' : 'Clicked CTA',
           user_id: `C-${id}`,
           anonymous_id: `anon-${id}`,
           session_id: `s-${id}`,
           created_at: now,
           properties: { client: id, n: n++ },
-          context: { workflow_id: "WF-fault" },
+          context: { workflow_id: 'WF-fault' },
         };
         events.push(e);
         generated.add(e.event_id);
@@ -173,11 +170,11 @@ export async function runFault(opts = {}) {
         let res;
         try {
           res = await fetch(`${base}/v1/batch`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
             signal: AbortSignal.timeout(15000), // a stalled answer counts as lost: retry
             body: JSON.stringify({
-              write_key: "wk_fault",
+              write_key: 'wk_fault',
               sent_at: Date.now(),
               events,
             }),
@@ -197,8 +194,7 @@ export async function runFault(opts = {}) {
           break;
         }
         c.status_errors++;
-        if (res.status !== 429 && res.status < 500)
-          throw new Error(`refused: ${res.status} ${JSON.stringify(body)}`);
+        if (res.status !== 429 && res.status < 500) throw new Error(`refused: ${res.status} ${JSON.stringify(body)}`);
         await sleep(Math.random() * Math.min(1000, 25 * 2 ** attempt));
       }
     }
@@ -210,7 +206,7 @@ export async function runFault(opts = {}) {
       await sleep(every * (0.5 + Math.random()));
       if (Date.now() >= stopAt) break;
       ackedAtLastKill = [...acked];
-      proc.kill("SIGKILL");
+      proc.kill('SIGKILL');
       await proc.exited;
       c.kills++;
       o.log(`kill ${c.kills}: ${acked.size} events acknowledged so far`);
@@ -223,27 +219,21 @@ export async function runFault(opts = {}) {
     const t0 = Date.now();
     const stopAt = t0 + o.seconds * 1000;
     const deadline = stopAt + o.drainSeconds * 1000;
-    await Promise.all([
-      killer(stopAt),
-      ...Array.from({ length: o.clients }, (_, i) =>
-        client(i, stopAt, deadline),
-      ),
-    ]);
+    await Promise.all([killer(stopAt), ...Array.from({ length: o.clients }, (_, i) => client(i, stopAt, deadline))]);
     c.seconds = Math.round((Date.now() - t0) / 100) / 10;
     c.unacked_at_deadline = generated.size - acked.size;
 
     // Read back everything (restart once more first: the store must hold after a clean start too).
-    proc.kill("SIGKILL");
+    proc.kill('SIGKILL');
     await proc.exited;
     c.kills++;
     await start();
-    const res = await fetch(
-      `${base}/v1/export?format=ndjson&from=0&to=${Date.now() + 3600000}`,
-      { headers: { authorization: "Bearer rk_fault" } },
-    );
+    const res = await fetch(`${base}/v1/export?format=ndjson&from=0&to=${Date.now() + 3600000}`, {
+      headers: { authorization: 'Bearer rk_fault' },
+    });
     if (!res.ok) throw new Error(`export: ${res.status}`);
     const rows = (await res.text())
-      .split("\n")
+      .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l).event_id);
     const seen = new Map();
@@ -256,8 +246,7 @@ export async function runFault(opts = {}) {
     }
     for (const id of generated) if (!seen.has(id)) c.missing++;
     c.acked_before_a_kill = ackedAtLastKill.length;
-    for (const id of ackedAtLastKill)
-      if (!seen.has(id)) c.acked_before_a_kill_missing++;
+    for (const id of ackedAtLastKill) if (!seen.has(id)) c.acked_before_a_kill_missing++;
     c.starts = starts;
     c.ok =
       c.unacked_at_deadline === 0 &&
@@ -273,37 +262,32 @@ export async function runFault(opts = {}) {
     return c;
   } finally {
     if (proc && proc.exitCode === null) {
-      proc.kill("SIGTERM");
+      proc.kill('SIGTERM');
       await proc.exited;
     }
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (
-  process.argv[1] &&
-  resolve(process.argv[1]) === fileURLToPath(import.meta.url)
-) {
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const a = process.argv.slice(2);
   const opts = { log: (m) => console.error(m) };
   const names = {
-    "--clients": "clients",
-    "--seconds": "seconds",
-    "--kills": "kills",
-    "--max-batch": "maxBatch",
-    "--drain-seconds": "drainSeconds",
-    "--build-dir": "buildDir",
-    "--threads": "threads",
+    '--clients': 'clients',
+    '--seconds': 'seconds',
+    '--kills': 'kills',
+    '--max-batch': 'maxBatch',
+    '--drain-seconds': 'drainSeconds',
+    '--build-dir': 'buildDir',
+    '--threads': 'threads',
   };
   for (let i = 0; i < a.length; i += 2) {
     const k = names[a[i]];
     if (!k || a[i + 1] === undefined) {
-      console.error(
-        `unknown or incomplete flag ${a[i]} (see the header of bench/fault/run.mjs)`,
-      );
+      console.error(`unknown or incomplete flag ${a[i]} (see the header of bench/fault/run.mjs)`);
       process.exit(2);
     }
-    opts[k] = k === "buildDir" ? a[i + 1] : Number(a[i + 1]);
+    opts[k] = k === 'buildDir' ? a[i + 1] : Number(a[i + 1]);
   }
   const counts = await runFault(opts);
   console.log(JSON.stringify(counts));

@@ -44,8 +44,18 @@ const sdk = buildSdk();
 const srv = await startServer({
   dist: sdk.dist,
   pages: {
-    '/bench': html('bench', `<script>${plainJs}</script>` + snippet('/sdk/tally.js', {}, `tally.init(${JSON.stringify(init)});`)),
-    '/heap': html('heap', snippet('/sdk/tally.js', {}, `window.go = () => tally.init(${JSON.stringify({ ...init, endpoint: 'http://127.0.0.1:1', batch: { maxAgeMs: 3600000, maxEvents: 5000 } })});`)),
+    '/bench': html(
+      'bench',
+      `<script>${plainJs}</script>` + snippet('/sdk/tally.js', {}, `tally.init(${JSON.stringify(init)});`),
+    ),
+    '/heap': html(
+      'heap',
+      snippet(
+        '/sdk/tally.js',
+        {},
+        `window.go = () => tally.init(${JSON.stringify({ ...init, endpoint: 'http://127.0.0.1:1', batch: { maxAgeMs: 3600000, maxEvents: 5000 } })});`,
+      ),
+    ),
   },
 });
 const browser = await launch();
@@ -90,10 +100,16 @@ const heap = async () => {
 const h0 = await heap();
 await hp.evaluate(() => window.go());
 const h1 = await heap();
-await hp.evaluate(() => { for (let i = 0; i < 1000; i++) window.tally.track('Clicked CTA', { plan: 'pro', price: 49.5, campaign: 'spring-sale', i }); });
+await hp.evaluate(() => {
+  for (let i = 0; i < 1000; i++)
+    window.tally.track('Clicked CTA', { plan: 'pro', price: 49.5, campaign: 'spring-sale', i });
+});
 await hp.evaluate(() => new Promise((r) => setTimeout(r, 100)));
 const h2 = await heap();
-const mem = await hp.evaluate(() => ({ queued: window.tally.getInstance().queued(), core: window.tally.getInstance().coreMemoryBytes() }));
+const mem = await hp.evaluate(() => ({
+  queued: window.tally.getInstance().queued(),
+  core: window.tally.getInstance().coreMemoryBytes(),
+}));
 await browser.close();
 await srv.close();
 
@@ -104,10 +120,18 @@ const size = (f) => {
 const files = ['tally.js', 'tally-core.wasm'].map((f) => ({ f, ...size(f) }));
 const asm = size('tally-core.asm.js');
 const kb = (n) => (n / 1024).toFixed(1) + ' KB';
-console.log(`core: ${perCall.kind} (${sdk.coreDir}), storage: ${perCall.storage}, ${kRounds} rounds x ${kPerRound} calls`);
+console.log(
+  `core: ${perCall.kind} (${sdk.coreDir}), storage: ${perCall.storage}, ${kRounds} rounds x ${kPerRound} calls`,
+);
 console.log(`track() median ${perCall.sdk.median.toFixed(2)} us/call (p90 of rounds ${perCall.sdk.p90.toFixed(2)})`);
-console.log(`plain-JS enqueue median ${perCall.plain.median.toFixed(2)} us/call (p90 of rounds ${perCall.plain.p90.toFixed(2)})`);
-console.log(`JS heap: page+SDK before init ${kb(h0)}, after init ${kb(h1)} (+${kb(h1 - h0)}), 1000 queued events ${kb(h2)} (+${kb(h2 - h1)}); queued ${mem.queued}; core linear memory ${kb(mem.core)}`);
+console.log(
+  `plain-JS enqueue median ${perCall.plain.median.toFixed(2)} us/call (p90 of rounds ${perCall.plain.p90.toFixed(2)})`,
+);
+console.log(
+  `JS heap: page+SDK before init ${kb(h0)}, after init ${kb(h1)} (+${kb(h1 - h0)}), 1000 queued events ${kb(h2)} (+${kb(h2 - h1)}); queued ${mem.queued}; core linear memory ${kb(mem.core)}`,
+);
 for (const x of files) console.log(`download ${x.f}: ${x.raw} B raw, ${x.gz} B gzip -9`);
-console.log(`download total: ${files.reduce((s, x) => s + x.raw, 0)} B raw, ${files.reduce((s, x) => s + x.gz, 0)} B gzip -9`);
+console.log(
+  `download total: ${files.reduce((s, x) => s + x.raw, 0)} B raw, ${files.reduce((s, x) => s + x.gz, 0)} B gzip -9`,
+);
 console.log(`strict-CSP fallback only: tally-core.asm.js ${asm.raw} B raw, ${asm.gz} B gzip -9`);

@@ -6,43 +6,41 @@
 //
 // Timed by the process's CPU time (process.cpuUsage), not the wall clock, so that other work on
 // a shared machine inflates it less; still quote it with the load average (docs/BENCHMARKS.md).
-import { createRequire } from "node:module";
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 const require = createRequire(import.meta.url);
-const root = path.resolve(import.meta.dirname, "../..");
-const dir = path.resolve(
-  process.argv[2] ?? process.env.TALLY_WASM_DIR ?? path.join(root, "build/wasm/wasm"),
-);
+const root = path.resolve(import.meta.dirname, '../..');
+const dir = path.resolve(process.argv[2] ?? process.env.TALLY_WASM_DIR ?? path.join(root, 'build/wasm/wasm'));
 const ROUNDS = 5;
 const CALLS = 20000;
 
 const EVENTS = {
-  "minimal (name + anonymous_id)": { name: "Signed Up", anonymous_id: "anon-1234567890" },
-  "4 properties + page context": {
-    name: "Clicked CTA",
-    anonymous_id: "anon-1234567890",
-    properties: { plan: "pro", price: 49.99, seats: 3, trial: true },
+  'minimal (name + anonymous_id)': { name: 'Signed Up', anonymous_id: 'anon-1234567890' },
+  '4 properties + page context': {
+    name: 'Clicked CTA',
+    anonymous_id: 'anon-1234567890',
+    properties: { plan: 'pro', price: 49.99, seats: 3, trial: true },
     context: {
       page: {
-        url: "https://shop.example.com/pricing?ref=nav",
-        path: "/pricing",
-        title: "Pricing — Example Shop",
-        referrer: "https://www.example.com/",
+        url: 'https://shop.example.com/pricing?ref=nav',
+        path: '/pricing',
+        title: 'Pricing — Example Shop',
+        referrer: 'https://www.example.com/',
       },
-      locale: "en-GB",
+      locale: 'en-GB',
       screen: { width: 1920, height: 1080 },
     },
   },
 };
 
 async function load(name) {
-  const js = path.join(dir, name === "wasm" ? "tally-core.js" : "tally-core.asm.js");
+  const js = path.join(dir, name === 'wasm' ? 'tally-core.js' : 'tally-core.asm.js');
   if (!existsSync(js)) return null;
   const mod = require(js);
-  const factory = typeof mod === "function" ? mod : mod.default ?? mod.createTallyCore;
-  const args = name === "wasm" ? { wasmBinary: readFileSync(path.join(dir, "tally-core.wasm")) } : {};
+  const factory = typeof mod === 'function' ? mod : (mod.default ?? mod.createTallyCore);
+  const args = name === 'wasm' ? { wasmBinary: readFileSync(path.join(dir, 'tally-core.wasm')) } : {};
   return factory(args);
 }
 
@@ -52,11 +50,11 @@ function newTracker(m) {
   for (let i = 0; i < 32; i++) m.HEAPU8[seed + i] = i + 1;
   const h = m._tally_tracker_new(0, 0, seed);
   m._tally_free(seed);
-  if (!h) throw new Error("tally_tracker_new failed");
+  if (!h) throw new Error('tally_tracker_new failed');
   return h;
 }
 
-for (const build of ["wasm", "asm.js"]) {
+for (const build of ['wasm', 'asm.js']) {
   const m = await load(build);
   if (!m) continue;
   for (const [label, event] of Object.entries(EVENTS)) {

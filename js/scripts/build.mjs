@@ -53,18 +53,50 @@ const common = {
   legalComments: 'none',
 };
 await Promise.all([
-  build({ ...common, entryPoints: [join(pkg, 'src/index.ts')], outfile: join(out, 'tally.mjs'), format: 'esm', platform: 'neutral', define: { __TALLY_FORMAT__: '"esm"', __TALLY_NODE__: 'true' } }),
+  build({
+    ...common,
+    entryPoints: [join(pkg, 'src/index.ts')],
+    outfile: join(out, 'tally.mjs'),
+    format: 'esm',
+    platform: 'neutral',
+    define: { __TALLY_FORMAT__: '"esm"', __TALLY_NODE__: 'true' },
+  }),
   // For bundlers targeting browsers (the "browser" export condition): no node:* imports at all.
-  build({ ...common, entryPoints: [join(pkg, 'src/index.ts')], outfile: join(out, 'tally.browser.mjs'), format: 'esm', platform: 'browser', define: { __TALLY_FORMAT__: '"esm"', __TALLY_NODE__: 'false' } }),
-  build({ ...common, entryPoints: [join(pkg, 'src/index.ts')], outfile: join(out, 'tally.cjs'), format: 'cjs', platform: 'node', define: { __TALLY_FORMAT__: '"cjs"', __TALLY_NODE__: 'true' } }),
-  build({ ...common, entryPoints: [join(pkg, 'src/browser.ts')], outfile: join(out, 'tally.js'), format: 'iife', platform: 'browser', minify: true, target: ['es2020'], define: { __TALLY_FORMAT__: '"iife"', __TALLY_NODE__: 'false' } }),
+  build({
+    ...common,
+    entryPoints: [join(pkg, 'src/index.ts')],
+    outfile: join(out, 'tally.browser.mjs'),
+    format: 'esm',
+    platform: 'browser',
+    define: { __TALLY_FORMAT__: '"esm"', __TALLY_NODE__: 'false' },
+  }),
+  build({
+    ...common,
+    entryPoints: [join(pkg, 'src/index.ts')],
+    outfile: join(out, 'tally.cjs'),
+    format: 'cjs',
+    platform: 'node',
+    define: { __TALLY_FORMAT__: '"cjs"', __TALLY_NODE__: 'true' },
+  }),
+  build({
+    ...common,
+    entryPoints: [join(pkg, 'src/browser.ts')],
+    outfile: join(out, 'tally.js'),
+    format: 'iife',
+    platform: 'browser',
+    minify: true,
+    target: ['es2020'],
+    define: { __TALLY_FORMAT__: '"iife"', __TALLY_NODE__: 'false' },
+  }),
 ]);
 for (const f of ['tally-core.wasm', 'tally-core.asm.js', 'tally-core.asm.js.mem', 'tally-core.js.mem']) {
   if (existsSync(join(coreDir, f))) copyFileSync(join(coreDir, f), join(out, f));
 }
 if (process.env.TALLY_SKIP_DTS !== '1') {
   const tsc = join(pkg, '../node_modules/typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', join(pkg, 'tsconfig.json'), '--declarationDir', join(out, 'types')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [tsc, '-p', join(pkg, 'tsconfig.json'), '--declarationDir', join(out, 'types')], {
+    stdio: 'inherit',
+  });
 }
 const size = (f) => (existsSync(join(out, f)) ? statSync(join(out, f)).size : 0);
 const gz = (f) => (existsSync(join(out, f)) ? gzipSync(readFileSync(join(out, f)), { level: 9 }).length : 0);
@@ -79,7 +111,14 @@ const own = await build({
   minify: true,
   target: ['es2020'],
   define: { __TALLY_FORMAT__: '"iife"', __TALLY_NODE__: 'false' },
-  plugins: [{ name: 'no-glue', setup: (b) => b.onResolve({ filter: /^tally-core-glue$/ }, () => ({ path: 'glue', namespace: 'no-glue' })) || b.onLoad({ filter: /.*/, namespace: 'no-glue' }, () => ({ contents: 'export default 0', loader: 'js' })) }],
+  plugins: [
+    {
+      name: 'no-glue',
+      setup: (b) =>
+        b.onResolve({ filter: /^tally-core-glue$/ }, () => ({ path: 'glue', namespace: 'no-glue' })) ||
+        b.onLoad({ filter: /.*/, namespace: 'no-glue' }, () => ({ contents: 'export default 0', loader: 'js' })),
+    },
+  ],
 });
 const ownJs = own.outputFiles[0].contents;
 console.log(

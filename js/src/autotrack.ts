@@ -20,7 +20,8 @@ export const kAutoTrackDefaults: AutoTrackOptions = {
 export function propsOf(el: Element): Record<string, string> {
   const props: Record<string, string> = {};
   for (const a of Array.from(el.attributes)) {
-    if (a.name.startsWith('data-tally-prop-')) props[a.name.slice(16).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = a.value;
+    if (a.name.startsWith('data-tally-prop-'))
+      props[a.name.slice(16).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = a.value;
   }
   return props;
 }
@@ -43,7 +44,10 @@ export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | tr
         for (const e of entries) {
           if (!e.isIntersecting || seen.has(e.target)) continue;
           seen.add(e.target);
-          t.track('Impression', { content_id: e.target.getAttribute('data-tally-impression') || '', ...propsOf(e.target) });
+          t.track('Impression', {
+            content_id: e.target.getAttribute('data-tally-impression') || '',
+            ...propsOf(e.target),
+          });
         }
       },
       { threshold: 0.5 },
@@ -104,7 +108,8 @@ export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | tr
         if (!a || a.origin === location.origin || !/^https?:/.test(a.protocol)) return;
         const plain = ev.button === 0 && !ev.metaKey && !ev.ctrlKey && !ev.shiftKey && !ev.altKey;
         const sameTab = !a.target || a.target === '_self';
-        if (!marked) t.track('Outbound Link Clicked', { href: a.href, text: (a.textContent || '').trim().slice(0, 100) });
+        if (!marked)
+          t.track('Outbound Link Clicked', { href: a.href, text: (a.textContent || '').trim().slice(0, 100) });
         if (!plain || !sameTab || ev.defaultPrevented) return;
         // Hold navigation until the event is handed to the transport, at most kLinkHoldMs.
         ev.preventDefault();
@@ -138,10 +143,17 @@ export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | tr
 
   if (on.errors) {
     addEventListener('error', (e) => {
-      t.track('Error', { message: String(e.message).slice(0, 255), source: String(e.filename || '').slice(0, 255), line: e.lineno || 0 });
+      t.track('Error', {
+        message: String(e.message).slice(0, 255),
+        source: String(e.filename || '').slice(0, 255),
+        line: e.lineno || 0,
+      });
     });
     addEventListener('unhandledrejection', (e) => {
-      t.track('Error', { message: String((e.reason as Error)?.message ?? e.reason).slice(0, 255), source: 'unhandledrejection' });
+      t.track('Error', {
+        message: String((e.reason as Error)?.message ?? e.reason).slice(0, 255),
+        source: 'unhandledrejection',
+      });
     });
   }
   return on;

@@ -17,8 +17,7 @@ interface Stub {
 
 const g = globalThis as unknown as { tally?: Stub & Record<string, unknown> };
 const stub = g.tally;
-const script = (document.currentScript ||
-  document.querySelector('script[data-write-key]')) as HTMLScriptElement | null;
+const script = (document.currentScript || document.querySelector('script[data-write-key]')) as HTMLScriptElement | null;
 
 if (!stub?._loaded) {
   const timed = new Set(['track', 'page', 'identify']);

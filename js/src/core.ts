@@ -228,11 +228,7 @@ export interface LoadOptions {
 /** How the module was obtained: 'wasm', or 'asmjs' after a refused WebAssembly compile. */
 export type CoreKind = 'wasm' | 'asmjs';
 
-type GlueLoader = (
-  require: (id: string) => unknown,
-  dirname: string,
-  filename: string,
-) => CoreFactory;
+type GlueLoader = (require: (id: string) => unknown, dirname: string, filename: string) => CoreFactory;
 
 declare const __TALLY_NODE__: boolean; // false in the browser builds: the Node paths are removed
 

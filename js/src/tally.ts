@@ -258,16 +258,15 @@ export class Tally {
     if (!this.core_) return this.defer_(() => this.page(properties, withTime(options)));
     if (this.consent_ !== 'granted') return undefined;
     this.refreshContext();
-    const props = inBrowser
-      ? { ...pageInfo(), ...properties }
-      : properties;
+    const props = inBrowser ? { ...pageInfo(), ...properties } : properties;
     return this.enqueue_('page', 'Page Viewed', props, options);
   }
 
   /** Ties later events to a known user, with optional traits. */
   identify(userId: string, traits?: Record<string, unknown>, options?: TrackOptions): string | undefined {
     if (!this.core_) return this.defer_(() => this.identify(userId, traits, withTime(options)));
-    if (typeof userId !== 'string' || !userId) return this.fail_('invalid_argument', 'userId: must be a non-empty string');
+    if (typeof userId !== 'string' || !userId)
+      return this.fail_('invalid_argument', 'userId: must be a non-empty string');
     this.userId_ = userId;
     if (this.consent_ === 'granted') safeSet('tally.uid', userId);
     this.rebuildIdJson_();
@@ -383,8 +382,19 @@ export class Tally {
         const props = properties ? JSON.stringify(properties) : '';
         bad = props && nonFinite(properties, props, 'properties');
         json =
-          '{"event_id":"' + id + '","created_at":' + createdAt + ',"type":"' + type + '","name":' + JSON.stringify(name) +
-          (props && ',"properties":' + props) + ',"context":' + this.ctxJson_ + this.idJson_ + '}';
+          '{"event_id":"' +
+          id +
+          '","created_at":' +
+          createdAt +
+          ',"type":"' +
+          type +
+          '","name":' +
+          JSON.stringify(name) +
+          (props && ',"properties":' + props) +
+          ',"context":' +
+          this.ctxJson_ +
+          this.idJson_ +
+          '}';
       }
     } catch (e) {
       // JSON.stringify throws on cycles and BigInt.
@@ -437,8 +447,16 @@ export class Tally {
     const t = (this.idMs_ + 0x1000000000000).toString(16).slice(1);
     const r = randomHex(8);
     return (
-      t.slice(0, 8) + '-' + t.slice(8) + '-7' + (this.idSeq_ + 0x1000).toString(16).slice(1) + '-' +
-      ((randomByte() & 0x3f) | 0x80).toString(16) + r.slice(0, 2) + '-' + r.slice(2, 14)
+      t.slice(0, 8) +
+      '-' +
+      t.slice(8) +
+      '-7' +
+      (this.idSeq_ + 0x1000).toString(16).slice(1) +
+      '-' +
+      ((randomByte() & 0x3f) | 0x80).toString(16) +
+      r.slice(0, 2) +
+      '-' +
+      r.slice(2, 14)
     );
   }
 
@@ -478,7 +496,13 @@ export class Tally {
       (navigator.doNotTrack === '1' || (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true);
     // A choice the user made (optOut/optIn) wins over DNT/GPC, which wins over the default.
     this.consent_ =
-      saved === 'denied' || saved === 'granted' ? saved : dnt ? 'denied' : this.options.consent === 'required' ? 'unknown' : 'granted';
+      saved === 'denied' || saved === 'granted'
+        ? saved
+        : dnt
+          ? 'denied'
+          : this.options.consent === 'required'
+            ? 'unknown'
+            : 'granted';
   }
 
   private loadIdentity_(): void {
@@ -509,7 +533,8 @@ export class Tally {
 
   private rebuildIdJson_(): void {
     this.idJson_ =
-      ',"anonymous_id":' + JSON.stringify(this.anonymousId_) +
+      ',"anonymous_id":' +
+      JSON.stringify(this.anonymousId_) +
       (this.sessionId_ ? ',"session_id":' + JSON.stringify(this.sessionId_) : '') +
       (this.userId_ ? ',"user_id":' + JSON.stringify(this.userId_) : '');
   }
@@ -621,7 +646,11 @@ export class Tally {
       return this.backoff_(0, new TallyError('transport', `network: ${(e as Error).message}`));
     }
     const text = await res.text().catch(() => '');
-    let answer: { rejected?: Array<{ index: number; event_id?: string; error: string }>; server_time?: number; error?: string } = {};
+    let answer: {
+      rejected?: Array<{ index: number; event_id?: string; error: string }>;
+      server_time?: number;
+      error?: string;
+    } = {};
     try {
       answer = JSON.parse(text);
     } catch {
@@ -711,8 +740,12 @@ export class Tally {
   private beacon_(core: Core): void {
     const off = core.clockOffset();
     const head =
-      '{"write_key":' + JSON.stringify(this.options.writeKey) + ',"sent_at":' + Date.now() +
-      (off === undefined ? '' : ',"clock_offset_ms":' + Math.round(off)) + ',"events":[';
+      '{"write_key":' +
+      JSON.stringify(this.options.writeKey) +
+      ',"sent_at":' +
+      Date.now() +
+      (off === undefined ? '' : ',"clock_offset_ms":' + Math.round(off)) +
+      ',"events":[';
     let budget = 63 * 1024;
     let events: string[] = [];
     let ids: string[] = [];

@@ -1,15 +1,15 @@
 // The core module in a real browser (headless Chromium), loaded by a script tag as a page would:
 // the Wasm build where WebAssembly is allowed, and the asm.js build under a strict CSP that
 // forbids both WebAssembly and eval (DESIGN.md lesson 8), which the glue must not need.
-import { after, before, describe, it } from "node:test";
-import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import http from "node:http";
-import path from "node:path";
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
 
-import { chromium } from "playwright-core";
+import { chromium } from 'playwright-core';
 
-import { wasmDir } from "./core-module.mjs";
+import { wasmDir } from './core-module.mjs';
 
 const kStrictCsp = "default-src 'self'; script-src 'self'"; // no 'wasm-unsafe-eval', no eval
 
@@ -37,55 +37,44 @@ window.probe = async function (overrides) {
 };`;
 
 function page(script, csp) {
-  const meta = csp
-    ? `<meta http-equiv="Content-Security-Policy" content="${csp}">`
-    : "";
+  const meta = csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : '';
   return `<!doctype html><html><head><meta charset="utf-8">${meta}
 <script src="/${script}"></script><script src="/probe.js"></script></head><body></body></html>`;
 }
 
-describe("core module in Chromium", () => {
+describe('core module in Chromium', () => {
   let server;
   let origin;
   let browser;
 
   before(async () => {
     const files = {
-      "/tally-core.js": [
-        "text/javascript",
-        readFileSync(path.join(wasmDir, "tally-core.js")),
-      ],
-      "/tally-core.wasm": [
-        "application/wasm",
-        readFileSync(path.join(wasmDir, "tally-core.wasm")),
-      ],
-      "/tally-core.asm.js": [
-        "text/javascript",
-        readFileSync(path.join(wasmDir, "tally-core.asm.js")),
-      ],
-      "/probe.js": ["text/javascript", kProbe],
-      "/wasm.html": ["text/html", page("tally-core.js")],
-      "/wasm-strict.html": ["text/html", page("tally-core.js", kStrictCsp)],
-      "/asm-strict.html": ["text/html", page("tally-core.asm.js", kStrictCsp)],
+      '/tally-core.js': ['text/javascript', readFileSync(path.join(wasmDir, 'tally-core.js'))],
+      '/tally-core.wasm': ['application/wasm', readFileSync(path.join(wasmDir, 'tally-core.wasm'))],
+      '/tally-core.asm.js': ['text/javascript', readFileSync(path.join(wasmDir, 'tally-core.asm.js'))],
+      '/probe.js': ['text/javascript', kProbe],
+      '/wasm.html': ['text/html', page('tally-core.js')],
+      '/wasm-strict.html': ['text/html', page('tally-core.js', kStrictCsp)],
+      '/asm-strict.html': ['text/html', page('tally-core.asm.js', kStrictCsp)],
     };
     server = http.createServer((req, res) => {
       const file = files[req.url];
       res.writeHead(file ? 200 : 404, {
-        "Content-Type": file ? file[0] : "text/plain",
+        'Content-Type': file ? file[0] : 'text/plain',
       });
-      res.end(file ? file[1] : "not found");
+      res.end(file ? file[1] : 'not found');
     });
-    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${server.address().port}`;
     browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
+      executablePath: '/usr/bin/chromium',
       args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
       ],
     });
   });
@@ -117,7 +106,7 @@ describe("core module in Chromium", () => {
     assert.deepEqual(result.codes, [0, 0], JSON.stringify(result));
     assert.equal(result.count, 2);
     const body = JSON.parse(result.body);
-    assert.equal(body.write_key, "wk");
+    assert.equal(body.write_key, 'wk');
     assert.deepEqual(
       body.events.map((e) => e.properties.price),
       [19.99, 8.0000152587890625],
@@ -126,24 +115,20 @@ describe("core module in Chromium", () => {
     assert.match(result.body, /"price":8\.000015258789062\}/);
   }
 
-  it("runs the Wasm build from a script tag, fetching the .wasm next to it", async () => {
-    const result = await run("/wasm.html");
+  it('runs the Wasm build from a script tag, fetching the .wasm next to it', async () => {
+    const result = await run('/wasm.html');
     assert.equal(result.error, undefined);
     checkBatch(result);
   });
 
-  it("runs the asm.js build under a CSP that forbids WebAssembly and eval", async () => {
-    const result = await run("/asm-strict.html");
+  it('runs the asm.js build under a CSP that forbids WebAssembly and eval', async () => {
+    const result = await run('/asm-strict.html');
     assert.equal(result.error, undefined);
     checkBatch(result);
   });
 
-  it("cannot instantiate the Wasm build under that CSP (why the asm.js build exists)", async () => {
-    const result = await run("/wasm-strict.html");
-    assert.match(
-      result.error ?? "",
-      /WebAssembly|CompileError|Content Security Policy|wasm/i,
-      JSON.stringify(result),
-    );
+  it('cannot instantiate the Wasm build under that CSP (why the asm.js build exists)', async () => {
+    const result = await run('/wasm-strict.html');
+    assert.match(result.error ?? '', /WebAssembly|CompileError|Content Security Policy|wasm/i, JSON.stringify(result));
   });
 });

@@ -1,57 +1,49 @@
 // Loads the two builds of the core module (Wasm and asm.js) for the Node suites and wraps the C
 // ABI of wasm/tally_abi.h in a small test driver. Not the SDK: just enough to drive every call,
 // including the wrong ways (null handles, null pointers, garbage bytes).
-import { createRequire } from "node:module";
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 
-export const root =
-  process.env.TALLY_ROOT ?? path.resolve(import.meta.dirname, "../../..");
-export const wasmDir =
-  process.env.TALLY_WASM_DIR ?? path.join(root, "build/wasm/wasm");
-export const buildDir =
-  process.env.TALLY_BUILD_DIR ?? path.join(root, "build/native");
-export const fixturesDir =
-  process.env.TALLY_FIXTURES_DIR ?? path.join(root, "../shared/fixtures");
+export const root = process.env.TALLY_ROOT ?? path.resolve(import.meta.dirname, '../../..');
+export const wasmDir = process.env.TALLY_WASM_DIR ?? path.join(root, 'build/wasm/wasm');
+export const buildDir = process.env.TALLY_BUILD_DIR ?? path.join(root, 'build/native');
+export const fixturesDir = process.env.TALLY_FIXTURES_DIR ?? path.join(root, '../shared/fixtures');
 
 /// The builds every suite runs against: the same C++ core as Wasm and as plain JavaScript.
 export const BUILDS = [
   {
-    name: "wasm",
+    name: 'wasm',
     async load() {
-      const glue = path.join(wasmDir, "tally-core.js");
+      const glue = path.join(wasmDir, 'tally-core.js');
       // Node 20 + Emscripten 3.1.6: the glue would fetch() a file path, so hand it the bytes.
-      const wasmBinary = readFileSync(path.join(wasmDir, "tally-core.wasm"));
+      const wasmBinary = readFileSync(path.join(wasmDir, 'tally-core.wasm'));
       return require(glue)({ wasmBinary });
     },
   },
   {
-    name: "asm.js",
+    name: 'asm.js',
     async load() {
-      return require(path.join(wasmDir, "tally-core.asm.js"))({});
+      return require(path.join(wasmDir, 'tally-core.asm.js'))({});
     },
   },
 ];
 
 export function buildsPresent() {
-  return ["tally-core.js", "tally-core.wasm", "tally-core.asm.js"].every((f) =>
-    existsSync(path.join(wasmDir, f)),
-  );
+  return ['tally-core.js', 'tally-core.wasm', 'tally-core.asm.js'].every((f) => existsSync(path.join(wasmDir, f)));
 }
 
 /// The names wasm/exports.txt promises: { functions: [...], runtime: [...] }.
 export function exportList() {
-  const lines = readFileSync(path.join(root, "wasm/exports.txt"), "utf8")
-    .split("\n")
+  const lines = readFileSync(path.join(root, 'wasm/exports.txt'), 'utf8')
+    .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith("#"));
+    .filter((l) => l && !l.startsWith('#'));
   return {
-    functions: lines.filter((l) => !l.startsWith("runtime:")),
-    runtime: lines
-      .filter((l) => l.startsWith("runtime:"))
-      .map((l) => l.slice(8).trim()),
+    functions: lines.filter((l) => !l.startsWith('runtime:')),
+    runtime: lines.filter((l) => l.startsWith('runtime:')).map((l) => l.slice(8).trim()),
   };
 }
 
@@ -82,7 +74,7 @@ export class Core {
 
   /// Copies bytes (or a string as UTF-8) into module memory; returns [ptr, len]. Free with free().
   put(data) {
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
     const ptr = this.m._tally_alloc(bytes.length);
     this.m.HEAPU8.set(bytes, ptr); // read HEAPU8 after the call: memory may have grown
     return [ptr, bytes.length];
@@ -106,16 +98,13 @@ export class Core {
 
   /// Returns { handle } or { handle: 0, error }.
   newTracker(options = {}, seed = fixedSeed()) {
-    const text =
-      typeof options === "string" ? options : JSON.stringify(options);
+    const text = typeof options === 'string' ? options : JSON.stringify(options);
     const [optPtr, optLen] = this.put(text);
     const [seedPtr] = seed ? this.put(seed) : [0];
     const handle = this.m._tally_tracker_new(optPtr, optLen, seedPtr);
     this.free(optPtr);
     if (seedPtr) this.free(seedPtr);
-    return handle
-      ? { handle }
-      : { handle: 0, error: this.cString(this.m._tally_last_create_error()) };
+    return handle ? { handle } : { handle: 0, error: this.cString(this.m._tally_last_create_error()) };
   }
 
   tracker(options = {}, seed = fixedSeed()) {
@@ -141,15 +130,11 @@ export class TrackerDriver {
 
   /// event: an object (JSON-encoded here), a string, or raw bytes. Returns { code, out, id }.
   track(event) {
-    const data =
-      typeof event === "string" || event instanceof Uint8Array
-        ? event
-        : JSON.stringify(event);
+    const data = typeof event === 'string' || event instanceof Uint8Array ? event : JSON.stringify(event);
     const [ptr, len] = this.core.put(data);
     const code = this.m._tally_track(this.h, ptr, len);
     this.core.free(ptr);
-    const id =
-      code === 0 ? this.core.cString(this.m._tally_last_id_ptr(this.h)) : null;
+    const id = code === 0 ? this.core.cString(this.m._tally_last_id_ptr(this.h)) : null;
     return { code, out: this.out(), id };
   }
 
@@ -208,5 +193,4 @@ export class TrackerDriver {
   }
 }
 
-export const UUID_V7 =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+export const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -1,31 +1,25 @@
 // The Wasm and asm.js builds encode batches byte for byte as the native core does: the seed
 // events are tracked into the module (clock pinned with tally_set_now_for_test) and into a native
 // tally::Tracker (tests/js/tools/tally_encode.cc), and the batch bodies are compared.
-import { after, before, describe, it } from "node:test";
-import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
-import { BUILDS, Core, buildDir, fixturesDir } from "./core-module.mjs";
+import { BUILDS, Core, buildDir, fixturesDir } from './core-module.mjs';
 
 const NOW = 1731690000000;
-const WRITE_KEY = "wk_roundtrip";
-const tool = path.join(buildDir, "tests/js/tally_encode");
+const WRITE_KEY = 'wk_roundtrip';
+const tool = path.join(buildDir, 'tests/js/tally_encode');
 // The shared seed events (they carry event_id and created_at), and our own lines for what the
 // seed lacks: fractions, exponents, subnormals, escapes, nesting, and events both sides refuse
 // (without event_id: both sides make the same ids from the same seed and clock).
 const FIXTURES = [
-  { file: path.join(fixturesDir, "seed-events.ndjson"), refusedLines: null },
+  { file: path.join(fixturesDir, 'seed-events.ndjson'), refusedLines: null },
   {
-    file: path.join(import.meta.dirname, "roundtrip-extra.ndjson"),
+    file: path.join(import.meta.dirname, 'roundtrip-extra.ndjson'),
     refusedLines: [7, 8, 9, 10, 11, 12, 13, 14],
   },
   { file: numberFixture(), refusedLines: [] },
@@ -45,10 +39,9 @@ function numberFixture() {
   };
   const bits = new DataView(new ArrayBuffer(8));
   const values = [
-    8.0000152587890625, 9.9999847412109375, 80.000030517578125,
-    12345678901234.625, 10000000.001953125, 0.1, 0.2, 0.30000000000000004, 1e-7,
-    123e-20, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 4.35, 0.5,
-    2.5, 1e21, 1e22, 9007199254740993, 1.5e17,
+    8.0000152587890625, 9.9999847412109375, 80.000030517578125, 12345678901234.625, 10000000.001953125, 0.1, 0.2,
+    0.30000000000000004, 1e-7, 123e-20, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 4.35, 0.5, 2.5, 1e21,
+    1e22, 9007199254740993, 1.5e17,
   ];
   for (let i = 0; i < 600; i++) {
     // random finite bit patterns
@@ -60,10 +53,7 @@ function numberFixture() {
   for (let i = 0; i < 100; i++) values.push(rand() * 2 ** -1022); // subnormals
   for (let i = 0; i < 600; i++) {
     // short decimals: 1-17 digits, exponents -30..30
-    const digits = String(Math.floor(rand() * 1e17)).slice(
-      0,
-      1 + Math.floor(rand() * 17),
-    );
+    const digits = String(Math.floor(rand() * 1e17)).slice(0, 1 + Math.floor(rand() * 17));
     values.push(Number(`${digits}e${Math.floor(rand() * 61) - 30}`));
   }
   for (let q = 1; q <= 24; q++) {
@@ -82,41 +72,38 @@ function numberFixture() {
   for (let i = 0; i < values.length; i += 100) {
     const xs = values.slice(i, i + 100);
     lines.push(
-      `{"type":"track","name":"numbers","anonymous_id":"a","created_at":1731681204017,"properties":{"xs":[${xs.map(String).join(",")}]}}`,
+      `{"type":"track","name":"numbers","anonymous_id":"a","created_at":1731681204017,"properties":{"xs":[${xs.map(String).join(',')}]}}`,
     );
   }
-  const dir = mkdtempSync(path.join(os.tmpdir(), "tally-numbers-"));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tally-numbers-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, "numbers.ndjson");
-  writeFileSync(file, lines.join("\n") + "\n");
+  const file = path.join(dir, 'numbers.ndjson');
+  writeFileSync(file, lines.join('\n') + '\n');
   return file;
 }
 
 // Runs the native encoder: { bodies: [...], refused: Map(index -> {code, message}) }.
 function native(seedFile) {
-  assert.ok(
-    existsSync(tool),
-    `${tool} missing: build the native tree (scripts/build.sh native)`,
-  );
+  assert.ok(existsSync(tool), `${tool} missing: build the native tree (scripts/build.sh native)`);
   const run = spawnSync(tool, [seedFile, String(NOW), WRITE_KEY], {
-    encoding: "utf8",
+    encoding: 'utf8',
   });
   assert.equal(run.status, 0, `tally_encode failed: ${run.stderr}`);
   const result = {
-    bodies: run.stdout.split("\n").filter((l) => l.length > 0),
+    bodies: run.stdout.split('\n').filter((l) => l.length > 0),
     refused: new Map(),
   };
-  for (const line of run.stderr.split("\n")) {
-    if (!line.startsWith("refused\t")) continue;
-    const [, index, code, message] = line.split("\t");
+  for (const line of run.stderr.split('\n')) {
+    if (!line.startsWith('refused\t')) continue;
+    const [, index, code, message] = line.split('\t');
     result.refused.set(Number(index), { code: Number(code), message });
   }
   return result;
 }
 
 function eventLines(seedFile) {
-  return readFileSync(seedFile, "utf8")
-    .split("\n")
+  return readFileSync(seedFile, 'utf8')
+    .split('\n')
     .filter((l) => l.length > 0);
 }
 
@@ -127,18 +114,11 @@ for (const { file: seedFile, refusedLines } of FIXTURES) {
       expected = native(seedFile);
     });
 
-    it("the native encoder accepts or refuses every line", () => {
-      const accepted = expected.bodies.reduce(
-        (n, b) => n + JSON.parse(b).events.length,
-        0,
-      );
+    it('the native encoder accepts or refuses every line', () => {
+      const accepted = expected.bodies.reduce((n, b) => n + JSON.parse(b).events.length, 0);
       assert.ok(accepted > 0);
-      assert.equal(
-        accepted + expected.refused.size,
-        eventLines(seedFile).length,
-      );
-      if (refusedLines)
-        assert.deepEqual([...expected.refused.keys()], refusedLines);
+      assert.equal(accepted + expected.refused.size, eventLines(seedFile).length);
+      if (refusedLines) assert.deepEqual([...expected.refused.keys()], refusedLines);
     });
 
     for (const build of BUILDS) {
@@ -149,8 +129,7 @@ for (const { file: seedFile, refusedLines } of FIXTURES) {
         const refused = new Map();
         eventLines(seedFile).forEach((line, index) => {
           const r = t.track(line);
-          if (r.code !== 0)
-            refused.set(index, { code: r.code, message: r.out });
+          if (r.code !== 0) refused.set(index, { code: r.code, message: r.out });
         });
         assert.deepEqual(refused, expected.refused);
         t.free();
@@ -169,8 +148,7 @@ for (const { file: seedFile, refusedLines } of FIXTURES) {
           t.ack(count);
         }
         assert.equal(bodies.length, expected.bodies.length);
-        for (let i = 0; i < bodies.length; i++)
-          assert.equal(bodies[i], expected.bodies[i]);
+        for (let i = 0; i < bodies.length; i++) assert.equal(bodies[i], expected.bodies[i]);
         t.free();
       });
     }

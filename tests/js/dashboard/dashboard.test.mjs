@@ -2,32 +2,31 @@
 // events go in through /v1/batch, the page is opened, the read key entered once, and every
 // figure, the chart's data and the tables are compared with the report API's own answers.
 // Conditions are polled, never timed.
-import { test, before, after } from "node:test";
-import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { randomUUID } from "node:crypto";
-import { chromium } from "playwright-core";
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { chromium } from 'playwright-core';
 
-const root =
-  process.env.TALLY_ROOT ?? new URL("../../..", import.meta.url).pathname;
-const buildDir = process.env.TALLY_BUILD_DIR ?? join(root, "build/native");
-const binary = join(buildDir, "collector/tally-collector");
-const TZ = "Europe/Paris";
+const root = process.env.TALLY_ROOT ?? new URL('../../..', import.meta.url).pathname;
+const buildDir = process.env.TALLY_BUILD_DIR ?? join(root, 'build/native');
+const binary = join(buildDir, 'collector/tally-collector');
+const TZ = 'Europe/Paris';
 
 let proc, dir, base, browser;
 
 function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
+    s.listen(0, '127.0.0.1', () => {
       const { port } = s.address();
       s.close(() => resolve(port));
     });
-    s.on("error", reject);
+    s.on('error', reject);
   });
 }
 
@@ -46,17 +45,17 @@ async function waitFor(fn, what, attempts = 400) {
 
 // UUIDv7 from a time: 48-bit ms, version 7, random rest.
 function uuidv7(ms) {
-  const hex = ms.toString(16).padStart(12, "0");
-  const r = randomUUID().replace(/-/g, "");
-  return `${hex.slice(0, 8)}-${hex.slice(8)}-7${r.slice(13, 16)}-${"89ab"[parseInt(r[16], 16) & 3]}${r.slice(17, 20)}-${r.slice(20, 32)}`;
+  const hex = ms.toString(16).padStart(12, '0');
+  const r = randomUUID().replace(/-/g, '');
+  return `${hex.slice(0, 8)}-${hex.slice(8)}-7${r.slice(13, 16)}-${'89ab'[parseInt(r[16], 16) & 3]}${r.slice(17, 20)}-${r.slice(20, 32)}`;
 }
 
 async function post(events) {
   const now = Date.now();
   const res = await fetch(`${base}/v1/batch`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ write_key: "wk_demo", sent_at: now, events }),
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ write_key: 'wk_demo', sent_at: now, events }),
   });
   const body = await res.json();
   assert.equal(res.status, 200, JSON.stringify(body));
@@ -67,7 +66,7 @@ function ev(name, user, minutesAgo, props = {}) {
   const t = Date.now() - minutesAgo * 60000;
   return {
     event_id: uuidv7(t),
-    type: "track",
+    type: 'track',
     name,
     user_id: user,
     anonymous_id: `anon-${user}`,
@@ -80,7 +79,7 @@ function ev(name, user, minutesAgo, props = {}) {
 
 async function api(path, params = {}) {
   const res = await fetch(`${base}${path}?${new URLSearchParams(params)}`, {
-    headers: { Authorization: "Bearer rk_demo" },
+    headers: { Authorization: 'Bearer rk_demo' },
   });
   assert.equal(res.status, 200);
   return res.json();
@@ -88,48 +87,41 @@ async function api(path, params = {}) {
 
 before(async () => {
   assert.ok(existsSync(binary), `collector not built at ${binary}`);
-  dir = mkdtempSync(join(tmpdir(), "tally-dashboard-"));
+  dir = mkdtempSync(join(tmpdir(), 'tally-dashboard-'));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   proc = spawn(
     binary,
     [
-      "--demo",
-      "--listen",
+      '--demo',
+      '--listen',
       `127.0.0.1:${port}`,
-      "--store",
-      `sqlite:${join(dir, "tally.db")}`,
-      "--min-free-disk-bytes",
-      "0",
+      '--store',
+      `sqlite:${join(dir, 'tally.db')}`,
+      '--min-free-disk-bytes',
+      '0',
     ],
-    { stdio: ["ignore", "ignore", "inherit"] },
+    { stdio: ['ignore', 'ignore', 'inherit'] },
   );
-  await waitFor(
-    async () => (await fetch(`${base}/healthz`)).ok,
-    "the collector",
-  );
+  await waitFor(async () => (await fetch(`${base}/healthz`)).ok, 'the collector');
   const events = [];
-  const users = ["C-1", "C-2", "C-3", "C-4"];
+  const users = ['C-1', 'C-2', 'C-3', 'C-4'];
   users.forEach((u, i) => {
-    events.push(
-      ev("impression", u, 600 + i, { channel: i % 2 ? "email" : "web" }),
-    );
-    if (i < 3) events.push(ev("click", u, 500 + i, { channel: "email" }));
-    if (i < 1)
-      events.push(ev("conversion", u, 400, { channel: "web", revenue: 25 }));
+    events.push(ev('impression', u, 600 + i, { channel: i % 2 ? 'email' : 'web' }));
+    if (i < 3) events.push(ev('click', u, 500 + i, { channel: 'email' }));
+    if (i < 1) events.push(ev('conversion', u, 400, { channel: 'web', revenue: 25 }));
   });
-  for (let d = 1; d <= 3; d++)
-    events.push(ev("impression", "C-9", d * 1440 + 30, { channel: "push" }));
+  for (let d = 1; d <= 3; d++) events.push(ev('impression', 'C-9', d * 1440 + 30, { channel: 'push' }));
   await post(events);
   browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
+    executablePath: '/usr/bin/chromium',
     args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
     ],
   });
 });
@@ -137,34 +129,33 @@ before(async () => {
 after(async () => {
   await browser?.close();
   if (proc) {
-    proc.kill("SIGTERM");
-    await new Promise((r) => proc.once("exit", r));
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test("dashboard shows the figures, chart and tables the API answers", async () => {
+test('dashboard shows the figures, chart and tables the API answers', async () => {
   const context = await browser.newContext({ timezoneId: TZ });
   const page = await context.newPage();
   const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()}`));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
   await page.goto(`${base}/`);
-  await page.fill("#key-input", "rk_demo");
-  await page.click("#key-form button[type=submit]");
+  await page.fill('#key-input', 'rk_demo');
+  await page.click('#key-form button[type=submit]');
   await page.waitForSelector('body[data-ready="true"]');
 
   const to = Date.now() + 1;
   const range = { from: String(to - 7 * 86400000), to: String(to) };
-  const overview = await api("/v1/stats/overview", range);
+  const overview = await api('/v1/stats/overview', range);
   assert.equal(overview.events, 11);
-  const fig = async (id) =>
-    Number((await page.textContent(id)).replace(/[^0-9]/g, ""));
-  assert.equal(await fig("#fig-events"), overview.events);
-  assert.equal(await fig("#fig-users"), overview.users);
-  assert.equal(await fig("#fig-sessions"), overview.sessions);
+  const fig = async (id) => Number((await page.textContent(id)).replace(/[^0-9]/g, ''));
+  assert.equal(await fig('#fig-events'), overview.events);
+  assert.equal(await fig('#fig-users'), overview.users);
+  assert.equal(await fig('#fig-sessions'), overview.sessions);
 
-  const topRows = await page.$$eval("#top-events tbody tr", (rows) =>
+  const topRows = await page.$$eval('#top-events tbody tr', (rows) =>
     rows.map((r) => [...r.cells].map((c) => c.textContent)),
   );
   assert.deepEqual(
@@ -173,51 +164,46 @@ test("dashboard shows the figures, chart and tables the API answers", async () =
   );
 
   // The chart: uPlot drew a canvas; its data (the accessible table beside it) is the API's series.
-  await page.waitForSelector("#ts-chart canvas");
-  const ts = await api("/v1/stats/timeseries", {
+  await page.waitForSelector('#ts-chart canvas');
+  const ts = await api('/v1/stats/timeseries', {
     ...range,
     tz: TZ,
-    interval: "day",
-    metric: "events",
+    interval: 'day',
+    metric: 'events',
   });
-  const points = await page.$$eval("#ts-table tbody tr", (rows) =>
+  const points = await page.$$eval('#ts-table tbody tr', (rows) =>
     rows.map((r) => [r.cells[0].textContent, Number(r.cells[1].textContent)]),
   );
   assert.deepEqual(
     points,
     ts.points.map((p) => [p.time, p.value]),
   );
-  assert.equal(
-    Number(await page.getAttribute("#ts-chart", "data-total")),
-    overview.events,
-  );
+  assert.equal(Number(await page.getAttribute('#ts-chart', 'data-total')), overview.events);
   assert.ok(points.some(([, v]) => v > 0));
 
-  const breakdown = await api("/v1/stats/breakdown", {
+  const breakdown = await api('/v1/stats/breakdown', {
     ...range,
-    by: "prop.channel",
-    limit: "10",
+    by: 'prop.channel',
+    limit: '10',
   });
-  const bdRows = await page.$$eval("#breakdown tbody tr", (rows) =>
+  const bdRows = await page.$$eval('#breakdown tbody tr', (rows) =>
     rows.map((r) => [r.cells[0].textContent, Number(r.cells[1].textContent)]),
   );
   assert.deepEqual(
     bdRows,
-    breakdown.rows.map((r) => [r.value ?? "(none)", r.count]),
+    breakdown.rows.map((r) => [r.value ?? '(none)', r.count]),
   );
 
   // Funnel builder.
-  await page.fill("#funnel-steps", "impression,click,conversion");
-  await page.click("#funnel-form button");
-  await page.waitForFunction(
-    () => document.querySelectorAll("#funnel tbody tr").length === 3,
-  );
-  const funnel = await api("/v1/stats/funnel", {
+  await page.fill('#funnel-steps', 'impression,click,conversion');
+  await page.click('#funnel-form button');
+  await page.waitForFunction(() => document.querySelectorAll('#funnel tbody tr').length === 3);
+  const funnel = await api('/v1/stats/funnel', {
     ...range,
-    steps: "impression,click,conversion",
+    steps: 'impression,click,conversion',
   });
-  const users = await page.$$eval("#funnel tbody tr", (rows) =>
-    rows.map((r) => Number(r.cells[1].textContent.replace(/[^0-9]/g, ""))),
+  const users = await page.$$eval('#funnel tbody tr', (rows) =>
+    rows.map((r) => Number(r.cells[1].textContent.replace(/[^0-9]/g, ''))),
   );
   assert.deepEqual(
     users,
@@ -226,59 +212,45 @@ test("dashboard shows the figures, chart and tables the API answers", async () =
   assert.deepEqual(users, [5, 3, 1]);
 
   // User timeline.
-  await page.fill("#user-id", "C-1");
-  await page.click("#user-form button");
-  await page.waitForFunction(
-    () => document.querySelectorAll("#user-summary tbody tr").length > 0,
-  );
-  const summary = await api("/v1/users/C-1/summary");
-  const sumRows = await page.$$eval("#user-summary tbody tr", (rows) =>
+  await page.fill('#user-id', 'C-1');
+  await page.click('#user-form button');
+  await page.waitForFunction(() => document.querySelectorAll('#user-summary tbody tr').length > 0);
+  const summary = await api('/v1/users/C-1/summary');
+  const sumRows = await page.$$eval('#user-summary tbody tr', (rows) =>
     rows.map((r) => [r.cells[0].textContent, Number(r.cells[1].textContent)]),
   );
   assert.deepEqual(
     sumRows,
     summary.events.map((e) => [e.name, e.count]),
   );
-  assert.equal(
-    await page.$$eval("#user-events li", (li) => li.length),
-    summary.total,
-  );
+  assert.equal(await page.$$eval('#user-events li', (li) => li.length), summary.total);
 
   // Live tail: a new event shows up without a reload.
-  await post([ev("live-tail-probe", "C-7", 0)]);
-  await page.waitForFunction(() =>
-    document.querySelector("#tail").textContent.includes("live-tail-probe"),
-  );
+  await post([ev('live-tail-probe', 'C-7', 0)]);
+  await page.waitForFunction(() => document.querySelector('#tail').textContent.includes('live-tail-probe'));
 
   // The key is kept: a reload goes straight to the dashboard.
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');
-  assert.equal(await page.isVisible("#key-form"), false);
+  assert.equal(await page.isVisible('#key-form'), false);
   assert.deepEqual(errors, []);
   await context.close();
 });
 
-test("a write key is refused and the key form says why", async () => {
+test('a write key is refused and the key form says why', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`${base}/`);
-  await page.fill("#key-input", "wk_demo");
-  await page.click("#key-form button[type=submit]");
-  await page.waitForFunction(() =>
-    document.querySelector("#key-error").textContent.includes("read key"),
-  );
-  assert.equal(await page.isVisible("#key-form"), true);
-  assert.equal(
-    await page.evaluate(() => localStorage.getItem("tally.readKey")),
-    null,
-  );
+  await page.fill('#key-input', 'wk_demo');
+  await page.click('#key-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#key-error').textContent.includes('read key'));
+  assert.equal(await page.isVisible('#key-form'), true);
+  assert.equal(await page.evaluate(() => localStorage.getItem('tally.readKey')), null);
   await context.close();
 });
 
-test("the dashboard source type-checks under strict TypeScript", () => {
-  execFileSync(
-    join(root, "node_modules/.bin/tsc"),
-    ["-p", join(root, "collector/report/dashboard/tsconfig.json")],
-    { stdio: "inherit" },
-  );
+test('the dashboard source type-checks under strict TypeScript', () => {
+  execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(root, 'collector/report/dashboard/tsconfig.json')], {
+    stdio: 'inherit',
+  });
 });

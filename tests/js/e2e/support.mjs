@@ -1,39 +1,32 @@
 // Shared pieces of the end-to-end suites: the real collector (from TALLY_BUILD_DIR) with the
 // demo workspace, the real demo site (demo/server.mjs, the esbuild-bundled app, js/dist), the
 // report API read with rk_demo, Chromium, and bounded polling (never fixed sleeps).
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 
-export const root =
-  process.env.TALLY_ROOT ||
-  resolve(fileURLToPath(new URL("../../..", import.meta.url)));
-export const buildDir =
-  process.env.TALLY_BUILD_DIR || join(root, "build/native");
-export const collectorBin = join(buildDir, "collector/tally-collector");
-export const dist = join(root, "js/dist");
+export const root = process.env.TALLY_ROOT || resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+export const buildDir = process.env.TALLY_BUILD_DIR || join(root, 'build/native');
+export const collectorBin = join(buildDir, 'collector/tally-collector');
+export const dist = join(root, 'js/dist');
 
 export function freePort() {
   return new Promise((ok, fail) => {
     const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
+    s.listen(0, '127.0.0.1', () => {
       const { port } = s.address();
       s.close(() => ok(port));
     });
-    s.on("error", fail);
+    s.on('error', fail);
   });
 }
 
 /** Polls fn (every `every` ms) until it returns a truthy value; throws after timeoutMs. */
-export async function waitFor(
-  fn,
-  what,
-  { timeoutMs = 30000, every = 100 } = {},
-) {
+export async function waitFor(fn, what, { timeoutMs = 30000, every = 100 } = {}) {
   const end = Date.now() + timeoutMs;
   let last;
   for (;;) {
@@ -44,10 +37,7 @@ export async function waitFor(
     } catch (e) {
       last = e;
     }
-    if (Date.now() > end)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})`,
-      );
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})`);
     await new Promise((r) => setTimeout(r, every));
   }
 }
@@ -61,18 +51,10 @@ export function tempDir(prefix) {
  * rk_demo), SQLite in `dir`. kill(signal) and start() let a test stop and restart it on the
  * same port and database.
  */
-export async function startCollector({
-  dir,
-  siteOrigins = [],
-  port,
-  extraConfig = {},
-}) {
-  if (!existsSync(collectorBin))
-    throw new Error(
-      `collector not built at ${collectorBin} (set TALLY_BUILD_DIR)`,
-    );
+export async function startCollector({ dir, siteOrigins = [], port, extraConfig = {} }) {
+  if (!existsSync(collectorBin)) throw new Error(`collector not built at ${collectorBin} (set TALLY_BUILD_DIR)`);
   port ??= await freePort();
-  const config = join(dir, "collector.json");
+  const config = join(dir, 'collector.json');
   writeFileSync(
     config,
     JSON.stringify({
@@ -80,11 +62,9 @@ export async function startCollector({
       ...extraConfig,
       workspaces: [
         {
-          name: "demo",
-          sources: [
-            { name: "demo-site", write_key: "wk_demo", origins: siteOrigins },
-          ],
-          read_keys: ["rk_demo"],
+          name: 'demo',
+          sources: [{ name: 'demo-site', write_key: 'wk_demo', origins: siteOrigins }],
+          read_keys: ['rk_demo'],
         },
       ],
     }),
@@ -97,31 +77,22 @@ export async function startCollector({
     async start() {
       const proc = spawn(
         collectorBin,
-        [
-          "--config",
-          config,
-          "--listen",
-          `127.0.0.1:${port}`,
-          "--store",
-          `sqlite:${join(dir, "tally.db")}`,
-        ],
+        ['--config', config, '--listen', `127.0.0.1:${port}`, '--store', `sqlite:${join(dir, 'tally.db')}`],
         {
-          stdio: ["ignore", "ignore", "pipe"],
+          stdio: ['ignore', 'ignore', 'pipe'],
         },
       );
-      let log = "";
-      proc.stderr.on("data", (d) => (log = (log + d).slice(-4000)));
-      proc.exited = new Promise((r) =>
-        proc.once("exit", (code, signal) => r({ code, signal })),
-      );
+      let log = '';
+      proc.stderr.on('data', (d) => (log = (log + d).slice(-4000)));
+      proc.exited = new Promise((r) => proc.once('exit', (code, signal) => r({ code, signal })));
       c.proc = proc;
       c.starts++;
       await waitFor(async () => {
         if (proc.exitCode !== null) throw new Error(`collector exited: ${log}`);
         return (await fetch(`${c.base}/healthz`)).ok;
-      }, "the collector to answer /healthz");
+      }, 'the collector to answer /healthz');
     },
-    async kill(signal = "SIGKILL") {
+    async kill(signal = 'SIGKILL') {
       const p = c.proc;
       if (!p || p.exitCode !== null || p.signalCode !== null) return;
       p.kill(signal);
@@ -134,13 +105,13 @@ export async function startCollector({
 
 /** The demo site (demo/server.mjs) with the bundled app, talking to `collector`. */
 export async function startSite({ collectorBase, port = 0, appDir }) {
-  const { buildApp } = await import(join(root, "demo/build.mjs"));
-  const { startDemoServer } = await import(join(root, "demo/server.mjs"));
+  const { buildApp } = await import(join(root, 'demo/build.mjs'));
+  const { startDemoServer } = await import(join(root, 'demo/server.mjs'));
   await buildApp(appDir);
   return startDemoServer({
     port,
     collector: collectorBase,
-    readKey: "rk_demo",
+    readKey: 'rk_demo',
     dist,
     appDir,
   });
@@ -149,11 +120,10 @@ export async function startSite({ collectorBase, port = 0, appDir }) {
 /** GET a report route with the read key; returns the JSON (asserts 200). */
 export async function api(base, path, params = {}) {
   const res = await fetch(`${base}${path}?${new URLSearchParams(params)}`, {
-    headers: { authorization: "Bearer rk_demo" },
+    headers: { authorization: 'Bearer rk_demo' },
   });
   const body = await res.json();
-  if (res.status !== 200)
-    throw new Error(`${path}: ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(body)}`);
   return body;
 }
 
@@ -162,10 +132,10 @@ export async function allEvents(base, filters = {}) {
   const out = [];
   let cursor;
   do {
-    const page = await api(base, "/v1/events", {
-      from: "0",
-      limit: "1000",
-      order: "asc",
+    const page = await api(base, '/v1/events', {
+      from: '0',
+      limit: '1000',
+      order: 'asc',
       ...filters,
       ...(cursor ? { cursor } : {}),
     });
@@ -177,14 +147,14 @@ export async function allEvents(base, filters = {}) {
 
 export function launch() {
   return chromium.launch({
-    executablePath: "/usr/bin/chromium",
+    executablePath: '/usr/bin/chromium',
     args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
     ],
   });
 }
@@ -196,15 +166,13 @@ export async function newVisitor(browser) {
   });
   const page = await context.newPage();
   const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on('pageerror', (e) => errors.push(String(e)));
   return { context, page, errors };
 }
 
 /** The visitor's anonymous id, read from the SDK once it has loaded on the current page. */
 export async function idsOf(page) {
-  await page.waitForFunction(
-    () => window.tally && window.tally._loaded && window.tally.getInstance(),
-  );
+  await page.waitForFunction(() => window.tally && window.tally._loaded && window.tally.getInstance());
   return page.evaluate(() => window.tally.init().then((t) => t.ids()));
 }
 

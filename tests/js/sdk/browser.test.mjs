@@ -17,8 +17,11 @@ const pages = {
   '/snippet': (u) =>
     html(
       '<p>snippet</p>',
-      snippet(`/sdk/tally.js?delay=${u.searchParams.get('delay') || 0}`, { 'write-key': KEY, endpoint: '', 'auto-track': 'false' },
-        `window.__t=[];var b=Date.now();tally.track('First',{n:1});__t.push([b,b=Date.now()]);tally.identify('C-9');__t.push([b,b=Date.now()]);tally.track('Second',{n:2});__t.push([b,Date.now()]);`),
+      snippet(
+        `/sdk/tally.js?delay=${u.searchParams.get('delay') || 0}`,
+        { 'write-key': KEY, endpoint: '', 'auto-track': 'false' },
+        `window.__t=[];var b=Date.now();tally.track('First',{n:1});__t.push([b,b=Date.now()]);tally.identify('C-9');__t.push([b,b=Date.now()]);tally.track('Second',{n:2});__t.push([b,Date.now()]);`,
+      ),
     ),
   '/app': (u) =>
     html(
@@ -30,14 +33,22 @@ const pages = {
        <div data-tally-impression="banner-mid" style="height:100px">mid</div>
        <div style="height:3000px"></div>
        <div id="low" data-tally-impression="banner-low" style="height:100px">low</div>`,
-      snippet('/sdk/tally.js', {}, `tally.init(${u.searchParams.get('init') || JSON.stringify({ writeKey: KEY, endpoint: '' })});`),
+      snippet(
+        '/sdk/tally.js',
+        {},
+        `tally.init(${u.searchParams.get('init') || JSON.stringify({ writeKey: KEY, endpoint: '' })});`,
+      ),
     ),
   '/fill': () =>
-    html('fill', `<script>
+    html(
+      'fill',
+      `<script>
       // Exhaust this origin's localStorage before the SDK loads.
       try { localStorage.clear(); const big = 'x'.repeat(1 << 20); for (let i = 0; i < 20; i++) localStorage.setItem('pad' + i, big); } catch (e) {}
       for (let n = 1 << 19, k = 0; n >= 1; n >>= 1) { try { for (;;) localStorage.setItem('pad-' + k++, 'y'.repeat(n)); } catch (e) {} }
-      </script>` + snippet('/sdk/tally.js', { 'write-key': KEY, endpoint: '', storage: 'localstorage', 'auto-track': 'false' })),
+      </script>` +
+        snippet('/sdk/tally.js', { 'write-key': KEY, endpoint: '', storage: 'localstorage', 'auto-track': 'false' }),
+    ),
 };
 
 before(async () => {
@@ -85,9 +96,14 @@ test('snippet calls made before the SDK loads are replayed in order with their o
   const loadedAt = await page.evaluate(() => Date.now());
   await flush(page);
   const evs = srv.events();
-  assert.deepEqual(evs.map((e) => e.name ?? e.type), ['First', 'Identify', 'Second']);
+  assert.deepEqual(
+    evs.map((e) => e.name ?? e.type),
+    ['First', 'Identify', 'Second'],
+  );
   // Each created_at is the time of its stub call (between the clock reads around it), not of the replay.
-  evs.forEach((e, i) => assert.ok(times[i][0] <= e.created_at && e.created_at <= times[i][1], JSON.stringify([e.created_at, times[i]])));
+  evs.forEach((e, i) =>
+    assert.ok(times[i][0] <= e.created_at && e.created_at <= times[i][1], JSON.stringify([e.created_at, times[i]])),
+  );
   assert.ok(times[2][1] + 300 <= loadedAt);
   assert.equal(evs[2].user_id, 'C-9');
   assert.equal(srv.state.batches[0].body.write_key, KEY);
@@ -99,11 +115,16 @@ test('events are batched: 25 events with maxEvents 10 arrive in batches of at mo
   reset();
   const init = JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, batch: { maxEvents: 10 } });
   const { context, page } = await open('/app?init=' + encodeURIComponent(init));
-  await page.evaluate(() => { for (let i = 0; i < 25; i++) window.tally.track('Burst', { i }); });
+  await page.evaluate(() => {
+    for (let i = 0; i < 25; i++) window.tally.track('Burst', { i });
+  });
   await waitFor(() => named('Burst').length >= 20, 'two full batches sent without flush');
   await flush(page);
   const burst = named('Burst');
-  assert.deepEqual(burst.map((e) => e.properties.i), [...Array(25).keys()]);
+  assert.deepEqual(
+    burst.map((e) => e.properties.i),
+    [...Array(25).keys()],
+  );
   assert.ok(srv.state.batches.every((b) => b.body.events.length <= 10));
   assert.ok(srv.state.batches.length >= 3);
   await context.close();
@@ -111,9 +132,16 @@ test('events are batched: 25 events with maxEvents 10 arrive in batches of at mo
 
 test('SPA history changes are page views; impressions count once per element per page view', async () => {
   reset();
-  const init = JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: { pageViews: true, impressions: true, clicks: true, forms: true } });
+  const init = JSON.stringify({
+    writeKey: KEY,
+    endpoint: '',
+    autoTrack: { pageViews: true, impressions: true, clicks: true, forms: true },
+  });
   const { context, page } = await open('/app?init=' + encodeURIComponent(init));
-  await waitFor(async () => (await flush(page)) && named('Impression').length >= 2, 'impressions of the two visible banners');
+  await waitFor(
+    async () => (await flush(page)) && named('Impression').length >= 2,
+    'impressions of the two visible banners',
+  );
   // Scroll the low banner in and out twice: one impression.
   for (let i = 0; i < 2; i++) {
     await page.evaluate(() => document.getElementById('low').scrollIntoView());
@@ -125,7 +153,10 @@ test('SPA history changes are page views; impressions count once per element per
   await page.evaluate(() => history.pushState({}, '', '/app/pricing'));
   await page.evaluate(() => history.pushState({}, '', '/app/signup'));
   await page.evaluate(() => history.back());
-  await waitFor(async () => (await flush(page)) && named('Page Viewed').length >= 4, 'page views for each history change');
+  await waitFor(
+    async () => (await flush(page)) && named('Page Viewed').length >= 4,
+    'page views for each history change',
+  );
   const paths = named('Page Viewed').map((e) => e.properties.path);
   assert.deepEqual(paths, ['/app', '/app/pricing', '/app/signup', '/app/pricing']);
   // The new page views re-arm impressions: the visible banners count again, still once each per view.
@@ -138,7 +169,10 @@ test('SPA history changes are page views; impressions count once per element per
     const key = view + '|' + e.properties.content_id;
     perView.set(key, (perView.get(key) || 0) + 1);
   }
-  assert.ok([...perView.values()].every((n) => n === 1), JSON.stringify([...perView]));
+  assert.ok(
+    [...perView.values()].every((n) => n === 1),
+    JSON.stringify([...perView]),
+  );
   // Marked clicks carry data-tally-prop-*; form submits are tracked.
   await page.click('#cta');
   await page.click('#send');
@@ -156,8 +190,15 @@ test('SPA history changes are page views; impressions count once per element per
 
 test('an outbound link holds navigation until its event is handed to the transport', async () => {
   reset();
-  const init = JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: { pageViews: false }, batch: { maxAgeMs: 60000 } });
-  const { context, page } = await open('/app?out=' + encodeURIComponent(other.origin + '/landing') + '&init=' + encodeURIComponent(init));
+  const init = JSON.stringify({
+    writeKey: KEY,
+    endpoint: '',
+    autoTrack: { pageViews: false },
+    batch: { maxAgeMs: 60000 },
+  });
+  const { context, page } = await open(
+    '/app?out=' + encodeURIComponent(other.origin + '/landing') + '&init=' + encodeURIComponent(init),
+  );
   await Promise.all([page.waitForURL(other.origin + '/landing'), page.click('#out')]);
   await waitFor(() => named('Outbound Link Clicked').length === 1, 'the outbound click event');
   assert.equal(named('Outbound Link Clicked')[0].properties.href, other.origin + '/landing');
@@ -166,9 +207,14 @@ test('an outbound link holds navigation until its event is handed to the transpo
 
 test('offline then online: events wait and go out when the browser is back online', async () => {
   reset();
-  const { context, page } = await open('/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false })));
+  const { context, page } = await open(
+    '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false })),
+  );
   await context.setOffline(true);
-  await page.evaluate(() => { window.tally.track('While Offline', { n: 1 }); window.tally.track('While Offline', { n: 2 }); });
+  await page.evaluate(() => {
+    window.tally.track('While Offline', { n: 1 });
+    window.tally.track('While Offline', { n: 2 });
+  });
   const r = await flush(page);
   assert.equal(r.queued, 2);
   await context.setOffline(false);
@@ -183,7 +229,10 @@ async function persistedCount(page) {
         const r = indexedDB.open('tally-' + window.tally.getInstance().options.writeKey);
         r.onsuccess = () => {
           const q = r.result.transaction('events').objectStore('events').count();
-          q.onsuccess = () => { res(q.result); r.result.close(); };
+          q.onsuccess = () => {
+            res(q.result);
+            r.result.close();
+          };
         };
       }),
   );
@@ -191,7 +240,9 @@ async function persistedCount(page) {
 
 test('reload with a queued backlog while the collector answers 503: nothing lost, nothing twice', async () => {
   reset();
-  const init = encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, retry: { baseMs: 50, capMs: 200 } }));
+  const init = encodeURIComponent(
+    JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, retry: { baseMs: 50, capMs: 200 } }),
+  );
   const { context, page } = await open('/app?init=' + init);
   srv.state.failNext.push(...Array(1000).fill(503));
   const ids = await page.evaluate(() => Array.from({ length: 8 }, (_, i) => window.tally.track('Backlog', { i })));
@@ -216,9 +267,13 @@ test('reload with a queued backlog while the collector answers 503: nothing lost
   await context.close();
 });
 
-test('two tabs: each sends its own queue, a closed tab\'s backlog is adopted once, no event twice', async () => {
+test("two tabs: each sends its own queue, a closed tab's backlog is adopted once, no event twice", async () => {
   reset();
-  const init = '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, retry: { baseMs: 50, capMs: 200 } }));
+  const init =
+    '/app?init=' +
+    encodeURIComponent(
+      JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, retry: { baseMs: 50, capMs: 200 } }),
+    );
   const context = await browser.newContext();
   srv.state.failNext.push(...Array(1000).fill(503));
   const a = await open(init, context);
@@ -235,15 +290,26 @@ test('two tabs: each sends its own queue, a closed tab\'s backlog is adopted onc
   // A is gone: one of the open tabs (waiting on A's lock) or the next tab to start adopts its events.
   const d = await open(init, context);
   const tabs = [b.page, c.page, d.page];
-  const queued = async () => (await Promise.all(tabs.map((p) => p.evaluate(() => window.tally.getInstance().queued())))).reduce((x, y) => x + y);
+  const queued = async () =>
+    (await Promise.all(tabs.map((p) => p.evaluate(() => window.tally.getInstance().queued())))).reduce((x, y) => x + y);
   await waitFor(async () => (await queued()) === 12, 'tab A adopted exactly once');
   srv.state.failNext.length = 0;
   await Promise.all(tabs.map((p) => p.evaluate(() => window.tally.flush())));
   await waitFor(() => named('Tab A').length >= 6 && named('Tab B').length >= 6, 'both backlogs delivered');
   const all = srv.events().map((e) => e.event_id);
   assert.equal(new Set(all).size, all.length, 'no event sent twice');
-  assert.deepEqual(named('Tab A').map((e) => e.event_id).sort(), [...idsA].sort());
-  assert.deepEqual(named('Tab B').map((e) => e.event_id).sort(), [...idsB].sort());
+  assert.deepEqual(
+    named('Tab A')
+      .map((e) => e.event_id)
+      .sort(),
+    [...idsA].sort(),
+  );
+  assert.deepEqual(
+    named('Tab B')
+      .map((e) => e.event_id)
+      .sort(),
+    [...idsB].sort(),
+  );
   await context.close();
 });
 
@@ -251,8 +317,13 @@ test('exhausted storage quota: writes fail quietly and are counted, events still
   reset();
   const { context, page, errors } = await open('/fill');
   assert.equal(await page.evaluate(() => window.tally.getInstance().storageKind), 'localstorage');
-  await page.evaluate(() => { for (let i = 0; i < 5; i++) window.tally.track('Quota', { i, pad: 'q'.repeat(200) }); });
-  await waitFor(() => page.evaluate(() => window.tally.getInstance().storageFailures > 0), 'the quota failures counted');
+  await page.evaluate(() => {
+    for (let i = 0; i < 5; i++) window.tally.track('Quota', { i, pad: 'q'.repeat(200) });
+  });
+  await waitFor(
+    () => page.evaluate(() => window.tally.getInstance().storageFailures > 0),
+    'the quota failures counted',
+  );
   await flush(page);
   assert.equal(named('Quota').length, 5);
   assert.deepEqual(errors, []);
@@ -264,19 +335,27 @@ test('opt-out is persisted and stops collection; consent-required mode stores an
   const plain = '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false }));
   const ctx = await browser.newContext();
   const { page } = await open(plain, ctx);
-  await page.evaluate(() => { window.tally.optOut(); window.tally.track('After OptOut'); });
+  await page.evaluate(() => {
+    window.tally.optOut();
+    window.tally.track('After OptOut');
+  });
   await flush(page);
   await page.reload();
   await ready(page);
   await page.evaluate(() => window.tally.track('After Reload'));
   await flush(page);
   assert.equal(srv.events().length, 0);
-  await page.evaluate(() => { window.tally.optIn(); window.tally.track('After OptIn'); });
+  await page.evaluate(() => {
+    window.tally.optIn();
+    window.tally.track('After OptIn');
+  });
   await waitFor(async () => (await flush(page)) && named('After OptIn').length === 1, 'delivery after optIn');
   await ctx.close();
 
   reset();
-  const consent = '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, consent: 'required' }));
+  const consent =
+    '/app?init=' +
+    encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, consent: 'required' }));
   const c2 = await browser.newContext();
   const p2 = (await open(consent, c2)).page;
   await p2.evaluate(() => window.tally.track('Before Consent'));
@@ -288,7 +367,9 @@ test('opt-out is persisted and stops collection; consent-required mode stores an
   }));
   assert.deepEqual(stored, { keys: [], dbs: [], cookie: '' });
   assert.equal(srv.events().length, 0);
-  await p2.evaluate(() => { window.tally.optIn(); });
+  await p2.evaluate(() => {
+    window.tally.optIn();
+  });
   await p2.waitForFunction(() => window.tally.getInstance().storageKind, null, { timeout: 60000 });
   await p2.evaluate(() => window.tally.track('After Consent'));
   await waitFor(async () => (await flush(p2)) && named('After Consent').length === 1, 'delivery after consent');
@@ -298,25 +379,41 @@ test('opt-out is persisted and stops collection; consent-required mode stores an
 
 test('leaving the page sends the queue with sendBeacon as text/plain, each request under 64 KB', async () => {
   reset();
-  const init = '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, batch: { maxAgeMs: 600000, maxEvents: 1000 } }));
+  const init =
+    '/app?init=' +
+    encodeURIComponent(
+      JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, batch: { maxAgeMs: 600000, maxEvents: 1000 } }),
+    );
   const { context, page } = await open(init);
-  const ids = await page.evaluate(() => Array.from({ length: 40 }, (_, i) => window.tally.track('Unload', { i, pad: 'u'.repeat(200) })));
+  const ids = await page.evaluate(() =>
+    Array.from({ length: 40 }, (_, i) => window.tally.track('Unload', { i, pad: 'u'.repeat(200) })),
+  );
   assert.equal(srv.events().length, 0);
   await page.goto(other.origin + '/landing');
-  await waitFor(() => named('Unload').length === 40, 'the beacons').catch((e) => { throw new Error(e.message + ' ' + JSON.stringify(srv.state.attempts.map((a) => [a.status, a.body.events.length]))); });
-  assert.deepEqual(named('Unload').map((e) => e.event_id), ids);
-  assert.ok(srv.state.batches.every((b) => b.contentType.startsWith('text/plain') && JSON.stringify(b.body).length < 64 * 1024));
+  await waitFor(() => named('Unload').length === 40, 'the beacons').catch((e) => {
+    throw new Error(e.message + ' ' + JSON.stringify(srv.state.attempts.map((a) => [a.status, a.body.events.length])));
+  });
+  assert.deepEqual(
+    named('Unload').map((e) => e.event_id),
+    ids,
+  );
+  assert.ok(
+    srv.state.batches.every((b) => b.contentType.startsWith('text/plain') && JSON.stringify(b.body).length < 64 * 1024),
+  );
   await context.close();
 });
 
-const initUrl = (o) => '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, ...o }));
+const initUrl = (o) =>
+  '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false, ...o }));
 
 test('a tab closed before its first send while the collector answers 503 loses nothing: a tab opened later delivers each event once', async () => {
   reset();
   const url = initUrl({ batch: { maxAgeMs: 600000 }, retry: { baseMs: 50, capMs: 200 } });
   const context = await browser.newContext();
   const a = await open(url, context);
-  const ids = await a.page.evaluate(() => Array.from({ length: 10 }, (_, i) => window.tally.track('Closed Early', { i })));
+  const ids = await a.page.evaluate(() =>
+    Array.from({ length: 10 }, (_, i) => window.tally.track('Closed Early', { i })),
+  );
   await waitFor(async () => (await persistedCount(a.page)) === 10, 'the events persisted');
   assert.equal(srv.state.attempts.length, 0, 'nothing sent before the tab closes');
   srv.state.failNext.push(...Array(1000).fill(503));
@@ -325,17 +422,26 @@ test('a tab closed before its first send while the collector answers 503 loses n
   // writes, so whatever the SDK did to its stored queue at the hide is committed (with a bare
   // close, whether a last removal commits is up to the browser, and the test could pass by luck).
   await a.page.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pagehide')));
-  await waitFor(() => srv.state.attempts.some((t) => t.body.events.some((e) => e.name === 'Closed Early')), 'the unload beacon');
+  await waitFor(
+    () => srv.state.attempts.some((t) => t.body.events.some((e) => e.name === 'Closed Early')),
+    'the unload beacon',
+  );
   await a.page.evaluate(() => window.tally.flush());
   assert.ok(srv.state.attempts.every((t) => t.status === 503));
   await a.page.close({ runBeforeUnload: true });
   srv.state.failNext.length = 0;
   const b = await open(url, context);
-  await waitFor(async () => (await b.page.evaluate(() => window.tally.flush())).queued === 0 && srv.state.unique.size >= 10, 'recovery');
+  await waitFor(
+    async () => (await b.page.evaluate(() => window.tally.flush())).queued === 0 && srv.state.unique.size >= 10,
+    'recovery',
+  );
   const unique = [...srv.state.unique.values()].filter((e) => e.name === 'Closed Early').map((e) => e.event_id);
   assert.deepEqual(unique.sort(), [...ids].sort(), 'every event in the deduplicated view, once');
   const sent = srv.state.attempts.flatMap((t) => t.body.events.map((e) => e.event_id));
-  assert.ok(ids.every((id) => sent.filter((x) => x === id).length >= 2), 'each sent at least twice: the refused beacon, then the recovery');
+  assert.ok(
+    ids.every((id) => sent.filter((x) => x === id).length >= 2),
+    'each sent at least twice: the refused beacon, then the recovery',
+  );
   await waitFor(async () => (await persistedCount(b.page)) === 0, 'confirmed events removed from storage');
   await context.close();
 });
@@ -347,11 +453,20 @@ test('a page that stays open adopts the queue of a tab that opened after it and 
   srv.state.failNext.push(...Array(1000).fill(503));
   const old = await open(url, context);
   const young = await open(url, context);
-  const ids = await young.page.evaluate(() => Array.from({ length: 5 }, (_, i) => window.tally.track('Young Tab', { i })));
-  await waitFor(async () => (await persistedCount(old.page)) === 5, 'the young tab\'s events persisted');
-  assert.equal(await old.page.evaluate(() => window.tally.getInstance().queued()), 0, 'not taken while the young tab lives');
+  const ids = await young.page.evaluate(() =>
+    Array.from({ length: 5 }, (_, i) => window.tally.track('Young Tab', { i })),
+  );
+  await waitFor(async () => (await persistedCount(old.page)) === 5, "the young tab's events persisted");
+  assert.equal(
+    await old.page.evaluate(() => window.tally.getInstance().queued()),
+    0,
+    'not taken while the young tab lives',
+  );
   await young.page.close({ runBeforeUnload: true });
-  await waitFor(() => old.page.evaluate(() => window.tally.getInstance().queued() === 5), 'the old page adopting the closed tab\'s queue');
+  await waitFor(
+    () => old.page.evaluate(() => window.tally.getInstance().queued() === 5),
+    "the old page adopting the closed tab's queue",
+  );
   srv.state.failNext.length = 0;
   await waitFor(async () => (await old.page.evaluate(() => window.tally.flush())).queued === 0, 'delivery');
   const got = [...srv.state.unique.values()].filter((e) => e.name === 'Young Tab').map((e) => e.event_id);
@@ -370,7 +485,12 @@ test('a page that outlives its storage (site data deleted while open) keeps trac
   const other = await context.newPage();
   await other.goto(srv.origin + '/blank');
   const deleted = await other.evaluate(
-    (name) => new Promise((res) => { const r = indexedDB.deleteDatabase(name); r.onsuccess = () => res('deleted'); r.onblocked = () => res('blocked'); }),
+    (name) =>
+      new Promise((res) => {
+        const r = indexedDB.deleteDatabase(name);
+        r.onsuccess = () => res('deleted');
+        r.onblocked = () => res('blocked');
+      }),
     'tally-' + KEY,
   );
   assert.equal(deleted, 'deleted');
@@ -386,7 +506,9 @@ test('uncaught errors and unhandled rejections are tracked when switched on, and
   reset();
   const { context, page } = await open(initUrl({ autoTrack: { pageViews: false, errors: true } }));
   await page.evaluate(() => {
-    setTimeout(() => { throw new Error('boom at test'); });
+    setTimeout(() => {
+      throw new Error('boom at test');
+    });
     Promise.reject(new Error('rejected at test'));
   });
   await waitFor(async () => (await flush(page)) && named('Error').length === 2, 'two Error events');
@@ -397,7 +519,12 @@ test('uncaught errors and unhandled rejections are tracked when switched on, and
 
   reset();
   const d = await open(initUrl({ autoTrack: { pageViews: false } }));
-  await d.page.evaluate(() => { setTimeout(() => { throw new Error('not tracked'); }); window.tally.track('Marker'); });
+  await d.page.evaluate(() => {
+    setTimeout(() => {
+      throw new Error('not tracked');
+    });
+    window.tally.track('Marker');
+  });
   await waitFor(async () => (await flush(d.page)) && named('Marker').length === 1, 'the marker event');
   await d.page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
   await flush(d.page);
@@ -438,7 +565,10 @@ test('cookie identity: the anonymous id lives in a first-party cookie, survives 
   const { page } = await open(initUrl({ identity: 'cookie' }), context);
   const aid = await page.evaluate(() => window.tally.getInstance().ids().anonymousId);
   const cookies = await context.cookies();
-  assert.deepEqual(cookies.filter((c) => c.name === 'tally_aid').map((c) => [c.value, c.sameSite]), [[aid, 'Lax']]);
+  assert.deepEqual(
+    cookies.filter((c) => c.name === 'tally_aid').map((c) => [c.value, c.sameSite]),
+    [[aid, 'Lax']],
+  );
   assert.equal(await page.evaluate(() => localStorage.getItem('tally.aid')), null);
   await page.reload();
   await ready(page);

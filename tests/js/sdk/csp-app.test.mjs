@@ -21,14 +21,27 @@ before(async () => {
   mkdirSync(join(app, 'node_modules/tally-sdk'), { recursive: true });
   symlinkSync(sdk.dist, join(app, 'node_modules/tally-sdk/dist'));
   const pkg = JSON.parse(readFileSync(join(root, 'js/package.json'), 'utf8'));
-  await import('node:fs').then((fs) => fs.writeFileSync(join(app, 'node_modules/tally-sdk/package.json'), JSON.stringify(pkg)));
-  const r = await build({ entryPoints: [join(root, 'tests/js/sdk/app/main.js')], bundle: true, format: 'iife', write: false, nodePaths: [join(app, 'node_modules')], logLevel: 'error' });
+  await import('node:fs').then((fs) =>
+    fs.writeFileSync(join(app, 'node_modules/tally-sdk/package.json'), JSON.stringify(pkg)),
+  );
+  const r = await build({
+    entryPoints: [join(root, 'tests/js/sdk/app/main.js')],
+    bundle: true,
+    format: 'iife',
+    write: false,
+    nodePaths: [join(app, 'node_modules')],
+    logLevel: 'error',
+  });
   appJs = r.outputFiles[0].text;
-  const page = (csp) => () => html('csp', snippet('/sdk/tally.js', { 'write-key': 'wk_csp', endpoint: '', 'auto-track': 'false' }));
+  const page = (csp) => () =>
+    html('csp', snippet('/sdk/tally.js', { 'write-key': 'wk_csp', endpoint: '', 'auto-track': 'false' }));
   srv = await startServer({
     dist: sdk.dist,
     pages: { '/strict': page(strict), '/wasm-ok': page(withWasm), '/app': html('app', `<script>${appJs}</script>`) },
-    headersFor: { '/strict': { 'content-security-policy': strict }, '/wasm-ok': { 'content-security-policy': withWasm } },
+    headersFor: {
+      '/strict': { 'content-security-policy': strict },
+      '/wasm-ok': { 'content-security-policy': withWasm },
+    },
   });
   browser = await launch();
 });

@@ -15,19 +15,30 @@ before(async () => {
 });
 after(() => srv.close());
 
-const opts = (extra = {}) => ({ writeKey: 'wk_test', endpoint: srv.origin, retry: { baseMs: 20, capMs: 100 }, ...extra });
+const opts = (extra = {}) => ({
+  writeKey: 'wk_test',
+  endpoint: srv.origin,
+  retry: { baseMs: 20, capMs: 100 },
+  ...extra,
+});
 
 test('tracks from Node with a memory queue and delivers one batch on flush', async () => {
   const t = await tallyMod.createTally(opts());
   assert.equal(t.storageKind, 'memory');
   const before = srv.events().length;
   const ids = [t.track('Signed Up', { plan: 'pro' }), t.track('Clicked CTA'), t.identify('C-1', { email: 'a@b.c' })];
-  assert.ok(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)), ids.join());
+  assert.ok(
+    ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)),
+    ids.join(),
+  );
   assert.deepEqual([...ids].sort(), ids, 'UUIDv7 ids sort in call order');
   const r = await t.flush();
   assert.deepEqual(r, { delivered: 3, queued: 0 });
   const got = srv.events().slice(before);
-  assert.deepEqual(got.map((e) => e.event_id), ids);
+  assert.deepEqual(
+    got.map((e) => e.event_id),
+    ids,
+  );
   assert.equal(got[0].properties.plan, 'pro');
   assert.equal(got[2].type, 'identify');
   assert.equal(got[2].user_id, 'C-1');
@@ -60,12 +71,18 @@ test('an invalid event becomes a TallyError naming the field, never a throw', as
   assert.ok(!srv.events().some((e) => e.event_id === id));
   assert.ok(errors.length >= 2);
   assert.ok(errors.every((e) => e instanceof tallyMod.TallyError));
-  assert.ok(errors.some((e) => /properties\.bad/.test(e.message)), errors.map((e) => e.message).join('; '));
+  assert.ok(
+    errors.some((e) => /properties\.bad/.test(e.message)),
+    errors.map((e) => e.message).join('; '),
+  );
   assert.ok(errors.some((e) => e.code === 'invalid_argument' && /^name/.test(e.message)));
 });
 
 test('init refuses a missing write key with a TallyError', async () => {
-  await assert.rejects(() => tallyMod.createTally({ endpoint: srv.origin }), (e) => e.code === 'invalid_argument' && /writeKey/.test(e.message));
+  await assert.rejects(
+    () => tallyMod.createTally({ endpoint: srv.origin }),
+    (e) => e.code === 'invalid_argument' && /writeKey/.test(e.message),
+  );
 });
 
 test('503 then recovery: same ids and created_at on every retry, a fresh sent_at each attempt', async () => {
@@ -114,7 +131,10 @@ test('Retry-After is honoured: no retry before it', async () => {
   const id = t.track('Rate Limited');
   await t.flush();
   srv.state.retryAfter = '0';
-  await waitFor(() => srv.state.batches.find((b) => b.body.events.some((e) => e.event_id === id)), 'delivery after Retry-After');
+  await waitFor(
+    () => srv.state.batches.find((b) => b.body.events.some((e) => e.event_id === id)),
+    'delivery after Retry-After',
+  );
   const b = srv.state.batches.find((x) => x.body.events.some((e) => e.event_id === id));
   assert.ok(b.at - failedAt >= 1000, 'the retry waited for Retry-After');
 });
@@ -211,7 +231,10 @@ test('the suites refuse to run without a real core build, naming what is missing
   const saved = process.env.TALLY_WASM_DIR;
   process.env.TALLY_WASM_DIR = '/nonexistent-tally-core';
   try {
-    assert.throws(() => coreDir(), /Wasm core is not built: tally-core\.js, tally-core\.wasm, tally-core\.asm\.js missing in \/nonexistent-tally-core/);
+    assert.throws(
+      () => coreDir(),
+      /Wasm core is not built: tally-core\.js, tally-core\.wasm, tally-core\.asm\.js missing in \/nonexistent-tally-core/,
+    );
   } finally {
     if (saved === undefined) delete process.env.TALLY_WASM_DIR;
     else process.env.TALLY_WASM_DIR = saved;
@@ -219,7 +242,9 @@ test('the suites refuse to run without a real core build, naming what is missing
 });
 
 test('event ids are UUIDv7, strictly increasing in call order, also within one ms and when the clock steps back', async () => {
-  const t = await tallyMod.createTally(opts({ queue: { maxEvents: 10000, maxBytes: 50_000_000 }, batch: { maxAgeMs: 600000, maxEvents: 10000 } }));
+  const t = await tallyMod.createTally(
+    opts({ queue: { maxEvents: 10000, maxBytes: 50_000_000 }, batch: { maxAgeMs: 600000, maxEvents: 10000 } }),
+  );
   const realNow = Date.now;
   const ids = [];
   try {
@@ -231,7 +256,8 @@ test('event ids are UUIDv7, strictly increasing in call order, also within one m
     Date.now = realNow;
   }
   assert.ok(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)));
-  for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1] < ids[i], `ids[${i - 1}] < ids[${i}]: ${ids[i - 1]} ${ids[i]}`);
+  for (let i = 1; i < ids.length; i++)
+    assert.ok(ids[i - 1] < ids[i], `ids[${i - 1}] < ids[${i}]: ${ids[i - 1]} ${ids[i]}`);
   await t.flush();
   assert.equal(t.queued(), 0);
 });

@@ -7,7 +7,12 @@ import { createServer } from 'node:http';
 import { readFileSync, existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 
-const kTypes = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+const kTypes = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+};
 
 export async function startServer({ dist, pages = {}, headers = {}, headersFor = {} }) {
   const state = {
@@ -22,7 +27,11 @@ export async function startServer({ dist, pages = {}, headers = {}, headersFor =
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': 'POST' });
+      res.writeHead(204, {
+        'access-control-allow-origin': '*',
+        'access-control-allow-headers': '*',
+        'access-control-allow-methods': 'POST',
+      });
       return res.end();
     }
     if (url.pathname === '/v1/batch' && req.method === 'POST') {
@@ -48,7 +57,8 @@ export async function startServer({ dist, pages = {}, headers = {}, headersFor =
         const rejected = [];
         let duplicates = 0;
         body.events.forEach((e, i) => {
-          if (state.rejectNames.has(e.name)) rejected.push({ index: i, event_id: e.event_id, error: `events[${i}].name: refused by test` });
+          if (state.rejectNames.has(e.name))
+            rejected.push({ index: i, event_id: e.event_id, error: `events[${i}].name: refused by test` });
           else if (state.unique.has(e.event_id)) duplicates++;
           else state.unique.set(e.event_id, e);
         });
@@ -82,7 +92,11 @@ export async function startServer({ dist, pages = {}, headers = {}, headersFor =
     origin,
     state,
     events: () => state.batches.flatMap((b) => b.body.events),
-    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.();
+        server.close(r);
+      }),
   };
 }
 
