@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> env;
   for (char** e = environ; *e; ++e) {
     const char* eq = std::strchr(*e, '=');
-    if (eq && std::strncmp(*e, "TALLY_", 6) == 0) env[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;
+    if (eq && std::strncmp(*e, "TALLY_", 6) == 0)
+      env[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;
   }
   CollectorOptions options;
   Command command;
@@ -33,7 +34,8 @@ int main(int argc, char** argv) {
   SystemClock clock;
   if (command.kind == Command::Kind::kKeys) {
     uint64_t seed[4] = {0, 0, 0, 0};
-    std::ifstream("/dev/urandom", std::ios::binary).read(reinterpret_cast<char*>(seed), sizeof(seed));
+    std::ifstream("/dev/urandom", std::ios::binary)
+        .read(reinterpret_cast<char*>(seed), sizeof(seed));
     tally::SeededRandom random(seed[0], seed[1], seed[2], seed[3]);
     return RunKeysCommand(options, command.keys_args, &clock, &random);
   }
@@ -54,8 +56,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (options.demo) {
-    std::printf("demo: workspace demo, write key wk_demo, read key rk_demo, listening on http://%s:%d\n",
-                options.host.c_str(), collector.port());
+    std::printf(
+        "demo: workspace demo, write key wk_demo, read key rk_demo, listening on http://%s:%d\n",
+        options.host.c_str(), collector.port());
     std::fflush(stdout);
   }
   int sig = 0;

@@ -43,8 +43,8 @@ tally::ValidationOptions Options(uint8_t pick) {
                            const std::string& want, const std::string& got) {
   std::fprintf(stderr, "text: %.*s\ndocument: %d %s\n%s\nstreaming: %d %s\n%s\n",
                static_cast<int>(text.size()), text.data(), static_cast<int>(a.code()),
-               a.message().c_str(), want.c_str(), static_cast<int>(b.code()),
-               b.message().c_str(), got.c_str());
+               a.message().c_str(), want.c_str(), static_cast<int>(b.code()), b.message().c_str(),
+               got.c_str());
   std::abort();
 }
 

@@ -18,8 +18,8 @@
 #include <emscripten/html5.h>  // emscripten_date_now: Date.now() without a custom JS library
 #endif
 
-#include "tally/clock.h"
 #include "json_reader.h"  // sdk/src: the core's pull reader (no document in the module)
+#include "tally/clock.h"
 #include "tally/json.h"
 #include "tally/options.h"
 #include "tally/status.h"
@@ -131,8 +131,8 @@ Status FieldError(const std::string& path, const char* what) {
 
 // Checks the value (the reader's current token t) against the field's kind and stores it as a
 // number.
-Status ReadField(const Field& field, Token t, tally::detail::JsonReader& r,
-                 const std::string& path, double* out) {
+Status ReadField(const Field& field, Token t, tally::detail::JsonReader& r, const std::string& path,
+                 double* out) {
   switch (field.kind) {
     case Kind::kBool:
       if (t != Token::kBool) return FieldError(path, ": must be true or false");
@@ -250,8 +250,8 @@ Status ParseOptions(std::string_view text, tally::TrackerOptions* options) {
         const std::string path = name + "." + r.string();
         size_t i = 0;
         while (i < kFieldCount && path.compare(0, name.size(), name) == 0 &&
-               (name != kFields[i].section || path.compare(name.size() + 1, std::string::npos,
-                                                           kFields[i].name) != 0)) {
+               (name != kFields[i].section ||
+                path.compare(name.size() + 1, std::string::npos, kFields[i].name) != 0)) {
           ++i;
         }
         t = r.Next();

@@ -178,13 +178,20 @@ int main(int argc, char** argv) {
   std::string mode = argv[1], from, to, store;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
-    if (a == "--from") from = v;
-    else if (a == "--to") to = v;
-    else if (a == "--store") store = v;
-    else Die("unknown flag " + a);
+    if (a == "--from")
+      from = v;
+    else if (a == "--to")
+      to = v;
+    else if (a == "--store")
+      store = v;
+    else
+      Die("unknown flag " + a);
   }
-  if (mode == "copy") Copy(from, to);
-  else if (mode == "query") Query(store);
-  else Die("unknown mode " + mode);
+  if (mode == "copy")
+    Copy(from, to);
+  else if (mode == "query")
+    Query(store);
+  else
+    Die("unknown mode " + mode);
   return 0;
 }

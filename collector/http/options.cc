@@ -17,8 +17,8 @@ Status ParseInt(const std::string& what, const std::string& text, int64_t lo, in
   errno = 0;
   long long v = std::strtoll(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || errno || v < lo || v > hi) {
-    return Status::InvalidArgument(what + ": expected an integer in [" + std::to_string(lo) +
-                                   ", " + std::to_string(hi) + "], got \"" + text + "\"");
+    return Status::InvalidArgument(what + ": expected an integer in [" + std::to_string(lo) + ", " +
+                                   std::to_string(hi) + "], got \"" + text + "\"");
   }
   *out = v;
   return Status::Ok();
@@ -110,9 +110,8 @@ Status ApplySetting(const std::string& what, const std::string& name, const std:
     }
   } else if (name == "privacy-hash-properties" || name == "privacy-drop-properties") {
     // "a,b" (flag, variable) or ["a","b"] (config file).
-    std::vector<std::string>& keys = name == "privacy-hash-properties"
-                                          ? o->privacy.hash_properties
-                                          : o->privacy.drop_properties;
+    std::vector<std::string>& keys =
+        name == "privacy-hash-properties" ? o->privacy.hash_properties : o->privacy.drop_properties;
     keys.clear();
     json list = json::parse(value, nullptr, false);
     if (list.is_array()) {
@@ -129,11 +128,24 @@ Status ApplySetting(const std::string& what, const std::string& name, const std:
   return s;
 }
 
-const char* const kSettings[] = {
-    "listen", "store", "sync", "max-body-bytes", "max-events-per-batch", "threads",
-    "read-timeout", "write-timeout", "queue-max-requests", "rate-limit-rps", "rate-limit-burst",
-    "min-free-disk-bytes", "retention-days", "retention-interval", "privacy-ip",
-    "privacy-hash-properties", "privacy-drop-properties", "privacy-salt"};
+const char* const kSettings[] = {"listen",
+                                 "store",
+                                 "sync",
+                                 "max-body-bytes",
+                                 "max-events-per-batch",
+                                 "threads",
+                                 "read-timeout",
+                                 "write-timeout",
+                                 "queue-max-requests",
+                                 "rate-limit-rps",
+                                 "rate-limit-burst",
+                                 "min-free-disk-bytes",
+                                 "retention-days",
+                                 "retention-interval",
+                                 "privacy-ip",
+                                 "privacy-hash-properties",
+                                 "privacy-drop-properties",
+                                 "privacy-salt"};
 
 std::string EnvName(const std::string& setting) {
   std::string out = "TALLY_";
@@ -238,9 +250,11 @@ Status ApplyConfigJson(const std::string& text, CollectorOptions* o) {
     }
     auto strings = [&](const char* field, std::vector<std::string>* out) -> Status {
       if (!w.contains(field)) return Status::Ok();
-      if (!w[field].is_array()) return Status::InvalidArgument(at + "." + field + ": must be an array");
+      if (!w[field].is_array())
+        return Status::InvalidArgument(at + "." + field + ": must be an array");
       for (const auto& k : w[field]) {
-        if (!k.is_string()) return Status::InvalidArgument(at + "." + field + ": must hold strings");
+        if (!k.is_string())
+          return Status::InvalidArgument(at + "." + field + ": must hold strings");
         out->push_back(k.get<std::string>());
       }
       return Status::Ok();
@@ -249,7 +263,8 @@ Status ApplyConfigJson(const std::string& text, CollectorOptions* o) {
     if (s.ok()) s = strings("server_keys", &wc.server_keys);
     if (!s.ok()) return s;
     if (w.contains("sources")) {
-      if (!w["sources"].is_array()) return Status::InvalidArgument(at + ".sources: must be an array");
+      if (!w["sources"].is_array())
+        return Status::InvalidArgument(at + ".sources: must be an array");
       for (size_t j = 0; j < w["sources"].size(); ++j) {
         const json& src = w["sources"][j];
         std::string sat = at + ".sources[" + std::to_string(j) + "]";
@@ -264,7 +279,8 @@ Status ApplyConfigJson(const std::string& text, CollectorOptions* o) {
             return Status::InvalidArgument(sat + ".origins: must be an array of strings");
           }
           for (const auto& og : src["origins"]) {
-            if (!og.is_string()) return Status::InvalidArgument(sat + ".origins: must hold strings");
+            if (!og.is_string())
+              return Status::InvalidArgument(sat + ".origins: must hold strings");
             sc.origins.push_back(og.get<std::string>());
           }
         }

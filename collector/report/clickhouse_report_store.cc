@@ -6,11 +6,10 @@
 // Top-level property and context fields are read with visitParamExtractRaw/-String (18.16 has no
 // JSONExtract). They find the first `"key":` in the text, so an object holding a nested field of
 // the same name *before* the top-level one is read wrongly; docs/DEPLOY.md lists this.
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <sstream>
 #include <unordered_map>
@@ -42,8 +41,8 @@ std::string FieldEquals(const char* col, const std::string& key, const std::stri
 
 std::string Where(const EventFilter& f, bool names = true) {
   std::string w = " WHERE workspace = " + ChQuote(f.workspace) +
-                  " AND derived_at >= " + std::to_string(f.from_ms) +
-                  " AND derived_at < " + std::to_string(f.to_ms);
+                  " AND derived_at >= " + std::to_string(f.from_ms) + " AND derived_at < " +
+                  std::to_string(f.to_ms);
   if (names && !f.names.empty()) {
     std::string in;
     for (const auto& n : f.names) in += (in.empty() ? "" : ", ") + ChQuote(n);
@@ -75,10 +74,14 @@ std::optional<std::pair<std::string, std::string>> FieldValue(const std::string&
       return std::make_pair(j.is_string() ? j.get<std::string>() : raw, std::string("string"));
     }
     case 't':
-    case 'f': return std::make_pair(raw, std::string("bool"));
-    case '{': return std::make_pair(raw, std::string("object"));
-    case '[': return std::make_pair(raw, std::string("array"));
-    default: break;
+    case 'f':
+      return std::make_pair(raw, std::string("bool"));
+    case '{':
+      return std::make_pair(raw, std::string("object"));
+    case '[':
+      return std::make_pair(raw, std::string("array"));
+    default:
+      break;
   }
   // Numbers: integers print as they are; others as SQLite prints a REAL (%!.15g).
   if (raw.find_first_of(".eE") == std::string::npos && raw.size() < 19) {
@@ -103,7 +106,8 @@ class ClickHouseReportStore final : public ReportStore {
   Status Events(const EventsRequest& r, EventsPage* page) override {
     page->events.clear();
     page->next.reset();
-    std::string sql = std::string("SELECT ") + kChEventColumns + " FROM " + events_ + Where(r.filter);
+    std::string sql =
+        std::string("SELECT ") + kChEventColumns + " FROM " + events_ + Where(r.filter);
     const char* cmp = r.descending ? "<" : ">";
     if (r.after) {
       const std::string t = std::to_string(r.after->derived_at_ms);
@@ -127,13 +131,11 @@ class ClickHouseReportStore final : public ReportStore {
     return Status::Ok();
   }
 
-  Status HasUserId(const std::string& workspace, const std::string& user_id,
-                   bool* found) override {
+  Status HasUserId(const std::string& workspace, const std::string& user_id, bool* found) override {
     std::string body;
     Status s = client_.Query("SELECT count() FROM (SELECT 1 FROM " + events_ +
-                                 " WHERE workspace = " + ChQuote(workspace) +
-                                 " AND user_id = " + ChQuote(user_id) +
-                                 " LIMIT 1) FORMAT TabSeparated",
+                                 " WHERE workspace = " + ChQuote(workspace) + " AND user_id = " +
+                                 ChQuote(user_id) + " LIMIT 1) FORMAT TabSeparated",
                              &body);
     *found = s.ok() && ToInt(body) > 0;
     return s;
@@ -184,8 +186,7 @@ class ClickHouseReportStore final : public ReportStore {
       for (size_t i = 1; i + 1 < r.bounds.size(); ++i) {
         edges += (i > 1 ? "," : "") + std::to_string(r.bounds[i]);
       }
-      bucket = edges.empty() ? "0"
-                             : "arraySum(arrayMap(b -> derived_at >= b, [" + edges + "]))";
+      bucket = edges.empty() ? "0" : "arraySum(arrayMap(b -> derived_at >= b, [" + edges + "]))";
     }
     const bool users = r.metric == Metric::kUsers;
     std::string measure =
@@ -210,11 +211,21 @@ class ClickHouseReportStore final : public ReportStore {
     std::string value_expr;
     bool json = false;
     switch (r.by.kind) {
-      case GroupKey::Kind::kName: value_expr = "name"; break;
-      case GroupKey::Kind::kType: value_expr = "type"; break;
-      case GroupKey::Kind::kUserId: value_expr = "user_id"; break;
-      case GroupKey::Kind::kProperty: value_expr = Raw("properties", r.by.key), json = true; break;
-      case GroupKey::Kind::kContext: value_expr = Raw("context", r.by.key), json = true; break;
+      case GroupKey::Kind::kName:
+        value_expr = "name";
+        break;
+      case GroupKey::Kind::kType:
+        value_expr = "type";
+        break;
+      case GroupKey::Kind::kUserId:
+        value_expr = "user_id";
+        break;
+      case GroupKey::Kind::kProperty:
+        value_expr = Raw("properties", r.by.key), json = true;
+        break;
+      case GroupKey::Kind::kContext:
+        value_expr = Raw("context", r.by.key), json = true;
+        break;
     }
     const bool users = r.metric == Metric::kUsers;
     std::string measure =
@@ -261,8 +272,8 @@ class ClickHouseReportStore final : public ReportStore {
       }
     }
     if (users) {
-      s = client_.Query(std::string("SELECT uniqExactIf(") + kUser + ", " + kHasUser +
-                            ") FROM " + events_ + Where(r.filter) + " FORMAT TabSeparated",
+      s = client_.Query(std::string("SELECT uniqExactIf(") + kUser + ", " + kHasUser + ") FROM " +
+                            events_ + Where(r.filter) + " FORMAT TabSeparated",
                         &body);
       if (!s.ok()) return s;
       out->total = ToInt(body);
@@ -288,38 +299,38 @@ class ClickHouseReportStore final : public ReportStore {
       size_t reached;
     };
     std::unordered_map<std::string, Progress> progress;
-    return client_.Stream(
-        std::string("SELECT name, ") + kUser + ", derived_at FROM " + events_ + Where(f) +
-            " AND " + kHasUser + " ORDER BY derived_at, event_id FORMAT TabSeparated",
-        [&](std::string_view line) {
-          auto row = TsvSplit(line);
-          if (row.size() < 3) return true;
-          const std::string& name = row[0];
-          int64_t t = ToInt(row[2]);
-          auto it = progress.find(row[1]);
-          if (it == progress.end()) {
-            if (name == r.steps[0] && t < first_to) {
-              progress.emplace(row[1], Progress{t, 1});
-              ++(*users)[0];
-            }
-            return true;
-          }
-          Progress& p = it->second;
-          if (p.reached < r.steps.size() && name == r.steps[p.reached] &&
-              t - p.start_ms <= r.window_ms) {
-            ++(*users)[p.reached];
-            ++p.reached;
-          }
-          return true;
-        });
+    return client_.Stream(std::string("SELECT name, ") + kUser + ", derived_at FROM " + events_ +
+                              Where(f) + " AND " + kHasUser +
+                              " ORDER BY derived_at, event_id FORMAT TabSeparated",
+                          [&](std::string_view line) {
+                            auto row = TsvSplit(line);
+                            if (row.size() < 3) return true;
+                            const std::string& name = row[0];
+                            int64_t t = ToInt(row[2]);
+                            auto it = progress.find(row[1]);
+                            if (it == progress.end()) {
+                              if (name == r.steps[0] && t < first_to) {
+                                progress.emplace(row[1], Progress{t, 1});
+                                ++(*users)[0];
+                              }
+                              return true;
+                            }
+                            Progress& p = it->second;
+                            if (p.reached < r.steps.size() && name == r.steps[p.reached] &&
+                                t - p.start_ms <= r.window_ms) {
+                              ++(*users)[p.reached];
+                              ++p.reached;
+                            }
+                            return true;
+                          });
   }
 
   Status GetOverview(const EventFilter& f, Overview* out) override {
     *out = Overview();
     std::string body;
-    Status s = client_.Query(std::string("SELECT count(), uniqExactIf(") + kUser + ", " +
-                                 kHasUser + "), uniqExactIf(session_id, session_id != '') FROM " +
-                                 events_ + Where(f) + " FORMAT TabSeparated",
+    Status s = client_.Query(std::string("SELECT count(), uniqExactIf(") + kUser + ", " + kHasUser +
+                                 "), uniqExactIf(session_id, session_id != '') FROM " + events_ +
+                                 Where(f) + " FORMAT TabSeparated",
                              &body);
     if (!s.ok()) return s;
     auto rows = Rows(body);
@@ -341,10 +352,10 @@ class ClickHouseReportStore final : public ReportStore {
   Status Export(const EventFilter& filter,
                 const std::function<bool(const StoredEvent&)>& row) override {
     // One streaming SELECT: ClickHouse sends blocks as it reads, and this side holds one row.
-    return client_.Stream(std::string("SELECT ") + kChEventColumns + " FROM " + events_ +
-                              Where(filter) +
-                              " ORDER BY derived_at, event_id FORMAT TabSeparated",
-                          [&](std::string_view line) { return row(ChEventFromRow(TsvSplit(line))); });
+    return client_.Stream(
+        std::string("SELECT ") + kChEventColumns + " FROM " + events_ + Where(filter) +
+            " ORDER BY derived_at, event_id FORMAT TabSeparated",
+        [&](std::string_view line) { return row(ChEventFromRow(TsvSplit(line))); });
   }
 
  private:

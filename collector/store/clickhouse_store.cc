@@ -229,10 +229,17 @@ std::string ChQuote(const std::string& s) {
 void TsvAppend(const std::string& s, std::string* out) {
   for (char c : s) {
     switch (c) {
-      case '\\': *out += "\\\\"; break;
-      case '\t': *out += "\\t"; break;
-      case '\n': *out += "\\n"; break;
-      default: *out += c;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      default:
+        *out += c;
     }
   }
 }
@@ -246,13 +253,26 @@ std::vector<std::string> TsvSplit(std::string_view line) {
     } else if (c == '\\' && i + 1 < line.size()) {
       char n = line[++i];
       switch (n) {
-        case 'b': fields.back() += '\b'; break;
-        case 'f': fields.back() += '\f'; break;
-        case 'r': fields.back() += '\r'; break;
-        case 'n': fields.back() += '\n'; break;
-        case 't': fields.back() += '\t'; break;
-        case '0': fields.back() += '\0'; break;
-        default: fields.back() += n;
+        case 'b':
+          fields.back() += '\b';
+          break;
+        case 'f':
+          fields.back() += '\f';
+          break;
+        case 'r':
+          fields.back() += '\r';
+          break;
+        case 'n':
+          fields.back() += '\n';
+          break;
+        case 't':
+          fields.back() += '\t';
+          break;
+        case '0':
+          fields.back() += '\0';
+          break;
+        default:
+          fields.back() += n;
       }
     } else {
       fields.back() += c;
@@ -323,9 +343,9 @@ Status ClickHouseClient::QueryWithTable(const std::string& sql, const std::strin
                                         const std::string& structure, const std::string& tsv,
                                         std::string* out) {
   auto c = Borrow();
-  std::string path = Path("&query=" + PercentEncode(sql) + "&" + name +
-                          "_structure=" + PercentEncode(structure) + "&" + name +
-                          "_format=TabSeparated");
+  std::string path =
+      Path("&query=" + PercentEncode(sql) + "&" + name + "_structure=" + PercentEncode(structure) +
+           "&" + name + "_format=TabSeparated");
   httplib::MultipartFormDataItems items = {{name, tsv, name, "text/plain"}};
   auto r = c->Post(path, items);
   if (!r || r->status != 200) return HttpError(r, "query");
@@ -511,8 +531,9 @@ Status ClickHouseStore::Append(const std::vector<AppendBatch*>& group, int64_t n
   // reading other rows; the ids travel as an external table. No FINAL: any copy means "stored".
   for (auto& [ws, l] : by_ws) {
     if (l.ids.empty()) continue;
-    std::string sql = "SELECT event_id FROM " + Table("events") + " WHERE workspace = " +
-                      ChQuote(ws) + " AND event_id IN ids FORMAT TabSeparated";
+    std::string sql = "SELECT event_id FROM " + Table("events") +
+                      " WHERE workspace = " + ChQuote(ws) +
+                      " AND event_id IN ids FORMAT TabSeparated";
     std::string body;
     s = client_.QueryWithTable(sql, "ids", "id String", l.ids, &body);
     if (!s.ok()) return s;
@@ -560,8 +581,8 @@ Status ClickHouseStore::Append(const std::vector<AppendBatch*>& group, int64_t n
         fp_rows += '\t' + std::to_string(now_ms) + '\n';
       }
       TsvAppend(b->workspace, &rows);
-      for (const std::string* f : {&e.event_id, &e.type, &e.name, &e.user_id, &e.anonymous_id,
-                                   &e.session_id}) {
+      for (const std::string* f :
+           {&e.event_id, &e.type, &e.name, &e.user_id, &e.anonymous_id, &e.session_id}) {
         rows += '\t';
         TsvAppend(*f, &rows);
       }
@@ -612,12 +633,13 @@ Status ClickHouseStore::Query(const EventQuery& q, EventPage* page) {
   if (!q.anonymous_id.empty()) sql += " AND anonymous_id = " + ChQuote(q.anonymous_id);
   if (!q.session_id.empty()) sql += " AND session_id = " + ChQuote(q.session_id);
   if (!q.cursor.empty()) {
-    sql += " AND (derived_at > " + std::to_string(cursor_time) + " OR (derived_at = " +
-           std::to_string(cursor_time) + " AND event_id > " + ChQuote(cursor_id) + "))";
+    sql += " AND (derived_at > " + std::to_string(cursor_time) +
+           " OR (derived_at = " + std::to_string(cursor_time) + " AND event_id > " +
+           ChQuote(cursor_id) + "))";
   }
   size_t limit = q.limit == 0 ? 100 : q.limit;
-  sql += " ORDER BY derived_at, event_id LIMIT " + std::to_string(limit + 1) +
-         " FORMAT TabSeparated";
+  sql +=
+      " ORDER BY derived_at, event_id LIMIT " + std::to_string(limit + 1) + " FORMAT TabSeparated";
   std::string body;
   Status s = client_.Query(sql, &body);
   if (!s.ok()) return s;
@@ -640,27 +662,33 @@ Status ClickHouseStore::Aggregate(const AggregateQuery& q, std::vector<Aggregate
     return Status::InvalidArgument("aggregate: need from <= to and a bucket >= 0");
   }
   const std::string from = std::to_string(q.from_ms);
-  std::string bucket =
-      q.bucket_ms > 0 ? "intDiv(derived_at - " + from + ", " + std::to_string(q.bucket_ms) +
-                            ") * " + std::to_string(q.bucket_ms) + " + " + from
-                      : from;
+  std::string bucket = q.bucket_ms > 0
+                           ? "intDiv(derived_at - " + from + ", " + std::to_string(q.bucket_ms) +
+                                 ") * " + std::to_string(q.bucket_ms) + " + " + from
+                           : from;
   std::string group;
   switch (q.group_by) {
-    case AggregateQuery::GroupBy::kNone: group = "''"; break;
-    case AggregateQuery::GroupBy::kName: group = "name"; break;
-    case AggregateQuery::GroupBy::kType: group = "type"; break;
-    case AggregateQuery::GroupBy::kUserId: group = "user_id"; break;
+    case AggregateQuery::GroupBy::kNone:
+      group = "''";
+      break;
+    case AggregateQuery::GroupBy::kName:
+      group = "name";
+      break;
+    case AggregateQuery::GroupBy::kType:
+      group = "type";
+      break;
+    case AggregateQuery::GroupBy::kUserId:
+      group = "user_id";
+      break;
   }
   // SQLite counts COUNT(DISTINCT COALESCE(user_id, anonymous_id)): events with neither id are
   // not a user.
-  std::string value = q.distinct_users
-                          ? "uniqExactIf(if(user_id != '', user_id, anonymous_id), "
-                            "user_id != '' OR anonymous_id != '')"
-                          : "count()";
-  std::string sql = "SELECT toInt64(" + bucket + ") AS b, " + group + " AS g, " + value +
-                    " FROM " + Table("events") + " FINAL WHERE workspace = " +
-                    ChQuote(q.workspace) + " AND derived_at >= " + from +
-                    " AND derived_at < " + std::to_string(q.to_ms);
+  std::string value = q.distinct_users ? "uniqExactIf(if(user_id != '', user_id, anonymous_id), "
+                                         "user_id != '' OR anonymous_id != '')"
+                                       : "count()";
+  std::string sql = "SELECT toInt64(" + bucket + ") AS b, " + group + " AS g, " + value + " FROM " +
+                    Table("events") + " FINAL WHERE workspace = " + ChQuote(q.workspace) +
+                    " AND derived_at >= " + from + " AND derived_at < " + std::to_string(q.to_ms);
   if (!q.name.empty()) sql += " AND name = " + ChQuote(q.name);
   sql += " GROUP BY b, g ORDER BY b, g FORMAT TabSeparated";
   std::string body;
@@ -690,10 +718,10 @@ Status ClickHouseStore::CountEvents(const std::string& workspace, int64_t* count
 Status ClickHouseStore::WaitMutations(const std::string& table) {
   for (int i = 0; i < 6000; ++i) {
     std::string body;
-    Status s = client_.Query("SELECT count() FROM system.mutations WHERE database = " +
-                                 ChQuote(db_) + " AND table = " + ChQuote(table) +
-                                 " AND is_done = 0 FORMAT TabSeparated",
-                             &body);
+    Status s =
+        client_.Query("SELECT count() FROM system.mutations WHERE database = " + ChQuote(db_) +
+                          " AND table = " + ChQuote(table) + " AND is_done = 0 FORMAT TabSeparated",
+                      &body);
     if (!s.ok()) return s;
     if (ToInt(body) == 0) return Status::Ok();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -705,8 +733,8 @@ Status ClickHouseStore::PurgeBefore(int64_t cutoff_ms, int64_t* purged) {
   *purged = 0;
   std::string body;
   const std::string cutoff = std::to_string(cutoff_ms);
-  Status s = client_.Query("SELECT count() FROM " + Table("events") +
-                               " FINAL WHERE derived_at < " + cutoff + " FORMAT TabSeparated",
+  Status s = client_.Query("SELECT count() FROM " + Table("events") + " FINAL WHERE derived_at < " +
+                               cutoff + " FORMAT TabSeparated",
                            &body);
   if (!s.ok()) return s;
   *purged = ToInt(body);
@@ -729,8 +757,7 @@ Status ClickHouseStore::PurgeBefore(int64_t cutoff_ms, int64_t* purged) {
   s = client_.Query("ALTER TABLE " + Table("events") + " DELETE WHERE derived_at < " + cutoff);
   if (s.ok()) s = WaitMutations("events");
   if (s.ok()) {
-    s = client_.Query("ALTER TABLE " + Table("fingerprints") + " DELETE WHERE seen_at < " +
-                      cutoff);
+    s = client_.Query("ALTER TABLE " + Table("fingerprints") + " DELETE WHERE seen_at < " + cutoff);
   }
   if (s.ok()) s = WaitMutations("fingerprints");
   return s;
@@ -767,10 +794,10 @@ Status ClickHouseStore::RevokeKey(const std::string& key, int64_t now_ms) {
 Status ClickHouseStore::ListKeys(std::vector<KeyRecord>* out) {
   out->clear();
   std::string body;
-  Status s = client_.Query(
-      "SELECT key, kind, workspace, source, origins, created_at, revoked_at FROM " +
-          Table("keys") + " FINAL ORDER BY workspace, kind, key FORMAT TabSeparated",
-      &body);
+  Status s =
+      client_.Query("SELECT key, kind, workspace, source, origins, created_at, revoked_at FROM " +
+                        Table("keys") + " FINAL ORDER BY workspace, kind, key FORMAT TabSeparated",
+                    &body);
   if (!s.ok()) return s;
   std::istringstream in(body);
   std::string line;
@@ -792,9 +819,10 @@ Status ClickHouseStore::ListKeys(std::vector<KeyRecord>* out) {
 
 int64_t ClickHouseStore::SizeBytes() {
   std::string body;
-  Status s = client_.Query("SELECT sum(bytes_on_disk) FROM system.parts WHERE database = " +
-                               ChQuote(db_) + " AND active FORMAT TabSeparated",
-                           &body);
+  Status s =
+      client_.Query("SELECT sum(bytes_on_disk) FROM system.parts WHERE database = " + ChQuote(db_) +
+                        " AND active FORMAT TabSeparated",
+                    &body);
   return s.ok() ? ToInt(body) : 0;
 }
 

@@ -18,8 +18,8 @@ namespace tally::collector {
 
 /// Bits of StoredEvent::time_flags, saying how derived_at was obtained.
 enum TimeFlag : uint32_t {
-  kTimeClampedFuture = 1,  ///< the derived time lay in the future and was set to received_at
-  kTimeExplicit = 2,       ///< posted with a server key: created_at taken as given
+  kTimeClampedFuture = 1,    ///< the derived time lay in the future and was set to received_at
+  kTimeExplicit = 2,         ///< posted with a server key: created_at taken as given
   kTimeOffsetCorrected = 4,  ///< derived from the SDK's clock_offset_ms estimate
 };
 

@@ -103,8 +103,7 @@ Deduper::Verdict Deduper::Check(const Event& event, std::string_view workspace, 
       workspace, now_ms);
 }
 
-Deduper::Verdict Deduper::Check(const EventKey& event, std::string_view workspace,
-                                int64_t now_ms) {
+Deduper::Verdict Deduper::Check(const EventKey& event, std::string_view workspace, int64_t now_ms) {
   if (now_ms < latest_ms_) now_ms = latest_ms_;
   latest_ms_ = now_ms;
   Expire(now_ms);

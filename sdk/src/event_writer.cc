@@ -176,9 +176,9 @@ class EventWriter::Pass {
 
     out->clear();
     out->reserve(w.properties_.size() + w.context_.size() + w.name_.size() + 160);
-    detail::AppendEventHead({w.event_id_, type_, w.name_, w.user_id_, w.anonymous_id_,
-                             w.session_id_, w.created_at_ms_},
-                            out);
+    detail::AppendEventHead(
+        {w.event_id_, type_, w.name_, w.user_id_, w.anonymous_id_, w.session_id_, w.created_at_ms_},
+        out);
     out->append(w.properties_);
     if (w.context_.size() != 2) {  // "{}" is omitted
       out->append(",\"context\":");
@@ -274,8 +274,8 @@ class EventWriter::Pass {
     bool amount = false, currency = false, url = false, value = false;
     const char* amount_type = nullptr;  // null: a finite number
     std::string currency_text;
-    const char* currency_type = nullptr;  // null: a string (currency_text)
-    Fault link;                           // the first fault as a rich link
+    const char* currency_type = nullptr;       // null: a string (currency_text)
+    Fault link;                                // the first fault as a rich link
     size_t currency_at = 0, currency_cut = 0;  // a currency value truncated as a string
   };
 
@@ -313,8 +313,8 @@ class EventWriter::Pass {
   }
 
   // Remembers what money and rich-link detection need of one member.
-  void Note(const std::string& key, Token t, size_t value_at, std::string* out,
-            const Fault& member, Shape* s) {
+  void Note(const std::string& key, Token t, size_t value_at, std::string* out, const Fault& member,
+            Shape* s) {
     if (key == "amount") {
       s->amount = true;
       s->amount_type = t == Token::kNumber ? nullptr : TypeName(t);
@@ -345,8 +345,8 @@ class EventWriter::Pass {
     std::string why;
     std::string_view text;
     if (t == Token::kString) text = r_.string();
-    const Code code = detail::CheckRichLinkMember(key, t == Token::kString ? &text : nullptr,
-                                                  TypeName(t), &why);
+    const Code code =
+        detail::CheckRichLinkMember(key, t == Token::kString ? &text : nullptr, TypeName(t), &why);
     if (code != Code::kOk) {
       s->link = At(code, why);
     } else {
@@ -373,8 +373,8 @@ class EventWriter::Pass {
       case Token::kString: {
         const std::string& s = r_.string();
         size_t keep = 0;
-        const Code code =
-            detail::CheckStringValue(s, max_string_chars_, o_.overlong_strings, typed_, &keep, &why);
+        const Code code = detail::CheckStringValue(s, max_string_chars_, o_.overlong_strings,
+                                                   typed_, &keep, &why);
         if (code != Code::kOk) *fault = At(code, why);
         WriteJsonString(std::string_view(s).substr(0, keep), out);
         return true;

@@ -453,7 +453,6 @@ struct EscapeTable {
 };
 constexpr EscapeTable kEscape;
 
-
 }  // namespace
 
 namespace detail {

@@ -80,7 +80,8 @@ JsonReader::Token JsonReader::FailAt(Code code, size_t offset, const std::string
   AppendInt(static_cast<int64_t>(offset), &m);
   m += ": ";
   m += msg;
-  error_ = code == Code::kTooLarge ? Status::TooLarge(std::move(m)) : Status::ParseError(std::move(m));
+  error_ =
+      code == Code::kTooLarge ? Status::TooLarge(std::move(m)) : Status::ParseError(std::move(m));
   expect_ = Expect::kDone;
   return Token::kError;
 }
@@ -121,7 +122,8 @@ JsonReader::Token JsonReader::Next() {
   switch (expect_) {
     case Expect::kDone:
       if (!error_.ok()) return Token::kError;
-      if (p_ != end_) return Fail(Code::kParseError, "unexpected " + Describe() + " after the JSON value");
+      if (p_ != end_)
+        return Fail(Code::kParseError, "unexpected " + Describe() + " after the JSON value");
       return Token::kEnd;
     case Expect::kValue:
       return Value();

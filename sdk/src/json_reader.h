@@ -61,7 +61,7 @@ class JsonReader {
   enum class Expect : uint8_t { kValue, kFirstKey, kKey, kCommaOrEnd, kDone };
   struct Level {
     bool is_object;
-    uint32_t first_key;          // index into key_end_ of the object's first key
+    uint32_t first_key;           // index into key_end_ of the object's first key
     std::vector<uint32_t> slots;  // hash index over the object's keys, once it is large
   };
 

@@ -185,9 +185,8 @@ const char kUnattributed[] =
 Code CheckEventId(std::string_view id, std::string* why) {
   if (id.empty()) return Invalid("is required (a UUIDv7)", why);
   if (!IsUuidV7(id)) {
-    return Invalid("must be a UUIDv7 (8-4-4-4-12 hex digits, version 7), got " +
-                       QuoteForMessage(id),
-                   why);
+    return Invalid(
+        "must be a UUIDv7 (8-4-4-4-12 hex digits, version 7), got " + QuoteForMessage(id), why);
   }
   return Code::kOk;
 }
@@ -298,10 +297,10 @@ Code CheckMoneyAmount(const char* amount_type, std::string* why) {
 Code CheckMoneyCurrency(const std::string_view* currency, const char* currency_type,
                         std::string* why) {
   if (currency != nullptr && IsCurrencyCode(*currency)) return Code::kOk;
-  return Invalid("must be an ISO 4217 currency code, got " +
-                     (currency != nullptr ? QuoteForMessage(*currency)
-                                          : std::string(currency_type)),
-                 why);
+  return Invalid(
+      "must be an ISO 4217 currency code, got " +
+          (currency != nullptr ? QuoteForMessage(*currency) : std::string(currency_type)),
+      why);
 }
 
 Code CheckRichLinkMember(std::string_view key, const std::string_view* text, const char* type,

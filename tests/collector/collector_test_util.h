@@ -59,7 +59,8 @@ class TempDir {
 /// Events with fresh UUIDv7 ids, encoded as the wire protocol pins them.
 class EventMaker {
  public:
-  explicit EventMaker(uint64_t seed = 42) : random_(seed, seed + 1, seed + 2, seed + 3), ids_(&random_) {}
+  explicit EventMaker(uint64_t seed = 42)
+      : random_(seed, seed + 1, seed + 2, seed + 3), ids_(&random_) {}
   std::string Next(int64_t created_at_ms, std::string* id_out = nullptr,
                    const std::string& name = "Clicked CTA") {
     std::string id = ids_.Next(created_at_ms);
@@ -75,7 +76,8 @@ class EventMaker {
   UuidV7Generator ids_;
 };
 
-inline std::string Batch(const std::string& key, int64_t sent_at, const std::vector<std::string>& events) {
+inline std::string Batch(const std::string& key, int64_t sent_at,
+                         const std::vector<std::string>& events) {
   std::string out = "{";
   if (!key.empty()) out += "\"write_key\":\"" + key + "\",";
   out += "\"sent_at\":" + std::to_string(sent_at) + ",\"events\":[";

@@ -4,8 +4,8 @@
 
 #include <cstdio>
 #include <mutex>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "collector_test_util.h"
@@ -47,8 +47,13 @@ std::string WriteConfig(const TempDir& dir) {
 }
 
 std::vector<std::string> ServeArgs(const TempDir& dir, int port, const std::string& config) {
-  return {TALLY_COLLECTOR_BINARY, "--config", config, "--listen",
-          "127.0.0.1:" + std::to_string(port), "--store", dir.db_url()};
+  return {TALLY_COLLECTOR_BINARY,
+          "--config",
+          config,
+          "--listen",
+          "127.0.0.1:" + std::to_string(port),
+          "--store",
+          dir.db_url()};
 }
 
 TEST(CollectorProcess, SigkillDuringLoadLosesNoAcknowledgedEvent) {
@@ -156,11 +161,13 @@ TEST(CollectorProcess, KeysSubcommandCreatesListsAndRevokes) {
   TempDir dir;
   int code = -1;
   std::string store = "--store " + dir.db_url();
-  std::string key = RunToEnd("keys create --workspace acme --kind write --origin https://a.example " + store, &code);
+  std::string key = RunToEnd(
+      "keys create --workspace acme --kind write --origin https://a.example " + store, &code);
   ASSERT_EQ(code, 0) << key;
   key.erase(key.find_last_not_of("\n") + 1);
   EXPECT_EQ(key.rfind("wk_", 0), 0u) << key;
-  std::string named = RunToEnd("keys create --workspace acme --kind read --key rk_fixed " + store, &code);
+  std::string named =
+      RunToEnd("keys create --workspace acme --kind read --key rk_fixed " + store, &code);
   EXPECT_EQ(code, 0) << named;
   std::string list = RunToEnd("keys list " + store, &code);
   EXPECT_EQ(code, 0);

@@ -301,8 +301,8 @@ TEST_P(ReportConformance, EventsPageBothWaysWithFilters) {
     for (const auto& e : page.events) names.push_back(e.name);
     r.after = page.next;
   } while (page.next);
-  EXPECT_EQ(names, (std::vector<std::string>{"click", "view", "buy", "click", "click", "click",
-                                             "view"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"click", "view", "buy", "click", "click", "click", "view"}));
   r.descending = true;
   r.after.reset();
   r.limit = 2;
@@ -400,10 +400,13 @@ TEST_P(ReportConformance, SummaryTimeseriesBreakdownFunnelOverview) {
   EXPECT_EQ(ov.top_events[0], (std::pair<std::string, int64_t>{"click", 4}));
 
   std::vector<std::string> exported;
-  ASSERT_TRUE(reports_->Export(Filter(), [&](const StoredEvent& e) {
-    exported.push_back(e.name);
-    return exported.size() < 5;
-  }).ok());
+  ASSERT_TRUE(reports_
+                  ->Export(Filter(),
+                           [&](const StoredEvent& e) {
+                             exported.push_back(e.name);
+                             return exported.size() < 5;
+                           })
+                  .ok());
   EXPECT_EQ(exported.size(), 5u);
 }
 
@@ -438,17 +441,17 @@ TEST(ReportJson, BothStoresAnswerEveryEndpointAlike) {
               "\",\"type\":\"track\",\"name\":\"" + names[i % 3 == 2 && i % 2 ? 2 : i % 2] +
               "\",\"user_id\":\"" + (i % 5 ? user : "") + "\",\"anonymous_id\":\"an" +
               std::to_string(i % 9) + "\",\"session_id\":\"s" + std::to_string(i % 4) +
-              "\",\"created_at\":" + std::to_string(at) + ",\"properties\":{\"price\":" +
-              std::to_string(i % 4) + ".5,\"channel\":\"" + (i % 3 ? "ads" : "mail") +
-              "\",\"vip\":" + (i % 2 ? "true" : "false") + "},\"context\":{\"workflow_id\":\"w" +
-              std::to_string(i % 2) + "\"}}";
+              "\",\"created_at\":" + std::to_string(at) +
+              ",\"properties\":{\"price\":" + std::to_string(i % 4) + ".5,\"channel\":\"" +
+              (i % 3 ? "ads" : "mail") + "\",\"vip\":" + (i % 2 ? "true" : "false") +
+              "},\"context\":{\"workflow_id\":\"w" + std::to_string(i % 2) + "\"}}";
   }
   events += "]";
   std::string body = "{\"sent_at\":" + std::to_string(kT) + ",\"events\":" + events + "}";
   for (Collector* c : {&a, &b}) {
     httplib::Client client("127.0.0.1", c->port());
-    auto r = client.Post("/v1/batch", {{"Authorization", "Bearer sk_test"}}, body,
-                         "application/json");
+    auto r =
+        client.Post("/v1/batch", {{"Authorization", "Bearer sk_test"}}, body, "application/json");
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200) << r->body;
   }
@@ -508,8 +511,9 @@ TEST(ClickHouseUrl, ParsesCredentialsHostPortAndDatabase) {
 }
 
 TEST(ClickHouseUrl, RefusesBadUrlsWithTheReason) {
-  for (const char* bad : {"clickhouse://", "clickhouse://h:0/db", "clickhouse://h:99999/db",
-                          "clickhouse://h:12x/db", "clickhouse://h/db;DROP", "clickhouse://@h/db"}) {
+  for (const char* bad :
+       {"clickhouse://", "clickhouse://h:0/db", "clickhouse://h:99999/db", "clickhouse://h:12x/db",
+        "clickhouse://h/db;DROP", "clickhouse://@h/db"}) {
     auto u = ParseClickHouseUrl(bad);
     EXPECT_EQ(u.status().code(), Code::kInvalidArgument) << bad;
     EXPECT_NE(u.status().message().find("clickhouse://user:password@host:port/database"),

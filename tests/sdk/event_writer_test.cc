@@ -89,7 +89,8 @@ size_t CheckAgree(const std::vector<std::string>& texts) {
       std::string want, got;
       const Status a = DocumentPath(text, o, &want);
       const Status b = writer.Write(text, &got);
-      EXPECT_EQ(a.code(), b.code()) << text << "\n doc: " << a.message() << "\n str: " << b.message();
+      EXPECT_EQ(a.code(), b.code())
+          << text << "\n doc: " << a.message() << "\n str: " << b.message();
       EXPECT_EQ(a.message(), b.message()) << text;
       if (a.ok() && b.ok()) {
         EXPECT_EQ(want, got) << text;
@@ -111,8 +112,8 @@ std::vector<std::string> Embedded(const std::vector<std::string>& values) {
     out.push_back(std::string(kBase) + ",\"properties\":" + v + "}");
     out.push_back(std::string(kBase) + ",\"context\":" + v + "}");
     out.push_back(std::string(kBase) + ",\"properties\":{\"k\":" + v + ",\"z\":1}}");
-    out.push_back(std::string(kBase) + ",\"context\":{\"k\":" + v + "},\"properties\":{\"x\":" +
-                  v + "}}");
+    out.push_back(std::string(kBase) + ",\"context\":{\"k\":" + v + "},\"properties\":{\"x\":" + v +
+                  "}}");
     out.push_back(v);
   }
   return out;
@@ -130,10 +131,11 @@ TEST(EventWriter, AgreesWithTheDocumentPathOnSeedAndRoundTripEvents) {
 
 TEST(EventWriter, AgreesOnTheEventsOfTheBadBatchFixtures) {
   std::vector<std::string> texts;
-  for (const char* name : {"bad-event-id", "created-at-string", "deep-nesting", "huge-string-value",
-                           "invalid-utf8", "missing-event-id", "missing-key", "name-too-long",
-                           "nan-number", "negative-created-at"}) {
-    const std::string body = ReadFile(std::string(TALLY_FIXTURES_DIR "/bad-batches/") + name + ".json");
+  for (const char* name :
+       {"bad-event-id", "created-at-string", "deep-nesting", "huge-string-value", "invalid-utf8",
+        "missing-event-id", "missing-key", "name-too-long", "nan-number", "negative-created-at"}) {
+    const std::string body =
+        ReadFile(std::string(TALLY_FIXTURES_DIR "/bad-batches/") + name + ".json");
     Result<Json> parsed = ParseJson(body);
     if (!parsed.ok()) {
       texts.push_back(body);  // the body's own fault, as an event text
@@ -148,7 +150,8 @@ TEST(EventWriter, AgreesOnTheEventsOfTheBadBatchFixtures) {
 
 TEST(EventWriter, AgreesOnEveryJsonLiteralOfTheCoreTests) {
   std::vector<std::string> literals;
-  for (const char* file : {"validate_test.cc", "codec_test.cc", "json_test.cc", "tracker_test.cc"}) {
+  for (const char* file :
+       {"validate_test.cc", "codec_test.cc", "json_test.cc", "tracker_test.cc"}) {
     for (const std::string& l : RawLiterals(std::string(TALLY_SOURCE_DIR "/tests/sdk/") + file)) {
       literals.push_back(l);
     }
@@ -227,8 +230,9 @@ TEST(EventWriter, AgreesOnEveryPrefixOfAnEvent) {
   std::vector<std::string> texts;
   const std::vector<std::string> seeds = Lines(ReadFile(TALLY_FIXTURES_DIR "/seed-events.ndjson"));
   ASSERT_FALSE(seeds.empty());
-  const std::string full = std::string(kBase) +
-                           R"(,"properties":{"p":{"amount":1.5,"currency":"EUR"},"l":[1,"x",true,null,{"a":"\u00e9\ud83d\ude00"}]},"context":{"page":{"url":"https://e.x/?q=1"}}})";
+  const std::string full =
+      std::string(kBase) +
+      R"(,"properties":{"p":{"amount":1.5,"currency":"EUR"},"l":[1,"x",true,null,{"a":"\u00e9\ud83d\ude00"}]},"context":{"page":{"url":"https://e.x/?q=1"}}})";
   for (const std::string& event : {seeds.front(), full}) {
     for (size_t i = 0; i <= event.size(); ++i) texts.push_back(event.substr(0, i));
   }
@@ -239,9 +243,8 @@ TEST(EventWriter, WritesAnEventWithoutTouchingTheDocumentParser) {
   EventWriter writer(ValidationOptions{});
   std::string out;
   ASSERT_TRUE(writer.Write(std::string(kBase) + R"(,"properties":{"b":true}})", &out).ok());
-  EXPECT_EQ(out,
-            R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","type":"track","name":"n",)"
-            R"("anonymous_id":"a","created_at":1731681204017,"properties":{"b":true}})");
+  EXPECT_EQ(out, R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","type":"track","name":"n",)"
+                 R"("anonymous_id":"a","created_at":1731681204017,"properties":{"b":true}})");
   EXPECT_EQ(writer.event_id(), "0193303e-3731-7c11-add4-51b26bcefab3");
   EXPECT_EQ(writer.created_at_ms(), 1731681204017);
 }

@@ -56,8 +56,8 @@ struct RejectedEvent {
 };
 
 struct DecodedBatch {
-  std::string write_key;  ///< empty when the body carries none
-  int64_t sent_at_ms = 0; ///< 0 when absent
+  std::string write_key;   ///< empty when the body carries none
+  int64_t sent_at_ms = 0;  ///< 0 when absent
   std::optional<int64_t> clock_offset_ms;
   std::vector<Event> events;          ///< valid events, in request order
   std::vector<size_t> event_indexes;  ///< events[i] was at this index of the request
