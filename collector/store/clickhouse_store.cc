@@ -112,32 +112,16 @@ uint64_t NextVersion() {
   return next;
 }
 
-// Local copies of store.h's KeyKindName / ParseKeyKind (defined with the SQLite store), so this
-// library links without the SQLite one.
-const char* KindName(KeyKind kind) {
-  return kind == KeyKind::kRead ? "read" : kind == KeyKind::kServer ? "server" : "write";
-}
+// Stored kind names are written by KeyKindName; anything else reads as a write key, the kind
+// with the least power.
 KeyKind KindFromName(const std::string& name) {
-  return name == "read" ? KeyKind::kRead : name == "server" ? KeyKind::kServer : KeyKind::kWrite;
+  KeyKind kind = KeyKind::kWrite;
+  ParseKeyKind(name, &kind);
+  return kind;
 }
 
 int64_t ToInt(const std::string& s) { return std::strtoll(s.c_str(), nullptr, 10); }
 
-std::string JoinOrigins(const std::vector<std::string>& origins) {
-  std::string out;
-  for (const auto& o : origins) {
-    if (!out.empty()) out += ' ';
-    out += o;
-  }
-  return out;
-}
-std::vector<std::string> SplitOrigins(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  std::string o;
-  while (in >> o) out.push_back(o);
-  return out;
-}
 
 // Cursor: "<derived_at>.<event_id>" of the last row of the page.
 bool ParseCursor(const std::string& c, int64_t* derived_at, std::string* event_id) {
@@ -767,7 +751,7 @@ Status ClickHouseStore::PutKey(const KeyRecord& k) {
   std::string row;
   TsvAppend(k.key, &row);
   row += '\t';
-  row += KindName(k.kind);
+  row += KeyKindName(k.kind);
   row += '\t';
   TsvAppend(k.workspace, &row);
   row += '\t';

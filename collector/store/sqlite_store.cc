@@ -134,21 +134,6 @@ std::string ColumnText(sqlite3_stmt* s, int i) {
            : std::string();
 }
 
-std::string JoinOrigins(const std::vector<std::string>& origins) {
-  std::string out;
-  for (const auto& o : origins) {
-    if (!out.empty()) out += ' ';
-    out += o;
-  }
-  return out;
-}
-std::vector<std::string> SplitOrigins(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  std::string o;
-  while (in >> o) out.push_back(o);
-  return out;
-}
 
 int64_t FileSize(const std::string& path) {
   struct stat st;
@@ -171,22 +156,6 @@ bool ParseCursor(const std::string& c, int64_t* derived_at, int64_t* seq) {
 }
 
 }  // namespace
-
-const char* KeyKindName(KeyKind kind) {
-  switch (kind) {
-    case KeyKind::kWrite: return "write";
-    case KeyKind::kRead: return "read";
-    case KeyKind::kServer: return "server";
-  }
-  return "write";
-}
-
-bool ParseKeyKind(const std::string& name, KeyKind* kind) {
-  if (name == "write") { *kind = KeyKind::kWrite; return true; }
-  if (name == "read") { *kind = KeyKind::kRead; return true; }
-  if (name == "server") { *kind = KeyKind::kServer; return true; }
-  return false;
-}
 
 Result<std::unique_ptr<Store>> OpenStore(const std::string& url, const StoreOptions& options) {
   if (url.rfind("clickhouse://", 0) == 0) {  // scale-out (store/clickhouse_store.h)

@@ -106,6 +106,10 @@ enum class KeyKind : uint8_t {
 };
 const char* KeyKindName(KeyKind kind);
 bool ParseKeyKind(const std::string& name, KeyKind* kind);
+/// Allowed origins as every store keeps them: one text field, space separated (an origin has no
+/// spaces).
+std::string JoinOrigins(const std::vector<std::string>& origins);
+std::vector<std::string> SplitOrigins(const std::string& text);
 
 struct KeyRecord {
   std::string key;

@@ -1,5 +1,6 @@
-// The Store contract against SqliteStore on a real file: dedup, query with a cursor, aggregate,
-// purge, keys. Written against Store only, so a ClickHouse store can run the same cases.
+// SqliteStore specifics on a real file: its multi-row INSERT path (outcomes per event, purges,
+// large groups) and DeriveTime. The contract every store shares (dedup, cursor queries,
+// aggregates, purge, keys) runs against SQLite and ClickHouse in store_conformance_test.cc.
 #include <gtest/gtest.h>
 
 #include "collector_test_util.h"
@@ -25,7 +26,7 @@ StoredEvent Row(EventMaker& ids, int64_t at, const std::string& name = "click",
   return e;
 }
 
-class StoreContract : public ::testing::Test {
+class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto opened = OpenStore(dir_.db_url());
@@ -44,19 +45,9 @@ class StoreContract : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(StoreContract, DuplicateIdsAreRefusedAcrossAndWithinGroups) {
-  StoredEvent a = Row(ids_, kT), b = Row(ids_, kT);
-  auto out = Append({a, b, a});
-  EXPECT_EQ(out, (std::vector<AppendOutcome>{AppendOutcome::kStored, AppendOutcome::kStored,
-                                             AppendOutcome::kDuplicateId}));
-  EXPECT_EQ(Append({b})[0], AppendOutcome::kDuplicateId);
-  // The same id in another workspace is another event.
-  EXPECT_EQ(Append({a}, kT, "other")[0], AppendOutcome::kStored);
-}
-
 // Appends go through multi-row INSERTs (32 rows a statement) across the requests of a group;
 // each event still gets its own outcome, wherever its duplicate sits.
-TEST_F(StoreContract, MultiRowInsertsReportEachOutcomeInAMixedGroup) {
+TEST_F(SqliteStoreTest, MultiRowInsertsReportEachOutcomeInAMixedGroup) {
   std::vector<StoredEvent> old_rows;
   for (int i = 0; i < 40; ++i) old_rows.push_back(Row(ids_, kT));
   Append(old_rows);
@@ -106,7 +97,7 @@ TEST_F(StoreContract, MultiRowInsertsReportEachOutcomeInAMixedGroup) {
 
 // After the newest rows are purged, SQLite reuses their seq values; duplicates must still be
 // told from new rows.
-TEST_F(StoreContract, MultiRowInsertsTellDuplicatesAfterTheNewestRowsArePurged) {
+TEST_F(SqliteStoreTest, MultiRowInsertsTellDuplicatesAfterTheNewestRowsArePurged) {
   std::vector<StoredEvent> first;
   for (int i = 0; i < 40; ++i) first.push_back(Row(ids_, kT - 10000));
   Append(first);
@@ -128,7 +119,7 @@ TEST_F(StoreContract, MultiRowInsertsTellDuplicatesAfterTheNewestRowsArePurged) 
 }
 
 // A group far larger than one statement commits whole, in the group's order.
-TEST_F(StoreContract, LargeGroupCommitsEveryRequestInOrder) {
+TEST_F(SqliteStoreTest, LargeGroupCommitsEveryRequestInOrder) {
   std::vector<AppendBatch> batches(25);
   std::vector<AppendBatch*> group;
   int64_t at = kT;
@@ -154,7 +145,7 @@ TEST_F(StoreContract, LargeGroupCommitsEveryRequestInOrder) {
   }
 }
 
-TEST_F(StoreContract, OneGroupCommitsSeveralBatches) {
+TEST_F(SqliteStoreTest, OneGroupCommitsSeveralBatches) {
   AppendBatch x{"acme", {Row(ids_, kT)}, {}}, y{"beta", {Row(ids_, kT), Row(ids_, kT)}, {}};
   ASSERT_TRUE(store_->Append({&x, &y}, kT).ok());
   EXPECT_EQ(x.outcomes.size(), 1u);
@@ -162,95 +153,6 @@ TEST_F(StoreContract, OneGroupCommitsSeveralBatches) {
   int64_t n = 0;
   ASSERT_TRUE(store_->CountEvents("", &n).ok());
   EXPECT_EQ(n, 3);
-}
-
-TEST_F(StoreContract, FingerprintDuplicatesOnlyWithinTheWindow) {
-  ASSERT_TRUE(store_->PutWorkspace({"acme", true, 60000}).ok());
-  StoredEvent a = Row(ids_, kT), b = Row(ids_, kT);
-  a.fingerprint = b.fingerprint = "fp1";
-  EXPECT_EQ(Append({a})[0], AppendOutcome::kStored);
-  EXPECT_EQ(Append({b}, kT + 1000)[0], AppendOutcome::kDuplicateContent);
-  EXPECT_EQ(Append({b}, kT + 120000)[0], AppendOutcome::kStored);
-}
-
-TEST_F(StoreContract, QueryPagesWithACursorInTimeOrder) {
-  std::vector<StoredEvent> rows;
-  for (int i = 0; i < 25; ++i) rows.push_back(Row(ids_, kT + (i % 5) * 1000, i % 2 ? "view" : "click"));
-  Append(rows);
-  EventQuery q;
-  q.workspace = "acme";
-  q.limit = 10;
-  std::vector<StoredEvent> all;
-  EventPage page;
-  int pages = 0;
-  do {
-    ASSERT_TRUE(store_->Query(q, &page).ok());
-    all.insert(all.end(), page.events.begin(), page.events.end());
-    q.cursor = page.next_cursor;
-    ++pages;
-  } while (!page.next_cursor.empty());
-  EXPECT_EQ(pages, 3);
-  ASSERT_EQ(all.size(), 25u);
-  for (size_t i = 1; i < all.size(); ++i) EXPECT_LE(all[i - 1].derived_at_ms, all[i].derived_at_ms);
-  EventQuery filtered;
-  filtered.workspace = "acme";
-  filtered.name = "view";
-  filtered.from_ms = kT + 1000;
-  filtered.to_ms = kT + 3000;
-  ASSERT_TRUE(store_->Query(filtered, &page).ok());
-  for (const auto& e : page.events) EXPECT_EQ(e.name, "view");
-  EXPECT_EQ(page.events.size(), 5u);
-  filtered.cursor = "garbage";
-  EXPECT_FALSE(store_->Query(filtered, &page).ok());
-}
-
-TEST_F(StoreContract, AggregateCountsPerBucketAndGroup) {
-  Append({Row(ids_, kT, "click", "A"), Row(ids_, kT + 10, "click", "A"),
-          Row(ids_, kT + 60000, "view", "B"), Row(ids_, kT + 60001, "click", "B")});
-  AggregateQuery q;
-  q.workspace = "acme";
-  q.from_ms = kT;
-  q.to_ms = kT + 120000;
-  q.bucket_ms = 60000;
-  q.group_by = AggregateQuery::GroupBy::kName;
-  std::vector<AggregateRow> rows;
-  ASSERT_TRUE(store_->Aggregate(q, &rows).ok());
-  ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[0].bucket_start_ms, kT);
-  EXPECT_EQ(rows[0].group, "click");
-  EXPECT_EQ(rows[0].value, 2);
-  EXPECT_EQ(rows[1].bucket_start_ms, kT + 60000);
-  q.group_by = AggregateQuery::GroupBy::kNone;
-  q.bucket_ms = 0;
-  q.distinct_users = true;
-  ASSERT_TRUE(store_->Aggregate(q, &rows).ok());
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].value, 2);
-}
-
-TEST_F(StoreContract, PurgeDeletesOnlyOlderEvents) {
-  Append({Row(ids_, kT - 5000), Row(ids_, kT - 1), Row(ids_, kT), Row(ids_, kT + 1)});
-  int64_t purged = 0;
-  ASSERT_TRUE(store_->PurgeBefore(kT, &purged).ok());
-  EXPECT_EQ(purged, 2);
-  int64_t n = 0;
-  ASSERT_TRUE(store_->CountEvents("acme", &n).ok());
-  EXPECT_EQ(n, 2);
-}
-
-TEST_F(StoreContract, KeysAreCreatedListedAndRevoked) {
-  KeyRecord k;
-  k.key = "wk_1";
-  k.workspace = "acme";
-  k.origins = {"https://a.example", "https://b.example"};
-  ASSERT_TRUE(store_->PutKey(k).ok());
-  ASSERT_TRUE(store_->RevokeKey("wk_1", kT).ok());
-  EXPECT_EQ(store_->RevokeKey("wk_1", kT).code(), Code::kNotFound);
-  std::vector<KeyRecord> keys;
-  ASSERT_TRUE(store_->ListKeys(&keys).ok());
-  ASSERT_EQ(keys.size(), 1u);
-  EXPECT_EQ(keys[0].origins, k.origins);
-  EXPECT_EQ(keys[0].revoked_at_ms, kT);
 }
 
 TEST(DeriveTime, UsesOffsetWhenItAgreesWithSentAt) {

@@ -1,0 +1,52 @@
+// Store-independent pieces of the storage contract (store/store.h), shared by every backend.
+#include "store/store.h"
+
+#include <sstream>
+
+namespace tally::collector {
+
+const char* KeyKindName(KeyKind kind) {
+  switch (kind) {
+    case KeyKind::kWrite:
+      return "write";
+    case KeyKind::kRead:
+      return "read";
+    case KeyKind::kServer:
+      return "server";
+  }
+  return "write";
+}
+
+bool ParseKeyKind(const std::string& name, KeyKind* kind) {
+  if (name == "write") {
+    *kind = KeyKind::kWrite;
+    return true;
+  }
+  if (name == "read") {
+    *kind = KeyKind::kRead;
+    return true;
+  }
+  if (name == "server") {
+    *kind = KeyKind::kServer;
+    return true;
+  }
+  return false;
+}
+
+std::string JoinOrigins(const std::vector<std::string>& origins) {
+  std::string out;
+  for (const auto& o : origins) {
+    if (!out.empty()) out += ' ';
+    out += o;
+  }
+  return out;
+}
+std::vector<std::string> SplitOrigins(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  std::string o;
+  while (in >> o) out.push_back(o);
+  return out;
+}
+
+}  // namespace tally::collector
