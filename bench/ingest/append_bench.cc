@@ -41,12 +41,18 @@ int main(int argc, char** argv) {
   std::string sync = "full", dir = "/tmp";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string f = argv[i], v = argv[i + 1];
-    if (f == "--events") events = std::atoll(v.c_str());
-    else if (f == "--batch") batch = std::atoi(v.c_str());
-    else if (f == "--group") group = std::atoi(v.c_str());
-    else if (f == "--sync") sync = v;
-    else if (f == "--reports") reports = std::atoi(v.c_str());
-    else if (f == "--dir") dir = v;
+    if (f == "--events")
+      events = std::atoll(v.c_str());
+    else if (f == "--batch")
+      batch = std::atoi(v.c_str());
+    else if (f == "--group")
+      group = std::atoi(v.c_str());
+    else if (f == "--sync")
+      sync = v;
+    else if (f == "--reports")
+      reports = std::atoi(v.c_str());
+    else if (f == "--dir")
+      dir = v;
     else {
       std::fprintf(stderr, "unknown flag %s\n", f.c_str());
       return 2;
@@ -124,8 +130,9 @@ int main(int argc, char** argv) {
   }
   std::sort(commit_ms.begin(), commit_ms.end());
   auto pct = [&](double p) {
-    return commit_ms.empty() ? 0.0
-                             : commit_ms[static_cast<size_t>(p * static_cast<double>(commit_ms.size() - 1))];
+    return commit_ms.empty()
+               ? 0.0
+               : commit_ms[static_cast<size_t>(p * static_cast<double>(commit_ms.size() - 1))];
   };
   report_store.reset();
   store.reset();
@@ -136,7 +143,7 @@ int main(int argc, char** argv) {
       "\"commits\":%lld,\"append_seconds\":%.3f,\"rows_per_s\":%.0f,\"ms_per_commit\":%.2f,"
       "\"commit_ms_p50\":%.2f,\"commit_ms_p99\":%.2f,\"commit_ms_max\":%.2f}\n",
       sync.c_str(), batch, group, reports, stored, commits, append_s,
-      static_cast<double>(stored) / append_s, 1000.0 * append_s / static_cast<double>(commits), pct(0.5), pct(0.99),
-      pct(1.0));
+      static_cast<double>(stored) / append_s, 1000.0 * append_s / static_cast<double>(commits),
+      pct(0.5), pct(0.99), pct(1.0));
   return 0;
 }

@@ -52,17 +52,21 @@ std::string Body(const Args& a, tally::UuidV7Generator& ids, uint64_t seq) {
   std::string out;
   out.reserve(static_cast<size_t>(a.batch) * 300);
   const bool tally = a.target == "tally";
-  if (tally) out += "{\"write_key\":\"" + a.key + "\",\"sent_at\":" + std::to_string(now) + ",\"events\":[";
+  if (tally)
+    out += "{\"write_key\":\"" + a.key + "\",\"sent_at\":" + std::to_string(now) + ",\"events\":[";
   for (int i = 0; i < a.batch; ++i) {
     std::string id = ids.Next(now);
     std::string user = "C-" + std::to_string((seq * 7919 + static_cast<uint64_t>(i)) % 100000);
-    std::string props = "{\"channel\":\"email\",\"campaign_id\":\"BF-2024\",\"n\":" + std::to_string(i) + "}";
+    std::string props =
+        "{\"channel\":\"email\",\"campaign_id\":\"BF-2024\",\"n\":" + std::to_string(i) + "}";
     std::string ctx = "{\"page\":{\"path\":\"/pricing\"},\"workflow_id\":\"WF-lifecycle\"}";
     if (tally) {
       if (i) out += ',';
-      out += "{\"event_id\":\"" + id + "\",\"type\":\"track\",\"name\":\"Clicked CTA\",\"user_id\":\"" +
-             user + "\",\"anonymous_id\":\"anon-" + user + "\",\"session_id\":\"s-1\",\"created_at\":" +
-             std::to_string(now) + ",\"properties\":" + props + ",\"context\":" + ctx + "}";
+      out += "{\"event_id\":\"" + id +
+             "\",\"type\":\"track\",\"name\":\"Clicked CTA\",\"user_id\":\"" + user +
+             "\",\"anonymous_id\":\"anon-" + user +
+             "\",\"session_id\":\"s-1\",\"created_at\":" + std::to_string(now) +
+             ",\"properties\":" + props + ",\"context\":" + ctx + "}";
     } else {
       auto quote = [](const std::string& s) {
         std::string q = "\"";
@@ -72,9 +76,11 @@ std::string Body(const Args& a, tally::UuidV7Generator& ids, uint64_t seq) {
         }
         return q + "\"";
       };
-      out += "{\"event_id\":\"" + id + "\",\"type\":\"track\",\"name\":\"Clicked CTA\",\"user_id\":\"" +
-             user + "\",\"anonymous_id\":\"anon-" + user + "\",\"session_id\":\"s-1\",\"created_at\":" +
-             std::to_string(now) + ",\"properties\":" + quote(props) + ",\"context\":" + quote(ctx) + "}\n";
+      out += "{\"event_id\":\"" + id +
+             "\",\"type\":\"track\",\"name\":\"Clicked CTA\",\"user_id\":\"" + user +
+             "\",\"anonymous_id\":\"anon-" + user +
+             "\",\"session_id\":\"s-1\",\"created_at\":" + std::to_string(now) +
+             ",\"properties\":" + quote(props) + ",\"context\":" + quote(ctx) + "}\n";
     }
   }
   if (tally) out += "]}";
@@ -94,14 +100,22 @@ int main(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string f = argv[i], v = argv[i + 1];
-    if (f == "--target") a.target = v;
-    else if (f == "--port") a.port = std::atoi(v.c_str());
-    else if (f == "--connections") a.connections = std::atoi(v.c_str());
-    else if (f == "--batch") a.batch = std::atoi(v.c_str());
-    else if (f == "--events") a.events = std::atoll(v.c_str());
-    else if (f == "--seconds") a.seconds = std::atof(v.c_str());
-    else if (f == "--rate") a.rate = std::atof(v.c_str());
-    else if (f == "--key") a.key = v;
+    if (f == "--target")
+      a.target = v;
+    else if (f == "--port")
+      a.port = std::atoi(v.c_str());
+    else if (f == "--connections")
+      a.connections = std::atoi(v.c_str());
+    else if (f == "--batch")
+      a.batch = std::atoi(v.c_str());
+    else if (f == "--events")
+      a.events = std::atoll(v.c_str());
+    else if (f == "--seconds")
+      a.seconds = std::atof(v.c_str());
+    else if (f == "--rate")
+      a.rate = std::atof(v.c_str());
+    else if (f == "--key")
+      a.key = v;
     else {
       std::fprintf(stderr, "unknown flag %s\n", f.c_str());
       return 2;
@@ -116,8 +130,8 @@ int main(int argc, char** argv) {
   std::mutex mu;
   std::vector<double> latencies_ms;
   const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(a.seconds));
+  const auto deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a.seconds));
   const double batch_interval_s = a.rate > 0 ? a.batch / a.rate : 0;
 
   auto worker = [&](int t) {
@@ -134,13 +148,15 @@ int main(int argc, char** argv) {
       if (k >= total_batches) break;
       Clock::time_point scheduled = Clock::now();
       if (a.rate > 0) {
-        scheduled = start + std::chrono::duration_cast<Clock::duration>(
-                                std::chrono::duration<double>(static_cast<double>(k) * batch_interval_s));
+        scheduled =
+            start + std::chrono::duration_cast<Clock::duration>(
+                        std::chrono::duration<double>(static_cast<double>(k) * batch_interval_s));
         std::this_thread::sleep_until(scheduled);
       }
       if (Clock::now() > deadline) break;
       std::string body = Body(a, ids, static_cast<uint64_t>(k));
-      auto r = client.Post(path.c_str(), body, a.target == "tally" ? "application/json" : "text/plain");
+      auto r =
+          client.Post(path.c_str(), body, a.target == "tally" ? "application/json" : "text/plain");
       auto done = Clock::now();
       if (r && r->status == 200) {
         acked_events += a.batch;
@@ -148,8 +164,9 @@ int main(int argc, char** argv) {
       } else {
         errors++;
         if (errors < 5) {
-          std::fprintf(stderr, "error: %s\n", r ? (std::to_string(r->status) + " " + r->body).c_str()
-                                                : httplib::to_string(r.error()).c_str());
+          std::fprintf(stderr, "error: %s\n",
+                       r ? (std::to_string(r->status) + " " + r->body).c_str()
+                         : httplib::to_string(r.error()).c_str());
         }
       }
     }

@@ -76,8 +76,8 @@ Status Writer::Submit(AppendBatch* batch) {
   std::unique_lock<std::mutex> lock(mu_);
   if (stopping_) return Status::ResourceExhausted("server: shutting down");
   if (queue_.size() >= options_.max_queued_requests) {
-    return Status::ResourceExhausted("server: write queue full (" +
-                                     std::to_string(queue_.size()) + " requests waiting)");
+    return Status::ResourceExhausted("server: write queue full (" + std::to_string(queue_.size()) +
+                                     " requests waiting)");
   }
   queue_.push_back(&pending);
   depth_.store(queue_.size(), std::memory_order_relaxed);
@@ -107,9 +107,8 @@ void Writer::Run() {
       work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued is committed
       size_t events = 0;
-      while (!queue_.empty() &&
-             (group.empty() || events + queue_.front()->batch->events.size() <=
-                                   options_.max_group_events)) {
+      while (!queue_.empty() && (group.empty() || events + queue_.front()->batch->events.size() <=
+                                                      options_.max_group_events)) {
         events += queue_.front()->batch->events.size();
         group.push_back(queue_.front());
         batches.push_back(queue_.front()->batch);

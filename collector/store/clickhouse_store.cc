@@ -122,7 +122,6 @@ KeyKind KindFromName(const std::string& name) {
 
 int64_t ToInt(const std::string& s) { return std::strtoll(s.c_str(), nullptr, 10); }
 
-
 // Cursor: "<derived_at>.<event_id>" of the last row of the page.
 bool ParseCursor(const std::string& c, int64_t* derived_at, std::string* event_id) {
   size_t dot = c.find('.');

@@ -134,7 +134,6 @@ std::string ColumnText(sqlite3_stmt* s, int i) {
            : std::string();
 }
 
-
 int64_t FileSize(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
@@ -198,8 +197,8 @@ Status SqliteStore::Init(const StoreOptions& options) {
   // acknowledged event survives power loss too; with group commit it costs one fsync per group.
   Status s = Exec(writer_, "PRAGMA journal_mode=WAL");
   if (!s.ok()) return s;
-  s = Exec(writer_, options.sync_every_commit ? "PRAGMA synchronous=FULL"
-                                              : "PRAGMA synchronous=NORMAL");
+  s = Exec(writer_,
+           options.sync_every_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   if (!s.ok()) return s;
   // Checkpoints run on the writer after commits; keep the WAL from growing without bound.
   s = Exec(writer_, "PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-65536;");
@@ -232,8 +231,8 @@ Status SqliteStore::Init(const StoreOptions& options) {
   for (int r = 0; r < kRowsPerInsert; ++r) {
     rows_sql += r ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   }
-  if (sqlite3_prepare_v3(writer_, rows_sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT,
-                         &insert_events_, nullptr) != SQLITE_OK ||
+  if (sqlite3_prepare_v3(writer_, rows_sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &insert_events_,
+                         nullptr) != SQLITE_OK ||
       sqlite3_prepare_v3(writer_, "SELECT seq FROM events WHERE workspace_id=?1 AND event_id=?2",
                          -1, SQLITE_PREPARE_PERSISTENT, &select_seq_, nullptr) != SQLITE_OK ||
       sqlite3_prepare_v3(writer_, "SELECT max(seq) FROM events", -1, SQLITE_PREPARE_PERSISTENT,
@@ -279,9 +278,8 @@ Status SqliteStore::PutWorkspace(const WorkspaceRecord& w) {
   sqlite3_bind_int(st.get(), 2, w.fingerprint_dedup ? 1 : 0);
   sqlite3_bind_int64(st.get(), 3, w.fingerprint_window_ms);
   if (sqlite3_step(st.get()) != SQLITE_ROW) return SqlError(writer_, "store: put workspace");
-  workspaces_[w.name] =
-      WorkspaceInfo{sqlite3_column_int64(st.get(), 0), w.fingerprint_dedup,
-                    w.fingerprint_window_ms};
+  workspaces_[w.name] = WorkspaceInfo{sqlite3_column_int64(st.get(), 0), w.fingerprint_dedup,
+                                      w.fingerprint_window_ms};
   return Status::Ok();
 }
 
@@ -362,8 +360,8 @@ Status SqliteStore::AppendLocked(const std::vector<AppendBatch*>& group, int64_t
         sqlite3_bind_int64(q, 1, info.id);
         BindText(q, 2, e.fingerprint);
         int rc = sqlite3_step(q);
-        bool recent = rc == SQLITE_ROW &&
-                      sqlite3_column_int64(q, 0) > now_ms - info.fingerprint_window_ms;
+        bool recent =
+            rc == SQLITE_ROW && sqlite3_column_int64(q, 0) > now_ms - info.fingerprint_window_ms;
         sqlite3_reset(q);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) return SqlError(writer_, "store: fingerprint");
         if (recent) {
@@ -387,8 +385,7 @@ Status SqliteStore::AppendLocked(const std::vector<AppendBatch*>& group, int64_t
   return FlushRows(&rows);
 }
 
-Status SqliteStore::InsertOne(int64_t workspace_id, const StoredEvent& e,
-                              AppendOutcome* outcome) {
+Status SqliteStore::InsertOne(int64_t workspace_id, const StoredEvent& e, AppendOutcome* outcome) {
   sqlite3_stmt* ins = insert_event_;
   BindEvent(ins, 0, workspace_id, e);
   int rc = sqlite3_step(ins);
@@ -493,7 +490,8 @@ Status SqliteStore::Query(const EventQuery& q, EventPage* page) {
   sqlite3_bind_int64(st.get(), 8, cursor_time);
   sqlite3_bind_int64(st.get(), 9, cursor_seq);
   size_t limit = q.limit == 0 ? 100 : q.limit;
-  sqlite3_bind_int64(st.get(), 10, static_cast<int64_t>(limit) + 1);  // one more: is there a next page?
+  sqlite3_bind_int64(st.get(), 10,
+                     static_cast<int64_t>(limit) + 1);  // one more: is there a next page?
   int64_t last_time = 0, last_seq = 0;
   int rc;
   while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
@@ -535,13 +533,21 @@ Status SqliteStore::Aggregate(const AggregateQuery& q, std::vector<AggregateRow>
   std::string bucket = q.bucket_ms > 0 ? "((derived_at - ?2) / ?4) * ?4 + ?2" : "?2";
   std::string group;
   switch (q.group_by) {
-    case AggregateQuery::GroupBy::kNone: group = "''"; break;
-    case AggregateQuery::GroupBy::kName: group = "name"; break;
-    case AggregateQuery::GroupBy::kType: group = "type"; break;
-    case AggregateQuery::GroupBy::kUserId: group = "COALESCE(user_id, '')"; break;
+    case AggregateQuery::GroupBy::kNone:
+      group = "''";
+      break;
+    case AggregateQuery::GroupBy::kName:
+      group = "name";
+      break;
+    case AggregateQuery::GroupBy::kType:
+      group = "type";
+      break;
+    case AggregateQuery::GroupBy::kUserId:
+      group = "COALESCE(user_id, '')";
+      break;
   }
-  std::string value = q.distinct_users ? "COUNT(DISTINCT COALESCE(user_id, anonymous_id))"
-                                       : "COUNT(*)";
+  std::string value =
+      q.distinct_users ? "COUNT(DISTINCT COALESCE(user_id, anonymous_id))" : "COUNT(*)";
   std::string sql = "SELECT " + bucket + " AS b, " + group + " AS g, " + value +
                     " FROM events WHERE workspace_id=?1 AND derived_at >= ?2 AND derived_at < ?3";
   if (!q.name.empty()) sql += " AND name = ?5";

@@ -190,11 +190,12 @@ TEST_F(CollectorHttp, WrongTypesRejectOnlyThatEvent) {
 TEST_F(CollectorHttp, OversizeEventInsideGoodBatchIsRejectedAlone) {
   Start();
   std::string words;
-  for (int i = 0; i < 100; ++i) words += std::string(i ? "," : "") + "\"" + std::string(250, 'w') + "\"";
-  std::string big = "{\"event_id\":\"" + events_.Id(kNow) +
-                    "\",\"type\":\"track\",\"name\":\"big\",\"anonymous_id\":\"a\",\"created_at\":" +
-                    std::to_string(kNow) + ",\"properties\":{\"a\":[" + words + "],\"b\":[" +
-                    words + "]}}";
+  for (int i = 0; i < 100; ++i)
+    words += std::string(i ? "," : "") + "\"" + std::string(250, 'w') + "\"";
+  std::string big =
+      "{\"event_id\":\"" + events_.Id(kNow) +
+      "\",\"type\":\"track\",\"name\":\"big\",\"anonymous_id\":\"a\",\"created_at\":" +
+      std::to_string(kNow) + ",\"properties\":{\"a\":[" + words + "],\"b\":[" + words + "]}}";
   auto r = Post(Batch("wk_test", kNow, {events_.Next(kNow), big}));
   ASSERT_EQ(r->status, 200) << r->body;
   json b = Body(r);
@@ -239,8 +240,8 @@ TEST_F(CollectorHttp, AllowedOriginGetsItsExactOriginBack) {
 
 TEST_F(CollectorHttp, PreflightAnswersTheExactAllowedOriginOnly) {
   Start();
-  auto r = client_->Options("/v1/batch", {{"Origin", "https://shop.example"},
-                                          {"Access-Control-Request-Method", "POST"}});
+  auto r = client_->Options(
+      "/v1/batch", {{"Origin", "https://shop.example"}, {"Access-Control-Request-Method", "POST"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 204);
   EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"), "https://shop.example");
@@ -252,7 +253,8 @@ TEST_F(CollectorHttp, PreflightAnswersTheExactAllowedOriginOnly) {
 
 TEST_F(CollectorHttp, BodyOverLimitIs413) {
   Start();
-  std::string huge = "{\"write_key\":\"wk_test\",\"pad\":\"" + std::string(600 * 1024, 'x') + "\",\"events\":[]}";
+  std::string huge =
+      "{\"write_key\":\"wk_test\",\"pad\":\"" + std::string(600 * 1024, 'x') + "\",\"events\":[]}";
   auto r = Post(huge);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
@@ -284,7 +286,8 @@ TEST_F(CollectorHttp, GzipBodyIsAccepted) {
 
 TEST_F(CollectorHttp, GzipBodyInflatingPastTheLimitIs413) {
   Start();
-  std::string huge = "{\"write_key\":\"wk_test\",\"pad\":\"" + std::string(4 << 20, 'x') + "\",\"events\":[]}";
+  std::string huge =
+      "{\"write_key\":\"wk_test\",\"pad\":\"" + std::string(4 << 20, 'x') + "\",\"events\":[]}";
   std::string packed = Gzip(huge);
   ASSERT_LT(packed.size(), 512u * 1024);
   auto r = Post(packed, {{"Content-Encoding", "gzip"}});
@@ -360,8 +363,8 @@ TEST_F(CollectorHttp, DiskGuardIs503BeforeTheDiskFills) {
 
 TEST_F(CollectorHttp, PixelWithValidKeyRecordsTheEvent) {
   Start();
-  auto r = client_->Get(
-      "/v1/pixel.gif?key=wk_test&name=Email%20Opened&user_id=C-9&p.campaign=BF-2024");
+  auto r =
+      client_->Get("/v1/pixel.gif?key=wk_test&name=Email%20Opened&user_id=C-9&p.campaign=BF-2024");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->get_header_value("Content-Type"), "image/gif");
@@ -379,8 +382,8 @@ TEST_F(CollectorHttp, PixelWithValidKeyRecordsTheEvent) {
 
 TEST_F(CollectorHttp, PixelWithBadKeyStillAnswersTheGifAndRecordsNothing) {
   Start();
-  for (const char* path : {"/v1/pixel.gif?key=wk_nope&name=Opened&user_id=C-9",
-                           "/v1/pixel.gif", "/v1/pixel.gif?key=wk_test&name=&user_id=C-9"}) {
+  for (const char* path : {"/v1/pixel.gif?key=wk_nope&name=Opened&user_id=C-9", "/v1/pixel.gif",
+                           "/v1/pixel.gif?key=wk_test&name=&user_id=C-9"}) {
     auto r = client_->Get(path);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200) << path;

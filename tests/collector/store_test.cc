@@ -1,11 +1,12 @@
 // SqliteStore specifics on a real file: its multi-row INSERT path (outcomes per event, purges,
 // large groups) and DeriveTime. The contract every store shares (dedup, cursor queries,
 // aggregates, purge, keys) runs against SQLite and ClickHouse in store_conformance_test.cc.
+#include "store/store.h"
+
 #include <gtest/gtest.h>
 
 #include "collector_test_util.h"
 #include "ingest/ingest.h"
-#include "store/store.h"
 
 namespace tally::collector {
 namespace {
