@@ -4,10 +4,18 @@
 // URL, so SQLite and ClickHouse answer the same calls over the same rows. Not part of CI.
 //
 //   tally-ch-bench copy  --from sqlite:/tmp/tally-report-bench/events.db --to clickhouse://...
-//   tally-ch-bench query --store URL
+//   tally-ch-bench query --store URL [--server-pid PID]
+//
+// `query` prints one Markdown row per call: wall seconds, this process's CPU seconds (the whole
+// cost of a SQLite query), the CPU seconds of process PID over the same call (clickhouse-server,
+// from /proc/PID/stat, 10 ms resolution) and the 1-minute load average when the call started.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -73,12 +81,48 @@ void Copy(const std::string& from, const std::string& to) {
               static_cast<double>(n) / Seconds(t0));
 }
 
+long g_server_pid = 0;  // --server-pid: the process whose CPU time is also reported
+
+double SelfCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+// utime + stime of g_server_pid in seconds (fields 14 and 15 of /proc/PID/stat), or -1.
+double ServerCpuSeconds() {
+  if (g_server_pid <= 0) return -1;
+  std::ifstream in("/proc/" + std::to_string(g_server_pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14) utime = std::atof(f.c_str());
+    if (i == 15) stime = std::atof(f.c_str());
+  }
+  return (utime + stime) / 100.0;  // USER_HZ is 100 on Linux
+}
+double LoadAverage() {
+  double la[1] = {0};
+  return getloadavg(la, 1) == 1 ? la[0] : -1;
+}
+
 template <typename F>
 void Time(const char* what, F&& fn) {
   fn();  // warm
+  double load = LoadAverage();
+  double cpu0 = SelfCpuSeconds(), server0 = ServerCpuSeconds();
   auto t0 = std::chrono::steady_clock::now();
   std::string detail = fn();
-  std::printf("| %s | %.3f | %s |\n", what, Seconds(t0), detail.c_str());
+  double wall = Seconds(t0);
+  double cpu = SelfCpuSeconds() - cpu0, server1 = ServerCpuSeconds();
+  std::string server = server0 < 0 || server1 < 0 ? "" : std::to_string(server1 - server0);
+  if (!server.empty()) server.resize(server.find('.') + 3);
+  std::printf("| %s | %.3f | %.3f | %s | %.1f | %s |\n", what, wall, cpu, server.c_str(), load,
+              detail.c_str());
   std::fflush(stdout);
 }
 
@@ -89,6 +133,9 @@ std::vector<int64_t> DayBounds(int64_t days) {
 }
 
 void Query(const std::string& url) {
+  std::printf(
+      "| query | wall s | this process CPU s | server CPU s | load avg | answer |\n"
+      "|---|---|---|---|---|---|\n");
   auto opened = OpenReportStore(url);
   if (!opened.ok()) Die(opened.status().message());
   ReportStore& rs = *opened.value();
@@ -174,7 +221,8 @@ void Query(const std::string& url) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) Die("usage: tally-ch-bench copy --from URL --to URL | query --store URL");
+  if (argc < 2)
+    Die("usage: tally-ch-bench copy --from URL --to URL | query --store URL [--server-pid PID]");
   std::string mode = argv[1], from, to, store;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
@@ -184,6 +232,8 @@ int main(int argc, char** argv) {
       to = v;
     else if (a == "--store")
       store = v;
+    else if (a == "--server-pid")
+      g_server_pid = std::atol(v.c_str());
     else
       Die("unknown flag " + a);
   }
