@@ -138,8 +138,12 @@ EventFilter Range(int64_t days) {
   return f;
 }
 
+// `query --only TEXT` times only the queries whose label contains TEXT.
+std::string g_only;
+
 template <typename F>
 void Time(const char* what, F&& fn) {
+  if (!g_only.empty() && std::string(what).find(g_only) == std::string::npos) return;
   fn();  // warm: the page cache holds the file after the first run, as on a running collector
   auto t0 = std::chrono::steady_clock::now();
   double cpu0 = CpuSeconds();
@@ -314,6 +318,8 @@ int main(int argc, char** argv) {
       days = std::atoll(v.c_str());
     else if (a == "--format")
       format = v;
+    else if (a == "--only")
+      g_only = v;
     else if (a == "--report-indexes")
       report_indexes = v != "no";
     else
