@@ -7,7 +7,8 @@
 #  2. reports (when bench/report's SQLite database exists): copies its events into ClickHouse and
 #     times the same ReportStore calls on both stores.
 #
-#   bench/clickhouse/run.sh [build-dir]   (EVENTS=, SECONDS_MAX=, CONNS=, SQLITE_DB=)
+#   bench/clickhouse/run.sh [build-dir]   (EVENTS=, SECONDS_MAX=, CONNS=, REPS=, SQLITE_DB=,
+#                                          STEPS="ingest reports" to run one step only)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${1:-$root/build/native}"
@@ -15,6 +16,7 @@ events="${EVENTS:-2000000}"
 seconds="${SECONDS_MAX:-20}"
 conns="${CONNS:-32}"
 sqlite_db="${SQLITE_DB:-/tmp/tally-report-bench/events.db}"
+steps=" ${STEPS:-ingest reports} "
 load="$build/bench/ingest/tally-ingest-load"
 collector="$build/collector/tally-collector"
 chbench="$build/bench/clickhouse/tally-ch-bench"
@@ -31,6 +33,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_http() { for _ in $(seq 300); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1" >&2; return 1; }
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
+cpu_s() { awk '{sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / 100}' "/proc/$1/stat"; }  # utime+stime
 
 ch="$work/ch"; mkdir -p "$ch"/{data,tmp,log,user_files,format_schemas}
 ch_http=$(free_port); ch_tcp=$(free_port)
@@ -54,52 +57,69 @@ cat > "$ch/users.xml" <<XML
 </yandex>
 XML
 clickhouse-server --config-file="$ch/config.xml" >"$ch/log/stdout.log" 2>&1 &
-pids+=("$!")
+ch_pid="$!"
+pids+=("$ch_pid")
 wait_http "http://127.0.0.1:$ch_http/ping"
 q() { curl -sf "http://127.0.0.1:$ch_http/" --data-binary "$1"; }
 
 # --- 1. ingest ---------------------------------------------------------------------------------
+# REPS repetitions, alternating which path goes first (odd: collector first, even: direct first),
+# so neither always runs on the fresher server; one row per run, then the medians.
+if [[ "$steps" == *" ingest "* ]]; then
 port=$(free_port)
 cat > "$work/tally.json" <<JSON
 {"rate_limit_rps": 0, "workspaces": [{"name": "bench", "sources": [{"name": "load", "write_key": "wk_bench"}]}]}
 JSON
 "$collector" --config "$work/tally.json" --listen "127.0.0.1:$port" \
   --store "clickhouse://default@127.0.0.1:$ch_http/tally" 2>"$work/tally.log" &
-pids+=("$!")
+collector_pid="$!"
+pids+=("$collector_pid")
 wait_http "http://127.0.0.1:$port/healthz"
-la=$(loadavg)
-via=$("$load" --target tally --port "$port" --connections "$conns" --events "$events" --seconds "$seconds" || true)
-stored=$(q "SELECT count() FROM tally.events FINAL")
 q "CREATE DATABASE bench"
 # The direct baseline's table: same columns, same engine and key.
 q "CREATE TABLE bench.events (event_id String, type String, name String, user_id String,
    anonymous_id String, session_id String, created_at UInt64, properties String, context String)
    ENGINE = ReplacingMergeTree() ORDER BY event_id"
-la2=$(loadavg)
-direct=$("$load" --target clickhouse --port "$ch_http" --connections "$conns" --events "$events" --seconds "$seconds" || true)
+run_path() {  # $1 = tally|clickhouse; prints one table row, appends events/s to $work/rate.$1
+  local la out target_port=$port label="tally-collector → ClickHouse (coalesced INSERTs)"
+  [[ "$1" == clickhouse ]] && target_port=$ch_http label="direct INSERT FORMAT JSONEachRow per batch"
+  la=$(loadavg)
+  local c0 s0 c1 s1
+  c0=$(cpu_s "$collector_pid"); s0=$(cpu_s "$ch_pid")
+  out=$("$load" --target "$1" --port "$target_port" --connections "$conns" --events "$events" --seconds "$seconds" || true)
+  c1=$(cpu_s "$collector_pid"); s1=$(cpu_s "$ch_pid")
+  echo "| $rep | $label | $(field "$out" events_per_s) | $(field "$out" p50_ms) | $(field "$out" p99_ms) | $(field "$out" events) | $(field "$out" errors) | $(python3 -c "print(round($c1-$c0, 2))") | $(python3 -c "print(round($s1-$s0, 2))") | $la |"
+  field "$out" events_per_s >>"$work/rate.$1"
+}
 echo
-echo "Ingest into ClickHouse 18.16, 100-event batches, $conns connections, $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "Ingest into ClickHouse 18.16, 100-event batches, $conns connections, ${seconds} s per run, $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
-echo "| path | acknowledged events/s | p50 ack ms | p99 ack ms | events acked | errors | load avg at start |"
-echo "|---|---|---|---|---|---|---|"
-echo "| tally-collector → ClickHouse (coalesced INSERTs) | $(field "$via" events_per_s) | $(field "$via" p50_ms) | $(field "$via" p99_ms) | $(field "$via" events) | $(field "$via" errors) | $la |"
-echo "| direct INSERT FORMAT JSONEachRow per batch | $(field "$direct" events_per_s) | $(field "$direct" p50_ms) | $(field "$direct" p99_ms) | $(field "$direct" events) | $(field "$direct" errors) | $la2 |"
+echo "| rep | path | acknowledged events/s | p50 ack ms | p99 ack ms | events acked | errors | collector CPU s | clickhouse-server CPU s | load avg at start |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for rep in $(seq "${REPS:-1}"); do
+  if (( rep % 2 )); then run_path tally; run_path clickhouse; else run_path clickhouse; run_path tally; fi
+done
+median() { sort -g "$1" | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
+m_via=$(median "$work/rate.tally"); m_direct=$(median "$work/rate.clickhouse")
 echo
-echo "events in tally.events FINAL after the collector run: $stored"
-grep -o '"tally_commits_total[^"]*' "$work/tally.log" | head -1 || true
+echo "median events/s: collector $m_via, direct $m_direct, ratio $(python3 -c "print(round($m_via/$m_direct, 2))")"
+echo "events in tally.events FINAL after the collector runs: $(q "SELECT count() FROM tally.events FINAL")"
 curl -sf "http://127.0.0.1:$port/metrics" | grep -E '^tally_(commits_total|commit_failures_total|commit_seconds_count|commit_seconds_sum) ' || true
+fi
 
 # --- 2. reports ----------------------------------------------------------------------------------
-if [[ -f "$sqlite_db" ]]; then
+if [[ "$steps" != *" reports "* ]]; then
+  :
+elif [[ -f "$sqlite_db" ]]; then
   "$chbench" copy --from "sqlite:$sqlite_db" --to "clickhouse://default@127.0.0.1:$ch_http/reports"
   q "OPTIMIZE TABLE reports.events FINAL" || true
   for url in "sqlite:$sqlite_db" "clickhouse://default@127.0.0.1:$ch_http/reports"; do
     echo
     echo "Report queries on ${url%%:*} (load avg $(loadavg) at start)"
     echo
-    echo "| query | seconds | answer |"
-    echo "|---|---|---|"
-    "$chbench" query --store "$url"
+    pid_flag=()
+    [[ "$url" == clickhouse:* ]] && pid_flag=(--server-pid "$ch_pid")
+    "$chbench" query --store "$url" "${pid_flag[@]}"
   done
 else
   echo "no $sqlite_db: run bench/report/run.sh first for the report comparison" >&2
