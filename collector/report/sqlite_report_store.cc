@@ -532,6 +532,7 @@ class SqliteReportStore final : public ReportStore {
     std::unordered_map<std::string, Group> groups;
     HashSet all_users;
     std::string key, member;
+    std::vector<std::pair<std::pair<bool, std::string_view>, Group*>> recent;
     Status s;
     const bool json_text = type_expr == "'json'";
     while (st.Step(&s)) {
@@ -547,12 +548,33 @@ class SqliteReportStore final : public ReportStore {
         absent = !MemberText(field, r.by.key, &member);
         field = member;
       }
-      key.assign(absent ? "" : "=");
-      if (!absent) key.append(field.data(), field.size());
-      if (json_text && key == "=null") key.clear();  // JSON null groups with absent
-      auto [it, fresh] = groups.try_emplace(key);
-      Group& g = it->second;
-      if (fresh && !key.empty()) {
+      if (json_text && field == "null") absent = true;  // JSON null groups with absent
+      if (absent) field = std::string_view();
+      // The first groups met are found by a linear scan of their keys, cheaper per row than
+      // building a key string and hashing it when there are few groups (a property of a few
+      // values, the common case).
+      Group* found = nullptr;
+      for (auto& [k, gp] : recent) {
+        if (k.first == absent && k.second == field) {
+          found = gp;
+          break;
+        }
+      }
+      bool fresh = false;
+      if (found == nullptr) {
+        key.assign(absent ? "" : "=");
+        if (!absent) key.append(field.data(), field.size());
+        auto emplaced = groups.try_emplace(key);
+        found = &emplaced.first->second;
+        fresh = emplaced.second;
+        if (recent.size() < 16) {
+          // The map's key outlives the loop (node-based map), so the view stays valid.
+          const std::string& stored = emplaced.first->first;
+          recent.push_back({{absent, std::string_view(stored).substr(absent ? 0 : 1)}, found});
+        }
+      }
+      Group& g = *found;
+      if (fresh && !absent) {
         std::string text = key.substr(1);
         if (!json_text) {
           g.row.value = text;
