@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <string_view>
 #include <nlohmann/json.hpp>
@@ -209,12 +210,36 @@ std::string ColumnText(sqlite3_stmt* s, int i) {
            : std::string();
 }
 
+// A 64-bit hash of a short text, 8 bytes per multiply, inlined: std::hash's out-of-line call
+// was a visible share of distinct counts over 10M rows.
+inline uint64_t HashText(const char* p, size_t n) {
+  uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL);
+  while (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 32;
+    p += 8;
+    n -= 8;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, p, n);
+  h = (h ^ w) * 0xC4CEB9FE1A85EC53ULL;
+  return h ^ (h >> 29);
+}
+
 // A 64-bit hash of a text column, for distinct counts (a collision among 10^7 values has a
-// probability near 10^-5; the count would be one short).
-uint64_t HashColumn(sqlite3_stmt* s, int i) {
+// probability near 10^-5; the count would be one short). False for SQL NULL.
+inline bool HashColumn(sqlite3_stmt* s, int i, uint64_t* h) {
   const char* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
-  return std::hash<std::string_view>()(
-      std::string_view(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(s, i))));
+  if (p == nullptr) return false;
+  *h = HashText(p, static_cast<size_t>(sqlite3_column_bytes(s, i)));
+  return true;
+}
+uint64_t HashColumn(sqlite3_stmt* s, int i) {
+  uint64_t h = 0;
+  HashColumn(s, i, &h);
+  return h;
 }
 
 // Distinct counting over millions of rows: an open-addressing set of 64-bit hashes, hand-written
@@ -466,8 +491,8 @@ class SqliteReportStore final : public ReportStore {
       if (bucket + 1 >= r.bounds.size() || t < r.bounds[bucket]) continue;
       if (!users) {
         ++(*values)[bucket];
-      } else if (sqlite3_column_type(st.get(), 1) != SQLITE_NULL) {
-        seen.Insert(HashColumn(st.get(), 1));
+      } else if (uint64_t u; HashColumn(st.get(), 1, &u)) {
+        seen.Insert(u);
       }
     }
     if (users && bucket + 1 < r.bounds.size()) (*values)[bucket] = static_cast<int64_t>(seen.size());
@@ -595,8 +620,7 @@ class SqliteReportStore final : public ReportStore {
       }
       if (!users) {
         ++g.row.count;
-      } else if (sqlite3_column_type(st.get(), 2) != SQLITE_NULL) {
-        uint64_t u = HashColumn(st.get(), 2);
+      } else if (uint64_t u; HashColumn(st.get(), 2, &u)) {
         g.users.Insert(u);
         all_users.Insert(u);
       }
@@ -724,8 +748,9 @@ class SqliteReportStore final : public ReportStore {
     Status s;
     while (st.Step(&s)) {
       ++out->events;
-      if (sqlite3_column_type(st.get(), 0) != SQLITE_NULL) users.Insert(HashColumn(st.get(), 0));
-      if (sqlite3_column_type(st.get(), 1) != SQLITE_NULL) sessions.Insert(HashColumn(st.get(), 1));
+      uint64_t h;
+      if (HashColumn(st.get(), 0, &h)) users.Insert(h);
+      if (HashColumn(st.get(), 1, &h)) sessions.Insert(h);
     }
     out->users = static_cast<int64_t>(users.size());
     out->sessions = static_cast<int64_t>(sessions.size());
