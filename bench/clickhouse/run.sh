@@ -105,6 +105,8 @@ echo
 echo "median events/s: collector $m_via, direct $m_direct, ratio $(python3 -c "print(round($m_via/$m_direct, 2))")"
 echo "events in tally.events FINAL after the collector runs: $(q "SELECT count() FROM tally.events FINAL")"
 curl -sf "http://127.0.0.1:$port/metrics" | grep -E '^tally_(commits_total|commit_failures_total|commit_seconds_count|commit_seconds_sum) ' || true
+# Inserts ClickHouse slowed or refused for too many parts (parts_to_delay_insert/parts_to_throw_insert).
+q "SELECT event, value FROM system.events WHERE event IN ('DelayedInserts', 'DelayedInsertsMilliseconds', 'RejectedInserts', 'InsertQuery', 'InsertedRows')" || true
 fi
 
 # --- 2. reports ----------------------------------------------------------------------------------
