@@ -7,8 +7,8 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
-#include <string_view>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <variant>
@@ -543,7 +543,8 @@ class SqliteReportStore final : public ReportStore {
         seen.Insert(u);
       }
     }
-    if (users && bucket + 1 < r.bounds.size()) (*values)[bucket] = static_cast<int64_t>(seen.size());
+    if (users && bucket + 1 < r.bounds.size())
+      (*values)[bucket] = static_cast<int64_t>(seen.size());
     return s;
   }
 
@@ -615,7 +616,7 @@ class SqliteReportStore final : public ReportStore {
       std::string_view field;
       if (!absent) {
         field = std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 1)),
-                                static_cast<size_t>(sqlite3_column_bytes(st.get(), 1)));
+                                 static_cast<size_t>(sqlite3_column_bytes(st.get(), 1)));
       }
       if (!absent && json_text) {
         absent = !MemberText(field, r.by.key, &member);
