@@ -4,42 +4,16 @@
 // Each time: every event the visitor made is stored exactly once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import {
-  startCollector,
-  startSite,
-  freePort,
-  tempDir,
-  cleanup,
-  launch,
-  newVisitor,
-  idsOf,
-  allEvents,
-  waitFor,
-  countByName,
-} from './support.mjs';
+import { startDemoStack, persistedCount, newVisitor, idsOf, allEvents, waitFor, countByName } from './support.mjs';
 
-let dir, collector, site, browser;
+let stack, collector, site, browser;
 
 before(async () => {
-  dir = tempDir('tally-e2e-faults-');
-  const sitePort = await freePort();
-  collector = await startCollector({
-    dir,
-    siteOrigins: [`http://127.0.0.1:${sitePort}`],
-  });
-  site = await startSite({
-    collectorBase: collector.base,
-    port: sitePort,
-    appDir: join(dir, 'app'),
-  });
-  browser = await launch();
+  stack = await startDemoStack('tally-e2e-faults-');
+  ({ collector, site, browser } = stack);
 });
 after(async () => {
-  await browser?.close();
-  await site?.close();
-  await collector?.kill('SIGTERM');
-  cleanup(dir);
+  await stack?.stop();
 });
 
 // Waits until the collector holds `n` events of this visitor, then checks they are n distinct
@@ -95,22 +69,6 @@ test('offline and back: events wait, then arrive once', async () => {
   await expectStored(anon, { ...shop, 'Clicked CTA': 2 }, 'back online');
   await context.close();
 });
-
-async function persistedCount(page) {
-  return page.evaluate(
-    () =>
-      new Promise((res) => {
-        const r = indexedDB.open('tally-' + window.tally.getInstance().options.writeKey);
-        r.onsuccess = () => {
-          const q = r.result.transaction('events').objectStore('events').count();
-          q.onsuccess = () => {
-            res(q.result);
-            r.result.close();
-          };
-        };
-      }),
-  );
-}
 
 test('the tab closed offline with events queued; the site reopened later sends them once', async () => {
   const { context, page } = await newVisitor(browser);

@@ -186,3 +186,42 @@ export function countByName(events) {
   for (const e of events) m[e.name] = (m[e.name] || 0) + 1;
   return m;
 }
+
+// The whole demo stack for one test file: a collector on a temp SQLite file, the demo site on a
+// free port allowed by the collector, and one Chromium. `stop()` tears it down in reverse order.
+export async function startDemoStack(prefix) {
+  const dir = tempDir(prefix);
+  const sitePort = await freePort();
+  const collector = await startCollector({ dir, siteOrigins: [`http://127.0.0.1:${sitePort}`] });
+  const site = await startSite({ collectorBase: collector.base, port: sitePort, appDir: join(dir, 'app') });
+  const browser = await launch();
+  return {
+    dir,
+    collector,
+    site,
+    browser,
+    async stop() {
+      await browser.close();
+      await site.close();
+      await collector.kill('SIGTERM');
+      cleanup(dir);
+    },
+  };
+}
+
+// How many events the page's SDK holds in IndexedDB (written but not yet confirmed delivered).
+export async function persistedCount(page) {
+  return page.evaluate(
+    () =>
+      new Promise((res) => {
+        const r = indexedDB.open('tally-' + window.tally.getInstance().options.writeKey);
+        r.onsuccess = () => {
+          const q = r.result.transaction('events').objectStore('events').count();
+          q.onsuccess = () => {
+            res(q.result);
+            r.result.close();
+          };
+        };
+      }),
+  );
+}

@@ -3,43 +3,16 @@
 // names, properties, users and sessions, each event once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import {
-  startCollector,
-  startSite,
-  freePort,
-  tempDir,
-  cleanup,
-  launch,
-  newVisitor,
-  idsOf,
-  allEvents,
-  api,
-  waitFor,
-  countByName,
-} from './support.mjs';
+import { startDemoStack, newVisitor, idsOf, allEvents, api, waitFor, countByName } from './support.mjs';
 
-let dir, collector, site, browser;
+let stack, collector, site, browser;
 
 before(async () => {
-  dir = tempDir('tally-e2e-walk-');
-  const sitePort = await freePort();
-  collector = await startCollector({
-    dir,
-    siteOrigins: [`http://127.0.0.1:${sitePort}`],
-  });
-  site = await startSite({
-    collectorBase: collector.base,
-    port: sitePort,
-    appDir: join(dir, 'app'),
-  });
-  browser = await launch();
+  stack = await startDemoStack('tally-e2e-walk-');
+  ({ collector, site, browser } = stack);
 });
 after(async () => {
-  await browser?.close();
-  await site?.close();
-  await collector?.kill('SIGTERM');
-  cleanup(dir);
+  await stack?.stop();
 });
 
 test('a visitor walks the shop; the API and the dashboard show exactly the events made', async () => {
