@@ -88,12 +88,16 @@ void AppendEventJson(const StoredEvent& e, std::string* out) {
   out->push_back('}');
 }
 
-void AppendCsvField(std::string_view s, std::string* out) {
+void AppendCsvField(std::string_view s, std::string* out, bool guard_formulas) {
+  const bool formula = guard_formulas && !s.empty() &&
+                       std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos;
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+    if (formula) out->push_back('\'');
     out->append(s.data(), s.size());
     return;
   }
   out->push_back('"');
+  if (formula) out->push_back('\'');
   for (char c : s) {
     if (c == '"') out->push_back('"');
     out->push_back(c);
@@ -101,10 +105,10 @@ void AppendCsvField(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-void AppendCsvRow(const StoredEvent& e, std::string* out) {
+void AppendCsvRow(const StoredEvent& e, std::string* out, bool guard_formulas) {
   for (const std::string* f :
        {&e.event_id, &e.type, &e.name, &e.user_id, &e.anonymous_id, &e.session_id}) {
-    AppendCsvField(*f, out);
+    AppendCsvField(*f, out, guard_formulas);
     out->push_back(',');
   }
   AppendInt(e.created_at_ms, out);

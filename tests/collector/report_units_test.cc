@@ -157,6 +157,36 @@ TEST(Csv, QuotesFieldsWithCommasQuotesAndLineBreaks) {
   EXPECT_EQ(out, "plain|\"a,b\"|\"say \"\"hi\"\"\"|\"line\nbreak\r\"");
 }
 
+TEST(Csv, GuardsFieldsASpreadsheetWouldRunAsFormulas) {
+  std::string out;
+  for (const char* f : {"=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "ok=1"}) {
+    AppendCsvField(f, &out, true);
+    out += '|';
+  }
+  EXPECT_EQ(out, "\"'=HYPERLINK(\"\"http://x\"\")\"|'+1|'-2|'@SUM(A1)|'\tx|ok=1|");
+  out.clear();
+  AppendCsvField("=1+1", &out, false);
+  EXPECT_EQ(out, "=1+1");
+}
+
+TEST(Csv, RowsGuardVisitorChosenTextButNotJson) {
+  StoredEvent e;
+  e.event_id = "id";
+  e.type = "track";
+  e.name = "=cmd|' /C calc'!A0";
+  e.user_id = "@u";
+  e.anonymous_id = "+a";
+  e.session_id = "-s";
+  e.properties_json = R"({"x":"=1"})";
+  std::string out;
+  AppendCsvRow(e, &out);
+  EXPECT_EQ(out,
+            "id,track,'=cmd|' /C calc'!A0,'@u,'+a,'-s,0,,0,0,\"{\"\"x\"\":\"\"=1\"\"}\",{}\r\n");
+  out.clear();
+  AppendCsvRow(e, &out, false);
+  EXPECT_EQ(out.substr(0, 30), "id,track,=cmd|' /C calc'!A0,@u");
+}
+
 TEST(Csv, RowsEndWithCrlfAndKeepEmptyOptionalFieldsEmpty) {
   StoredEvent e;
   e.event_id = "id";
