@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <httplib.h>
+#include <openssl/sha.h>
 #include <sys/statvfs.h>
 
 #include <atomic>
@@ -96,10 +97,21 @@ class Metrics {
     return requests_;
   }
   std::atomic<uint64_t> accepted{0}, duplicates{0}, rejected{0}, purged{0};
+  // Pixel requests answered with the image but not recorded, by reason (key, rate_limit, disk,
+  // invalid, unavailable): the image never shows the failure, so the metrics must.
+  void CountPixelDrop(const std::string& reason) {
+    std::lock_guard<std::mutex> lock(mu_);
+    pixel_drops_[reason]++;
+  }
+  std::map<std::string, uint64_t> PixelDrops() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return pixel_drops_;
+  }
 
  private:
   std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
+  std::map<std::string, uint64_t> pixel_drops_;
 };
 
 std::string StorePath(const std::string& url) {
@@ -107,6 +119,26 @@ std::string StorePath(const std::string& url) {
   return url.rfind(prefix, 0) == 0 ? url.substr(prefix.size()) : url;
 }
 
+}  // namespace
+
+std::string KeyDigest(const std::string& secret) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), digest);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out = "sha256:";
+  for (unsigned char b : digest) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+std::string StoredKeyForm(KeyKind kind, const std::string& key) {
+  return kind == KeyKind::kWrite ? key : KeyDigest(key);
+}
+
+namespace {
+bool IsDigest(const std::string& key) { return key.rfind("sha256:", 0) == 0; }
 }  // namespace
 
 std::string RedactStoreUrl(const std::string& url) {
@@ -181,9 +213,12 @@ struct Collector::Impl {
         limiter(options.rate_limit_rps, options.rate_limit_burst) {}
 
   Status SeedKeys();
+  // The key a request presented: a write key as itself, a secret key by its digest. A digest
+  // presented as a key never matches (it is what a leaked database holds, not the secret).
   bool LookupKey(const std::string& key, KeyRecord* out) {
     std::shared_lock<std::shared_mutex> lock(keys_mu);
-    auto it = keys.find(key);
+    auto it = IsDigest(key) ? keys.end() : keys.find(key);
+    if (it == keys.end() || it->second.kind != KeyKind::kWrite) it = keys.find(KeyDigest(key));
     if (it == keys.end() || it->second.revoked_at_ms != 0) return false;
     *out = it->second;
     return true;
@@ -231,15 +266,27 @@ Status Collector::Impl::SeedKeys() {
   Status s = store->ListKeys(&existing);
   if (!s.ok()) return s;
   std::unordered_map<std::string, KeyRecord> known;
-  for (auto& k : existing) known[k.key] = k;
+  for (auto& k : existing) {
+    if (k.kind != KeyKind::kWrite && !IsDigest(k.key)) {
+      // A secret key stored in plaintext by a collector before digests: keep its digest only.
+      KeyRecord hashed = k;
+      hashed.key = KeyDigest(k.key);
+      if (!(s = store->PutKey(hashed)).ok() || !(s = store->DeleteKey(k.key)).ok()) return s;
+      known[hashed.key] = hashed;
+      continue;
+    }
+    known[k.key] = k;
+  }
   int64_t now = clock->NowMs();
   auto put = [&](KeyRecord rec) -> Status {
     auto it = known.find(rec.key);
     // A key revoked with `keys revoke` stays revoked even though the config still lists it.
     if (it != known.end()) {
       if (it->second.workspace != rec.workspace) {
-        return Status::InvalidArgument("config: key \"" + rec.key + "\" belongs to workspace \"" +
-                                       it->second.workspace + "\" in the store");
+        return Status::InvalidArgument("config: a " + std::string(KeyKindName(rec.kind)) +
+                                       " key of workspace \"" + rec.workspace +
+                                       "\" belongs to workspace \"" + it->second.workspace +
+                                       "\" in the store");
       }
       rec.revoked_at_ms = it->second.revoked_at_ms;
       rec.created_at_ms = it->second.created_at_ms;
@@ -262,14 +309,14 @@ Status Collector::Impl::SeedKeys() {
     }
     for (const auto& k : w.read_keys) {
       KeyRecord rec;
-      rec.key = k;
+      rec.key = KeyDigest(k);
       rec.kind = KeyKind::kRead;
       rec.workspace = w.name;
       if (!(s = put(rec)).ok()) return s;
     }
     for (const auto& k : w.server_keys) {
       KeyRecord rec;
-      rec.key = k;
+      rec.key = KeyDigest(k);
       rec.kind = KeyKind::kServer;
       rec.workspace = w.name;
       if (!(s = put(rec)).ok()) return s;
@@ -463,10 +510,18 @@ void Collector::Impl::HandlePixel(const httplib::Request& req, httplib::Response
   res.set_header("Cache-Control", "no-store");
   res.set_content(reinterpret_cast<const char*>(kPixelGif), sizeof(kPixelGif), "image/gif");
 
+  // Not recorded: counted by reason, and the reason in X-Tally-Error for whoever debugs the link.
+  auto drop = [&](const char* reason, const std::string& message) {
+    metrics.CountPixelDrop(reason);
+    res.set_header("X-Tally-Error", message);
+  };
   KeyRecord rec;
   const std::string key = req.get_param_value("key");
-  if (!LookupKey(key, &rec) || rec.kind == KeyKind::kRead) return;
-  if (limiter.Take(key, clock->NowMs()) > 0 || !DiskProblem().empty()) return;
+  if (!LookupKey(key, &rec) || rec.kind == KeyKind::kRead) {
+    return drop("key", key.empty() ? "key: missing" : "key: unknown, revoked or a read key");
+  }
+  if (limiter.Take(key, clock->NowMs()) > 0) return drop("rate_limit", "key: rate limited");
+  if (std::string disk = DiskProblem(); !disk.empty()) return drop("disk", disk);
 
   const int64_t now = clock->NowMs();
   Json object = Json::MakeObject();
@@ -486,14 +541,16 @@ void Collector::Impl::HandlePixel(const httplib::Request& req, httplib::Response
     char* end = nullptr;
     std::string text = req.get_param_value("created_at");
     long long v = std::strtoll(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0') return;
+    if (text.empty() || *end != '\0') {
+      return drop("invalid", "created_at: must be an integer number of ms since epoch");
+    }
     created = v;
   }
   object.Set("created_at", Json::Number(static_cast<double>(created)));
   for (const char* field : {"properties", "context"}) {
     if (!req.has_param(field)) continue;
     Result<Json> parsed = ParseJson(req.get_param_value(field));
-    if (!parsed.ok()) return;
+    if (!parsed.ok()) return drop("invalid", std::string(field) + ": " + parsed.status().message());
     object.Set(field, std::move(parsed).value());
   }
   // p.<name>=value adds a string property (handy in hand-written email links).
@@ -504,13 +561,15 @@ void Collector::Impl::HandlePixel(const httplib::Request& req, httplib::Response
       object.Set("properties", Json::MakeObject());
       props = object.Find("properties");
     }
-    if (!props->is_object()) return;
+    if (!props->is_object()) return drop("invalid", "properties: must be an object");
     props->Set(name.substr(2), Json::String(value));
   }
   Result<Event> decoded = DecodeEvent(object);
-  if (!decoded.ok()) return;
+  if (!decoded.ok()) return drop("invalid", decoded.status().message());
   Event event = std::move(decoded).value();
-  if (!ValidateEvent(&event, ValidationOptions()).ok()) return;
+  if (Status v = ValidateEvent(&event, ValidationOptions()); !v.ok()) {
+    return drop("invalid", v.message());
+  }
   ApplyPrivacy(options.privacy, &event);
 
   AppendBatch append;
@@ -521,9 +580,14 @@ void Collector::Impl::HandlePixel(const httplib::Request& req, httplib::Response
   t.explicit_time = true;  // no sent_at to correct against: the pixel's own time is the best
   append.events.push_back(
       ToStoredEvent(event, t, options.time, rec.workspace, FingerprintOn(rec.workspace)));
-  if (writer->Submit(&append).ok()) {
-    (append.outcomes[0] == AppendOutcome::kStored ? metrics.accepted : metrics.duplicates)++;
+  if (Status st = writer->Submit(&append); !st.ok()) {
+    // Queue full, store down or shutting down: the event is lost (a pixel cannot retry), so say
+    // so in the log as well as in the metrics.
+    LogLine("warn", "pixel event dropped",
+            json{{"workspace", rec.workspace}, {"error", st.message()}}.dump());
+    return drop("unavailable", st.message());
   }
+  (append.outcomes[0] == AppendOutcome::kStored ? metrics.accepted : metrics.duplicates)++;
 }
 
 void Collector::Impl::HandleMetrics(httplib::Response& res) {
@@ -538,7 +602,12 @@ void Collector::Impl::HandleMetrics(httplib::Response& res) {
       << "tally_events_total{outcome=\"accepted\"} " << metrics.accepted.load() << "\n"
       << "tally_events_total{outcome=\"duplicate\"} " << metrics.duplicates.load() << "\n"
       << "tally_events_total{outcome=\"rejected\"} " << metrics.rejected.load() << "\n"
-      << "# HELP tally_events_purged_total Events deleted by retention.\n"
+      << "# HELP tally_pixel_dropped_total Pixel requests answered but not recorded, by reason.\n"
+      << "# TYPE tally_pixel_dropped_total counter\n";
+  for (const auto& [reason, n] : metrics.PixelDrops()) {
+    out << "tally_pixel_dropped_total{reason=\"" << reason << "\"} " << n << "\n";
+  }
+  out << "# HELP tally_events_purged_total Events deleted by retention.\n"
       << "# TYPE tally_events_purged_total counter\n"
       << "tally_events_purged_total " << metrics.purged.load() << "\n"
       << "# HELP tally_write_queue_depth Requests waiting for the writer.\n"
@@ -806,7 +875,11 @@ int RunKeysCommand(const CollectorOptions& options, const std::vector<std::strin
   }
   if (verb == "revoke") {
     if (args.size() != 2) return fail("revoke takes one key");
+    // A write key as itself; a secret key as itself (its digest is looked up) or as its digest.
     Status s = store.RevokeKey(args[1], clock->NowMs());
+    if (s.code() == Code::kNotFound && !IsDigest(args[1])) {
+      s = store.RevokeKey(KeyDigest(args[1]), clock->NowMs());
+    }
     if (!s.ok()) return fail(s.message());
     std::printf("revoked %s\n", args[1].c_str());
     return 0;
@@ -842,10 +915,12 @@ int RunKeysCommand(const CollectorOptions& options, const std::vector<std::strin
         for (int i = 0; i < 16; ++i) rec.key += kHex[(bits >> (i * 4)) & 15];
       }
     }
+    const std::string secret = rec.key;
+    rec.key = StoredKeyForm(rec.kind, secret);
     std::vector<KeyRecord> existing;
     store.ListKeys(&existing);
     for (const auto& k : existing) {
-      if (k.key == rec.key) return fail("key \"" + rec.key + "\" exists already");
+      if (k.key == rec.key) return fail("key \"" + secret + "\" exists already");
     }
     rec.created_at_ms = clock->NowMs();
     std::vector<WorkspaceRecord> workspaces;
@@ -855,7 +930,11 @@ int RunKeysCommand(const CollectorOptions& options, const std::vector<std::strin
     if (!ws_known) store.PutWorkspace(WorkspaceRecord{rec.workspace});
     Status s = store.PutKey(rec);
     if (!s.ok()) return fail(s.message());
-    std::printf("%s\n", rec.key.c_str());
+    std::printf("%s\n", secret.c_str());
+    if (rec.kind != KeyKind::kWrite) {
+      std::fprintf(stderr, "keys: only the digest %s is stored; keep the key now\n",
+                   rec.key.c_str());
+    }
     return 0;
   }
   return fail("unknown subcommand \"" + verb + "\" (expected create, list or revoke)");

@@ -23,6 +23,13 @@ class SystemClock final : public Clock {
 /// One JSON log line on stderr: {"ts":...,"level":...,"msg":...,<fields>}.
 void LogLine(const char* level, const std::string& msg, const std::string& fields_json = "{}");
 
+/// How a key is kept in the store. Write keys are public (every page that tracks holds one) and
+/// are stored as given; read and server keys are secrets, stored only as "sha256:<hex digest>",
+/// so a copy of the database or of `keys list` does not give access to the reports.
+std::string StoredKeyForm(KeyKind kind, const std::string& key);
+/// "sha256:" + the hex SHA-256 of `secret`.
+std::string KeyDigest(const std::string& secret);
+
 class Collector {
  public:
   /// `clock` dates received_at, retention and rate limits; must outlive the collector.

@@ -774,6 +774,13 @@ Status ClickHouseStore::RevokeKey(const std::string& key, int64_t now_ms) {
   return Status::NotFound("key: no live key \"" + key + "\"");
 }
 
+Status ClickHouseStore::DeleteKey(const std::string& key) {
+  // A mutation: ClickHouse rewrites the (small) keys table's parts in the background, and
+  // mutations_sync does not exist in 18.16, so ListKeys may show the row for a moment longer.
+  return client_.Query("ALTER TABLE " + Table("keys") + " DELETE WHERE key = " + ChQuote(key),
+                       nullptr);
+}
+
 Status ClickHouseStore::ListKeys(std::vector<KeyRecord>* out) {
   out->clear();
   std::string body;

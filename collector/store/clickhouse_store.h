@@ -93,6 +93,7 @@ class ClickHouseStore final : public Store {
   Status PutKey(const KeyRecord& key) override;
   Status RevokeKey(const std::string& key, int64_t now_ms) override;
   Status ListKeys(std::vector<KeyRecord>* out) override;
+  Status DeleteKey(const std::string& key) override;
   int64_t SizeBytes() override;
   Status Checkpoint() override;
 

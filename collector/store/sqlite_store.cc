@@ -644,6 +644,14 @@ Status SqliteStore::RevokeKey(const std::string& key, int64_t now_ms) {
   return Status::Ok();
 }
 
+Status SqliteStore::DeleteKey(const std::string& key) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Stmt st(writer_, "DELETE FROM keys WHERE key=?1");
+  BindText(st.get(), 1, key);
+  if (sqlite3_step(st.get()) != SQLITE_DONE) return SqlError(writer_, "store: delete key");
+  return Status::Ok();
+}
+
 Status SqliteStore::ListKeys(std::vector<KeyRecord>* out) {
   std::lock_guard<std::mutex> lock(write_mu_);
   out->clear();

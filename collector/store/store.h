@@ -157,6 +157,9 @@ class Store {
   virtual Status PutKey(const KeyRecord& key) = 0;
   virtual Status RevokeKey(const std::string& key, int64_t now_ms) = 0;
   virtual Status ListKeys(std::vector<KeyRecord>* out) = 0;
+  /// Removes a key row for good (used to replace a secret key stored in plaintext by an older
+  /// collector with its digest); not found is not an error.
+  virtual Status DeleteKey(const std::string& key) = 0;
 
   /// Bytes the store occupies on disk (0 when unknown).
   virtual int64_t SizeBytes() = 0;

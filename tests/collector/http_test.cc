@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -65,6 +66,62 @@ TEST_F(CollectorHttp, AcceptsBatchAndAnswersOnlyAfterCommit) {
   EXPECT_EQ(b["server_time"], kNow);
   // Answered means committed: a fresh reader sees both rows.
   EXPECT_EQ(Stored(), 2);
+}
+
+TEST_F(CollectorHttp, SecretKeysAreStoredOnlyAsDigestsAndDigestsAreNotKeys) {
+  Start();
+  std::vector<KeyRecord> stored;
+  ASSERT_TRUE(collector_->store()->ListKeys(&stored).ok());
+  std::set<std::string> forms;
+  for (const auto& k : stored) forms.insert(k.key);
+  EXPECT_EQ(forms, (std::set<std::string>{"wk_test", KeyDigest("rk_test"), KeyDigest("sk_test")}));
+  EXPECT_EQ(KeyDigest("rk_test").size(), 7u + 64u);
+  // The secrets themselves work...
+  EXPECT_EQ(Post(Batch("sk_test", kNow, {events_.Next(kNow)}))->status, 200);
+  httplib::Headers read = {{"Authorization", "Bearer rk_test"}};
+  EXPECT_EQ(client_->Get("/v1/events", read)->status, 200);
+  // ...their digests, as a leaked database holds them, do not.
+  auto r = Post(Batch(KeyDigest("sk_test"), kNow, {events_.Next(kNow)}));
+  EXPECT_EQ(r->status, 401) << r->body;
+  httplib::Headers leaked = {{"Authorization", "Bearer " + KeyDigest("rk_test")}};
+  EXPECT_EQ(client_->Get("/v1/events", leaked)->status, 401);
+  // Nothing in the database file spells a secret.
+  collector_->Stop();
+  std::ifstream db(dir_.path() + "/tally.db", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
+  std::ifstream wal(dir_.path() + "/tally.db-wal", std::ios::binary);
+  bytes.append((std::istreambuf_iterator<char>(wal)), std::istreambuf_iterator<char>());
+  EXPECT_NE(bytes.find("wk_test"), std::string::npos);
+  EXPECT_EQ(bytes.find("rk_test"), std::string::npos);
+  EXPECT_EQ(bytes.find("sk_test"), std::string::npos);
+}
+
+TEST_F(CollectorHttp, PlaintextSecretKeysOfAnOlderStoreAreReplacedByTheirDigests) {
+  {
+    auto opened = OpenStore(dir_.db_url());
+    ASSERT_TRUE(opened.ok());
+    KeyRecord legacy;
+    legacy.key = "rk_legacy";
+    legacy.kind = KeyKind::kRead;
+    legacy.workspace = "acme";
+    legacy.created_at_ms = 1;
+    ASSERT_TRUE(opened.value()->PutKey(legacy).ok());
+  }
+  Start();
+  std::vector<KeyRecord> stored;
+  ASSERT_TRUE(collector_->store()->ListKeys(&stored).ok());
+  bool digest = false;
+  for (const auto& k : stored) {
+    EXPECT_NE(k.key, "rk_legacy");
+    if (k.key == KeyDigest("rk_legacy")) {
+      digest = true;
+      EXPECT_EQ(k.workspace, "acme");
+      EXPECT_EQ(k.created_at_ms, 1);
+    }
+  }
+  EXPECT_TRUE(digest);
+  httplib::Headers read = {{"Authorization", "Bearer rk_legacy"}};
+  EXPECT_EQ(client_->Get("/v1/events", read)->status, 200);
 }
 
 TEST_F(CollectorHttp, StoresFieldsAndDerivesTimeFromSentAt) {
@@ -380,17 +437,44 @@ TEST_F(CollectorHttp, PixelWithValidKeyRecordsTheEvent) {
   EXPECT_EQ(page.events[0].properties_json, "{\"campaign\":\"BF-2024\"}");
 }
 
-TEST_F(CollectorHttp, PixelWithBadKeyStillAnswersTheGifAndRecordsNothing) {
+TEST_F(CollectorHttp, PixelWithBadInputStillAnswersTheGifAndSaysWhyNothingWasRecorded) {
   Start();
-  for (const char* path : {"/v1/pixel.gif?key=wk_nope&name=Opened&user_id=C-9", "/v1/pixel.gif",
-                           "/v1/pixel.gif?key=wk_test&name=&user_id=C-9"}) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"/v1/pixel.gif?key=wk_nope&name=Opened&user_id=C-9", "key: unknown, revoked or a read key"},
+      {"/v1/pixel.gif", "key: missing"},
+      {"/v1/pixel.gif?key=rk_test&name=Opened&user_id=C-9", "key: unknown, revoked or a read key"},
+      {"/v1/pixel.gif?key=wk_test&name=&user_id=C-9", "name: "},
+      {"/v1/pixel.gif?key=wk_test&name=Opened&user_id=C-9&created_at=soon", "created_at: "},
+      {"/v1/pixel.gif?key=wk_test&name=Opened&user_id=C-9&properties=%7Bbad", "properties: "},
+  };
+  for (const auto& [path, why] : cases) {
     auto r = client_->Get(path);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200) << path;
     EXPECT_EQ(r->get_header_value("Content-Type"), "image/gif");
     EXPECT_EQ(r->get_header_value("Cache-Control"), "no-store");
+    EXPECT_EQ(r->get_header_value("X-Tally-Error").rfind(why, 0), 0u)
+        << path << " -> " << r->get_header_value("X-Tally-Error");
   }
   EXPECT_EQ(Stored(), 0);
+  std::string metrics = client_->Get("/metrics")->body;
+  EXPECT_NE(metrics.find("tally_pixel_dropped_total{reason=\"key\"} 3"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("tally_pixel_dropped_total{reason=\"invalid\"} 3"), std::string::npos);
+}
+
+TEST_F(CollectorHttp, PixelDroppedByAFullQueueIsCountedNotSilent) {
+  CollectorOptions o = TestOptions(dir_);
+  o.writer.max_queued_requests = 0;  // a queue that is always full
+  Start(o);
+  auto r = client_->Get("/v1/pixel.gif?key=wk_test&name=Opened&user_id=C-9");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);  // still the image
+  EXPECT_NE(r->get_header_value("X-Tally-Error").find("queue"), std::string::npos);
+  EXPECT_EQ(Stored(), 0);
+  EXPECT_NE(
+      client_->Get("/metrics")->body.find("tally_pixel_dropped_total{reason=\"unavailable\"} 1"),
+      std::string::npos);
 }
 
 TEST_F(CollectorHttp, UnknownRouteIs404WithJsonError) {

@@ -172,7 +172,9 @@ TEST(CollectorProcess, KeysSubcommandCreatesListsAndRevokes) {
   std::string list = RunToEnd("keys list " + store, &code);
   EXPECT_EQ(code, 0);
   EXPECT_NE(list.find(key), std::string::npos);
-  EXPECT_NE(list.find("\"rk_fixed\""), std::string::npos);
+  // A read key is a secret: only its digest is kept and listed.
+  EXPECT_EQ(list.find("rk_fixed"), std::string::npos) << list;
+  EXPECT_NE(list.find(KeyDigest("rk_fixed")), std::string::npos) << list;
   EXPECT_NE(list.find("https://a.example"), std::string::npos);
   EXPECT_EQ(RunToEnd("keys revoke " + key + " " + store, &code).find("revoked"), 0u);
   EXPECT_EQ(code, 0);
@@ -186,6 +188,13 @@ TEST(CollectorProcess, KeysSubcommandCreatesListsAndRevokes) {
     pos = nl + 1;
   }
   EXPECT_TRUE(found_revoked);
+  // Revoked by the secret itself (its digest is found), and then by the digest: already gone.
+  EXPECT_EQ(RunToEnd("keys revoke rk_fixed " + store, &code).find("revoked"), 0u);
+  EXPECT_EQ(code, 0);
+  RunToEnd("keys revoke " + KeyDigest("rk_fixed") + " " + store, &code);
+  EXPECT_NE(code, 0);
+  RunToEnd("keys create --workspace acme --kind read --key rk_fixed " + store, &code);
+  EXPECT_NE(code, 0);  // exists already (revoked keys are not reused)
   RunToEnd("keys revoke wk_never " + store, &code);
   EXPECT_NE(code, 0);
   RunToEnd("keys create --kind write " + store, &code);  // no workspace
