@@ -29,11 +29,14 @@ export interface QueueStore {
   flush(): Promise<void>;
   /** Deletes every record of this tab (opt-out, reset of consent). */
   clear(): Promise<void>;
+  /** Page unload: makes the writes not yet known to be durable survive the page synchronously. */
+  journal(): void;
 }
 
 const decoder = new TextDecoder();
 const kLockPrefix = 'tally.tab.';
 const kKeyPrefix = 'tally.q.';
+const kJournalPrefix = 'tally.j.';
 
 function locks(): LockManager | undefined {
   return typeof navigator === 'object' ? (navigator as Navigator).locks : undefined;
@@ -127,6 +130,8 @@ class MemoryStore implements QueueStore {
     await this.write_([], ids).catch(() => this.failures++);
   }
 
+  journal(): void {}
+
   put(id: string, encoded: Uint8Array): void {
     this.puts_.set(id, encoded);
     this.schedule_();
@@ -143,17 +148,29 @@ class MemoryStore implements QueueStore {
     if (this.timer_ !== undefined) clearTimeout(this.timer_);
     this.timer_ = undefined;
     if (!this.puts_.size && !this.dels_.size) return this.running_;
-    const puts: Rec[] = [];
-    for (const [id, enc] of this.puts_) puts.push({ id, tab: this.tab_, line: decoder.decode(enc) });
+    const puts = this.pending_();
     const dels = [...this.dels_];
     this.puts_.clear();
     this.dels_.clear();
     this.running_ = this.running_.then(() =>
-      this.write_(puts, dels).catch(() => {
-        this.failures++;
-      }),
+      this.write_(puts, dels).then(
+        () => this.written_(puts),
+        () => {
+          this.failures++;
+        },
+      ),
     );
     return this.running_;
+  }
+
+  // The records of `puts` are durable.
+  protected written_(_puts: Rec[]): void {}
+
+  // The buffered writes, as records (for a synchronous write at unload).
+  protected pending_(): Rec[] {
+    const out: Rec[] = [];
+    for (const [id, enc] of this.puts_) out.push({ id, tab: this.tab_, line: decoder.decode(enc) });
+    return out;
   }
 
   private schedule_(): void {
@@ -199,8 +216,15 @@ class LocalStore extends MemoryStore {
     }
   }
   protected override async write_(puts: Rec[], dels: string[]): Promise<void> {
+    this.writeNow_(puts, dels);
+  }
+  private writeNow_(puts: Rec[], dels: string[]): void {
     for (const id of dels) this.ls_.removeItem(kKeyPrefix + id);
     for (const r of puts) this.set_(r.id, r.tab, r.line);
+  }
+  // localStorage is synchronous: write the buffer now rather than after the handler returns.
+  override journal(): void {
+    this.writeNow_(this.pending_(), []);
   }
 }
 
@@ -230,6 +254,79 @@ class IdbStore extends MemoryStore {
     // are counted, and the events stay queued in memory.
     db_.onversionchange = () => db_.close();
   }
+  // Records handed to IndexedDB whose transaction has not completed. Chromium aborts the
+  // transactions of a page that is closing, so at unload these (and the buffered writes) are also
+  // written to localStorage, synchronously: the journal, read back by the next page's adopt().
+  private unsure_ = new Map<string, Rec>();
+  private journaled_ = false;
+
+  override journal(): void {
+    const recs = [...this.unsure_.values(), ...this.pending_()];
+    if (!recs.length) return;
+    try {
+      localStorage.setItem(this.journalKey_(), recs.map((r) => r.line).join('\n'));
+      this.journaled_ = true;
+    } catch {
+      this.failures++; // no localStorage or no room: IndexedDB alone, as before
+    }
+  }
+
+  private journalKey_(): string {
+    return kJournalPrefix + this.name_ + '.' + this.tab_;
+  }
+
+  protected override written_(puts: Rec[]): void {
+    for (const r of puts) this.unsure_.delete(r.id);
+    if (this.journaled_ && !this.unsure_.size && !this.puts_.size) {
+      // The page lived on (it was only hidden): IndexedDB holds it all, the journal is stale.
+      this.journaled_ = false;
+      try {
+        localStorage.removeItem(this.journalKey_());
+      } catch {
+        /* nothing to undo */
+      }
+    }
+  }
+
+  // Moves the journals of closed pages (and of this tab's previous life) into IndexedDB under
+  // their owner tab, then deletes them; adoption then treats them like any stored record. An
+  // event already delivered by a page that lived on may come back this way: it is sent again and
+  // the collector counts it as a duplicate, never twice.
+  private async importJournals_(): Promise<void> {
+    let ls: Storage;
+    try {
+      ls = localStorage;
+    } catch {
+      return;
+    }
+    const prefix = kJournalPrefix + this.name_ + '.';
+    const keys: string[] = [];
+    for (let i = 0; i < ls.length; i++) {
+      const k = ls.key(i);
+      if (k && k.startsWith(prefix)) keys.push(k);
+    }
+    for (const k of keys) {
+      const tab = k.slice(prefix.length);
+      const puts = (ls.getItem(k) || '')
+        .split('\n')
+        .filter((line) => line.startsWith('{"event_id":"'))
+        .map((line) => ({ id: line.slice(13, 49), tab, line }));
+      await this.write_(puts, []);
+      for (const r of puts) this.unsure_.delete(r.id); // another tab's records, now durable
+      ls.removeItem(k);
+    }
+  }
+
+  override remove(ids: string[]): void {
+    for (const id of ids) this.unsure_.delete(id);
+    super.remove(ids);
+  }
+
+  override async adopt(tab: string, late: (lines: string[]) => void): Promise<string[]> {
+    await this.importJournals_().catch(() => this.failures++);
+    return super.adopt(tab, late);
+  }
+
   static async open(name: string): Promise<IdbStore> {
     const r = indexedDB.open(name, 1);
     r.onupgradeneeded = () => r.result.createObjectStore('events', { keyPath: 'id' });
@@ -251,7 +348,10 @@ class IdbStore extends MemoryStore {
     const tx = this.db_.transaction('events', 'readwrite');
     const os = tx.objectStore('events');
     for (const id of dels) os.delete(id);
-    for (const r of puts) os.put(r);
+    for (const r of puts) {
+      os.put(r);
+      this.unsure_.set(r.id, r);
+    }
     await done(tx);
   }
 }

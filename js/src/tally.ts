@@ -725,8 +725,10 @@ export class Tally {
     const core = this.core_;
     this.saveSession_();
     if (core && this.consent_ === 'granted') {
-      // Every tracked event goes to the core and the store now, whether or not a beacon goes.
+      // Every tracked event goes to the core and the store now, whether or not a beacon goes,
+      // and into the synchronous journal in case the page is torn down before the store commits.
       this.drainAll_();
+      this.store_?.journal();
       // No beacon offline, nor while the collector asked to wait (Retry-After, backoff).
       if (navigator.onLine !== false && Date.now() >= this.retryAt_) this.beacon_(core);
     }

@@ -601,3 +601,54 @@ test('a page hidden while offline, before its tracked events reached the core, s
   assert.equal(srv.state.attempts.length, 0, 'no beacon while offline');
   await context.close();
 });
+
+test('tabs closed before IndexedDB commits keep their events: the pagehide journal survives the close', async () => {
+  // Chromium aborts the IndexedDB transactions of a closing page, so an event tracked milliseconds
+  // before a close was lost about half the time (CI, 2026-11-25). To make that moment certain,
+  // each tab first starts a readwrite transaction on the queue's object store that keeps itself
+  // busy for seconds: the SDK's own write waits behind it and cannot commit before the close.
+  // The collector refuses everything meanwhile, so the unload beacon cannot deliver them either.
+  // A page opened afterwards, with the collector back, must deliver every event once.
+  reset();
+  srv.state.failNext.push(...Array(100000).fill(503));
+  const url = initUrl({ retry: { baseMs: 50, capMs: 200 } });
+  const context = await browser.newContext();
+  const ids = [];
+  for (let round = 0; round < 3; round++) {
+    const { page } = await open(url, context);
+    await page.evaluate(
+      () =>
+        new Promise((res) => {
+          const r = indexedDB.open('tally-' + window.tally.getInstance().options.writeKey);
+          r.onsuccess = () => {
+            const os = r.result.transaction('events', 'readwrite').objectStore('events');
+            const end = Date.now() + 5000;
+            const spin = () => {
+              if (Date.now() < end) os.get('busy').onsuccess = spin;
+            };
+            spin();
+            res();
+          };
+        }),
+    );
+    ids.push(...(await page.evaluate((r) => [0, 1, 2].map((i) => window.tally.track('Closed Fast', { r, i })), round)));
+    await page.close({ runBeforeUnload: true });
+  }
+  srv.state.failNext.length = 0;
+  const { page } = await open(url, context);
+  await waitFor(
+    async () =>
+      (await page.evaluate(() => window.tally.flush())).queued === 0 &&
+      [...srv.state.unique.values()].filter((e) => e.name === 'Closed Fast').length >= ids.length,
+    'every event of the closed tabs delivered',
+    30000,
+  );
+  const unique = [...srv.state.unique.values()].filter((e) => e.name === 'Closed Fast').map((e) => e.event_id);
+  assert.deepEqual(unique.sort(), [...ids].sort(), 'each event once in the deduplicated view');
+  assert.equal(
+    await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('tally.j.')).length),
+    0,
+    'the journals were read back and removed',
+  );
+  await context.close();
+});
