@@ -209,19 +209,4 @@ export async function startDemoStack(prefix) {
   };
 }
 
-// How many events the page's SDK holds in IndexedDB (written but not yet confirmed delivered).
-export async function persistedCount(page) {
-  return page.evaluate(
-    () =>
-      new Promise((res) => {
-        const r = indexedDB.open('tally-' + window.tally.getInstance().options.writeKey);
-        r.onsuccess = () => {
-          const q = r.result.transaction('events').objectStore('events').count();
-          q.onsuccess = () => {
-            res(q.result);
-            r.result.close();
-          };
-        };
-      }),
-  );
-}
+export { persistedCount } from '../sdk/support/browser.mjs';

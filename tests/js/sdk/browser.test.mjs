@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildSdk } from './support/core.mjs';
 import { startServer, waitFor } from './support/server.mjs';
-import { launch, snippet, html } from './support/browser.mjs';
+import { launch, snippet, html, persistedCount } from './support/browser.mjs';
 
 let sdk, srv, other, browser;
 const KEY = 'wk_browser';
@@ -221,22 +221,6 @@ test('offline then online: events wait and go out when the browser is back onlin
   await waitFor(() => named('While Offline').length === 2, 'delivery after coming back online');
   await context.close();
 });
-
-async function persistedCount(page) {
-  return page.evaluate(
-    () =>
-      new Promise((res) => {
-        const r = indexedDB.open('tally-' + window.tally.getInstance().options.writeKey);
-        r.onsuccess = () => {
-          const q = r.result.transaction('events').objectStore('events').count();
-          q.onsuccess = () => {
-            res(q.result);
-            r.result.close();
-          };
-        };
-      }),
-  );
-}
 
 test('reload with a queued backlog while the collector answers 503: nothing lost, nothing twice', async () => {
   reset();

@@ -33,3 +33,20 @@ ${calls}
 export function html(body, head = '') {
   return `<!doctype html><html><head><meta charset="utf-8"><title>t</title>${head}</head><body>${body}</body></html>`;
 }
+
+// How many events the page's SDK holds in IndexedDB (written but not yet confirmed delivered).
+export async function persistedCount(page) {
+  return page.evaluate(
+    () =>
+      new Promise((res) => {
+        const r = indexedDB.open('tally-' + window.tally.getInstance().options.writeKey);
+        r.onsuccess = () => {
+          const q = r.result.transaction('events').objectStore('events').count();
+          q.onsuccess = () => {
+            res(q.result);
+            r.result.close();
+          };
+        };
+      }),
+  );
+}
