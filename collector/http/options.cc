@@ -90,6 +90,9 @@ Status ApplySetting(const std::string& what, const std::string& name, const std:
   } else if (name == "queue-max-requests") {
     s = ParseInt(what, value, 1, 1000000, &n);
     o->writer.max_queued_requests = static_cast<size_t>(n);
+  } else if (name == "writer-linger-ms") {
+    s = ParseInt(what, value, 0, 1000, &n);
+    o->writer.linger_ms = static_cast<int>(n);
   } else if (name == "rate-limit-rps") {
     return ParseDouble(what, value, &o->rate_limit_rps);
   } else if (name == "rate-limit-burst") {
@@ -137,6 +140,7 @@ const char* const kSettings[] = {"listen",
                                  "read-timeout",
                                  "write-timeout",
                                  "queue-max-requests",
+                                 "writer-linger-ms",
                                  "rate-limit-rps",
                                  "rate-limit-burst",
                                  "min-free-disk-bytes",
@@ -192,6 +196,8 @@ Options (each also TALLY_<NAME> in the environment, and <name> with underscores 
   --read-timeout S            slow-client timeouts, seconds (default 10)
   --write-timeout S
   --queue-max-requests N      requests waiting for the writer before 503 (default 512)
+  --writer-linger-ms N        wait up to N ms for more requests before a write that is not full
+                              (default: 0 for sqlite, 5 for clickhouse, which wants few, big INSERTs)
   --rate-limit-rps X          per key token bucket (default 5000 requests/s; 0 disables)
   --rate-limit-burst X        default 10000
   --min-free-disk-bytes N     503 while free disk is below this (default 268435456)

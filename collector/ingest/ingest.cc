@@ -97,6 +97,7 @@ void Writer::Stop() {
 }
 
 void Writer::Run() {
+  const int linger_ms = options_.linger_ms >= 0 ? options_.linger_ms : store_->GroupLingerMs();
   std::vector<Pending*> group;
   std::vector<AppendBatch*> batches;
   for (;;) {
@@ -106,6 +107,14 @@ void Writer::Run() {
       std::unique_lock<std::mutex> lock(mu_);
       work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued is committed
+      if (linger_ms > 0) {
+        auto full = [&] {
+          size_t queued = 0;
+          for (const Pending* p : queue_) queued += p->batch->events.size();
+          return stopping_ || queued >= options_.max_group_events;
+        };
+        work_cv_.wait_for(lock, std::chrono::milliseconds(linger_ms), full);
+      }
       size_t events = 0;
       while (!queue_.empty() && (group.empty() || events + queue_.front()->batch->events.size() <=
                                                       options_.max_group_events)) {

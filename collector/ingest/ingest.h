@@ -63,6 +63,11 @@ struct WriterOptions {
   /// Events committed in one transaction, at most (a group ends at a request boundary, so one
   /// request larger than this still commits whole).
   size_t max_group_events = 20000;
+  /// When requests are waiting but hold fewer than max_group_events, wait up to this long for
+  /// more before the Append (Kafka's linger.ms): under load, requests answered by one commit come
+  /// back within a millisecond or two, and lingering lets them join the next group instead of
+  /// forming a small one of their own. -1: the store's GroupLingerMs().
+  int linger_ms = -1;
 };
 
 /// The single writer. Handler threads Submit a batch and block until the transaction holding it

@@ -143,6 +143,9 @@ class Store {
   /// fingerprint was stored within the window is a kDuplicateContent. Unknown workspaces are
   /// created on first use. `now_ms` dates fingerprints.
   virtual Status Append(const std::vector<AppendBatch*>& group, int64_t now_ms) = 0;
+  /// How long the Writer should wait for more requests before an Append that is not full (its
+  /// default for WriterOptions::linger_ms): 0 where a small commit is cheap.
+  virtual int GroupLingerMs() const { return 0; }
 
   virtual Status Query(const EventQuery& query, EventPage* page) = 0;
   virtual Status Aggregate(const AggregateQuery& query, std::vector<AggregateRow>* rows) = 0;
