@@ -3,7 +3,8 @@
 // way the API runs it. Not part of CI. Three modes, each its own process so peak RSS is its own:
 //
 //   tally-report-bench load   --db PATH [--events 10000000] [--report-indexes no]
-//   tally-report-bench query  --db PATH
+//   tally-report-bench query  --db PATH [--rollups on|off|both] [--only TEXT]
+//   tally-report-bench rollup --db PATH [--max-rows N]
 //   tally-report-bench export --db PATH [--days 30] [--format csv|ndjson]
 //
 // Data: 30 days ending at 2024-12-01T00:00Z, 200k users, 40 event names (Zipf-like), a
@@ -19,6 +20,7 @@
 
 #include "report/format.h"
 #include "report/report_store.h"
+#include "report/rollup.h"
 #include "report/tz.h"
 #include "store/store.h"
 #include "tally/clock.h"
@@ -141,9 +143,13 @@ EventFilter Range(int64_t days) {
 // `query --only TEXT` times only the queries whose label contains TEXT.
 std::string g_only;
 
+std::string g_label;  // " [rollups]" or " [raw]"
+
 template <typename F>
-void Time(const char* what, F&& fn) {
-  if (!g_only.empty() && std::string(what).find(g_only) == std::string::npos) return;
+void Time(const char* what_base, F&& fn) {
+  if (!g_only.empty() && std::string(what_base).find(g_only) == std::string::npos) return;
+  std::string label = what_base + g_label;
+  const char* what = label.c_str();
   fn();  // warm: the page cache holds the file after the first run, as on a running collector
   auto t0 = std::chrono::steady_clock::now();
   double cpu0 = CpuSeconds();
@@ -153,8 +159,14 @@ void Time(const char* what, F&& fn) {
   std::fflush(stdout);
 }
 
-void Query(const std::string& db) {
-  auto opened = OpenReportStore("sqlite:" + db);
+// `query --rollups off` reads every row (as before rollups); `both` times each query both ways.
+std::string g_rollups = "on";
+
+void Query(const std::string& db, bool rollups) {
+  ReportStoreOptions options;
+  options.use_rollups = rollups;
+  options.rollup_interval_ms = 0;  // measured as they are; `rollup` mode catches up
+  auto opened = OpenReportStore("sqlite:" + db, options);
   if (!opened.ok()) Die(opened.status().message());
   ReportStore& rs = *opened.value();
   auto paris = TimeZone::Load("Europe/Paris");
@@ -268,6 +280,39 @@ void Query(const std::string& db) {
   });
 }
 
+// Folds events past the watermark into the rollups, chunk by chunk, and says what it cost.
+void RollUp(const std::string& db, int64_t max_rows) {
+  OpenReportStore("sqlite:" + db, [] {
+    ReportStoreOptions o;
+    o.rollup_interval_ms = 0;
+    return o;
+  }());  // creates the rollup tables
+  auto opened = Rollup::Open(db);
+  if (!opened.ok()) Die(opened.status().message());
+  auto t0 = std::chrono::steady_clock::now();
+  double cpu0 = CpuSeconds();
+  RollupStats total;
+  for (;;) {
+    RollupStats one;
+    Check(opened.value()->RunOnce(&one));
+    total.rows += one.rows;
+    total.rebuilt_hours += one.rebuilt_hours;
+    total.retries += one.retries;
+    total.watermark = one.watermark;
+    if (one.caught_up || (max_rows > 0 && total.rows >= max_rows)) break;
+    if (total.rows % 1000000 < 50000 && one.rows > 0) {
+      std::fprintf(stderr, "rollup: %lld rows, %.1f s\n", static_cast<long long>(total.rows),
+                   Seconds(t0));
+    }
+  }
+  std::printf(
+      "rollup: %lld rows folded in (%lld hours rebuilt, %lld retries) in %.2f s wall, %.2f s cpu; "
+      "watermark %lld; peak RSS %ld MB\n",
+      static_cast<long long>(total.rows), static_cast<long long>(total.rebuilt_hours),
+      static_cast<long long>(total.retries), Seconds(t0), CpuSeconds() - cpu0,
+      static_cast<long long>(total.watermark), PeakRssKb() / 1024);
+}
+
 void Export(const std::string& db, int64_t days, const std::string& format) {
   auto opened = OpenReportStore("sqlite:" + db);
   if (!opened.ok()) Die(opened.status().message());
@@ -306,7 +351,7 @@ void Export(const std::string& db, int64_t days, const std::string& format) {
 int main(int argc, char** argv) {
   if (argc < 2) Die("usage: tally-report-bench load|query|export --db PATH [...]");
   std::string mode = argv[1], db, format = "csv";
-  int64_t events = 10000000, days = kDays;
+  int64_t events = 10000000, days = kDays, max_rows = 0;
   bool report_indexes = true;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
@@ -320,6 +365,10 @@ int main(int argc, char** argv) {
       format = v;
     else if (a == "--only")
       g_only = v;
+    else if (a == "--rollups")
+      g_rollups = v;
+    else if (a == "--max-rows")
+      max_rows = std::atoll(v.c_str());
     else if (a == "--report-indexes")
       report_indexes = v != "no";
     else
@@ -328,8 +377,17 @@ int main(int argc, char** argv) {
   if (db.empty()) Die("--db: required");
   if (mode == "load")
     Load(db, events, report_indexes);
-  else if (mode == "query")
-    Query(db);
+  else if (mode == "query" && g_rollups == "both") {
+    // Alternating per query would warm one path's pages for the other; each path runs its whole
+    // list, raw first, in the same process.
+    g_label = " [raw]";
+    Query(db, false);
+    g_label = " [rollups]";
+    Query(db, true);
+  } else if (mode == "query")
+    Query(db, g_rollups != "off");
+  else if (mode == "rollup")
+    RollUp(db, max_rows);
   else if (mode == "export")
     Export(db, days, format);
   else
