@@ -554,6 +554,7 @@ Status Rollup::RunOnce(RollupStats* stats) {
     stats->caught_up = true;
     return Status::Ok();
   }
+  if (options_.after_read_for_test) options_.after_read_for_test();
   Tx tx(db_, "BEGIN IMMEDIATE");
   if (!tx.status().ok()) return tx.status();
   int64_t watermark_now = 0, deletes_now = 0;

@@ -60,6 +60,8 @@ struct RollupOptions {
   size_t max_keys_per_hour = 100;
   /// Values longer than this (JSON text bytes) mark the key's hour as over the cap.
   size_t max_value_bytes = 200;
+  /// Tests only: runs after a chunk is read and before it is written (to race a delete there).
+  std::function<void()> after_read_for_test;
 };
 
 /// What one RunOnce did.
