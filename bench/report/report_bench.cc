@@ -3,6 +3,7 @@
 // way the API runs it. Not part of CI. Three modes, each its own process so peak RSS is its own:
 //
 //   tally-report-bench load   --db PATH [--events 10000000] [--report-indexes no]
+//                             [--rollup-job yes [--rollup-interval-ms 1000]]
 //   tally-report-bench query  --db PATH [--rollups on|off|both] [--only TEXT]
 //   tally-report-bench rollup --db PATH [--max-rows N]
 //   tally-report-bench export --db PATH [--days 30] [--format csv|ndjson]
@@ -71,6 +72,12 @@ std::string Name(uint64_t r) {
   return n < 3 ? kFunnel[n] : "event_" + std::to_string(n);
 }
 
+// `load --rollup-job yes` keeps a report store open during the load whose background rollup job
+// runs every `g_rollup_interval_ms`, competing with the appends for the write lock as in a
+// running collector.
+bool g_rollup_job = false;
+int g_rollup_interval_ms = 1000;
+
 void Load(const std::string& db, int64_t total, bool report_indexes) {
   StoreOptions so;
   so.sync_every_commit = false;  // bulk load; durability is not what is measured here
@@ -78,9 +85,13 @@ void Load(const std::string& db, int64_t total, bool report_indexes) {
   if (!opened.ok()) Die(opened.status().message());
   Store& store = *opened.value();
   // The report side first, so its indexes exist while rows arrive, as in a running collector.
+  std::unique_ptr<ReportStore> job;
   if (report_indexes) {
-    auto reports = OpenReportStore("sqlite:" + db);
+    ReportStoreOptions o;
+    o.rollup_interval_ms = g_rollup_job ? g_rollup_interval_ms : 0;
+    auto reports = OpenReportStore("sqlite:" + db, o);
     if (!reports.ok()) Die(reports.status().message());
+    if (g_rollup_job) job = std::move(reports).value();
   }
   int64_t have = 0;
   Check(store.CountEvents("bench", &have));
@@ -93,6 +104,7 @@ void Load(const std::string& db, int64_t total, bool report_indexes) {
   const int64_t start = kEnd - kDays * kDay;
   const int64_t step_us = (kDays * kDay * 1000) / total;  // time ordered, like live traffic
   const size_t group = 50000;
+  double max_append_s = 0;  // the slowest Append of one group (waits for the write lock show here)
   auto t0 = std::chrono::steady_clock::now();
   AppendBatch batch;
   batch.workspace = "bench";
@@ -121,15 +133,23 @@ void Load(const std::string& db, int64_t total, bool report_indexes) {
       e.context_json = "{\"content_id\":\"CNT-" + std::to_string((r >> 40) % 50) + "\"}";
       batch.events.push_back(std::move(e));
     }
+    auto a0 = std::chrono::steady_clock::now();
     Check(store.Append({&batch}, t0.time_since_epoch().count()));
+    max_append_s = std::max(max_append_s, Seconds(a0));
     if (i % 1000000 < static_cast<int64_t>(group)) {
       std::fprintf(stderr, "load: %lld events, %.0f events/s\n", static_cast<long long>(i),
                    static_cast<double>(i - have) / Seconds(t0));
     }
   }
+  double wall = Seconds(t0);
+  double cpu = CpuSeconds();
+  job.reset();  // stops the rollup job
   Check(store.Checkpoint());
-  std::printf("load: %lld events in %.1f s (%.0f events/s)\n", static_cast<long long>(total - have),
-              Seconds(t0), static_cast<double>(total - have) / Seconds(t0));
+  std::printf(
+      "load: %lld events in %.1f s (%.0f events/s), process cpu %.1f s, slowest group of %zu "
+      "%.2f s%s\n",
+      static_cast<long long>(total - have), wall, static_cast<double>(total - have) / wall, cpu,
+      group, max_append_s, g_rollup_job ? ", rollup job running" : "");
 }
 
 EventFilter Range(int64_t days) {
@@ -367,6 +387,10 @@ int main(int argc, char** argv) {
       g_only = v;
     else if (a == "--rollups")
       g_rollups = v;
+    else if (a == "--rollup-job")
+      g_rollup_job = v == "yes";
+    else if (a == "--rollup-interval-ms")
+      g_rollup_interval_ms = std::atoi(v.c_str());
     else if (a == "--max-rows")
       max_rows = std::atoll(v.c_str());
     else if (a == "--report-indexes")
