@@ -432,6 +432,9 @@ struct Plan {
 
 bool NoHourBlocked(int64_t) { return false; }
 
+// HourStart that cannot overflow at the bottom of the range (a `from` of any value is valid).
+int64_t FloorHour(int64_t t) { return t < INT64_MIN + kRollupHourMs ? INT64_MIN : HourStart(t); }
+
 // A read transaction around one rollup query: the rollup tables, the watermark and the raw rows
 // past it are read from one snapshot.
 class ReadTx {
@@ -1069,7 +1072,7 @@ class SqliteReportStore final : public ReportStore {
     }
     // Hours outside [lo, hi] hold no row at or below the watermark: their rows are all past it.
     const int64_t last = std::min(hi, to - 1);
-    for (int64_t h = std::max(HourStart(from), lo); h <= last; h += kRollupHourMs) {
+    for (int64_t h = from <= lo ? lo : HourStart(from); h <= last; h += kRollupHourMs) {
       bool raw = h < from || h > to - kRollupHourMs ||
                  std::binary_search(dirty.begin(), dirty.end(), h) || blocked(h);
       if (!raw && !bounds.empty()) {
@@ -1312,7 +1315,7 @@ class SqliteReportStore final : public ReportStore {
       if (!st.status().ok()) return st.status();
       sqlite3_bind_int64(st.get(), 1, ws);
       sqlite3_bind_text(st.get(), 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
-      sqlite3_bind_int64(st.get(), 3, HourStart(from));
+      sqlite3_bind_int64(st.get(), 3, FloorHour(from));
       sqlite3_bind_int64(st.get(), 4, to);
       while (st.Step(&s)) {
         (*tracked)[sqlite3_column_int64(st.get(), 0)] = sqlite3_column_int64(st.get(), 1) != 0;
@@ -1324,7 +1327,7 @@ class SqliteReportStore final : public ReportStore {
             "AND keys_full = 1 ORDER BY hour");
     if (!st.status().ok()) return st.status();
     sqlite3_bind_int64(st.get(), 1, ws);
-    sqlite3_bind_int64(st.get(), 2, HourStart(from));
+    sqlite3_bind_int64(st.get(), 2, FloorHour(from));
     sqlite3_bind_int64(st.get(), 3, to);
     while (st.Step(&s)) full->push_back(sqlite3_column_int64(st.get(), 0));
     return s;

@@ -391,6 +391,31 @@ TEST_F(ReportRollup, ChunkSizeDoesNotChangeTheRollups) {
   EXPECT_EQ(Count(digest), once);  // one chunk or many, the same tables
 }
 
+TEST_F(ReportRollup, RangesAtTheEndsOfTimeMatchTheRawScan) {
+  Add("a", 300, kStart, kSpan);
+  CatchUp();
+  for (auto [from, to] : std::vector<std::pair<int64_t, int64_t>>{
+           {INT64_MIN, INT64_MAX}, {INT64_MIN + 1, kStart + kHour}, {kStart + 5, INT64_MAX}}) {
+    EventFilter f;
+    f.workspace = "a";
+    f.from_ms = from;
+    f.to_ms = to;
+    Same("overview", [&](ReportStore* rs) {
+      Overview o;
+      EXPECT_TRUE(rs->GetOverview(f, &o).ok());
+      return ToJson(o);
+    });
+    Same("breakdown", [&](ReportStore* rs) {
+      BreakdownRequest r;
+      r.filter = f;
+      r.by = {GroupKey::Kind::kProperty, "channel"};
+      Breakdown b;
+      EXPECT_TRUE(rs->GetBreakdown(r, &b).ok());
+      return ToJson(b);
+    });
+  }
+}
+
 TEST(ForEachMember, GivesEachTopLevelMemberOnceAsTheBreakdownReadsIt) {
   std::vector<std::pair<std::string, std::string>> got;
   ForEachMember(R"( { "a" : "x\"y" , "b":{ "c" : [1, "2 3"] },"a":2, "n":1.50, "z":null })",
