@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <utility>
 #include <vector>
@@ -317,9 +318,17 @@ constexpr const char* kRowColumns =
 // Ends a transaction left open by an early return.
 class Tx {
  public:
-  Tx(sqlite3* db, const char* begin) : db_(db) { status_ = Exec(db, begin); }
+  // `held_s`, when given, gets the longest time this transaction was open.
+  Tx(sqlite3* db, const char* begin, double* held_s = nullptr) : db_(db), held_s_(held_s) {
+    status_ = Exec(db, begin);
+    start_ = std::chrono::steady_clock::now();
+  }
   ~Tx() {
     if (status_.ok() && !done_) Exec(db_, "ROLLBACK");
+    if (held_s_ != nullptr) {
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      *held_s_ = std::max(*held_s_, s);
+    }
   }
   const Status& status() const { return status_; }
   Status Commit() {
@@ -329,8 +338,10 @@ class Tx {
 
  private:
   sqlite3* db_;
+  double* held_s_;
   Status status_;
   bool done_ = false;
+  std::chrono::steady_clock::time_point start_;
 };
 
 Status ReadState(sqlite3* db, int64_t* watermark, int64_t* deletes) {
@@ -467,7 +478,7 @@ Status Rollup::RunOnce(RollupStats* stats) {
     if (!s.ok()) return s;
   }
   if (any_dirty) {
-    Tx tx(db_, "BEGIN IMMEDIATE");
+    Tx tx(db_, "BEGIN IMMEDIATE", &stats->longest_write_s);
     if (!tx.status().ok()) return tx.status();
     int64_t watermark = 0, deletes = 0;
     Status s = ReadState(db_, &watermark, &deletes);
@@ -555,7 +566,7 @@ Status Rollup::RunOnce(RollupStats* stats) {
     return Status::Ok();
   }
   if (options_.after_read_for_test) options_.after_read_for_test();
-  Tx tx(db_, "BEGIN IMMEDIATE");
+  Tx tx(db_, "BEGIN IMMEDIATE", &stats->longest_write_s);
   if (!tx.status().ok()) return tx.status();
   int64_t watermark_now = 0, deletes_now = 0;
   Status s = ReadState(db_, &watermark_now, &deletes_now);
@@ -585,6 +596,7 @@ Status Rollup::CatchUp(RollupStats* stats) {
     total.rebuilt_hours += one.rebuilt_hours;
     total.retries += one.retries;
     total.watermark = one.watermark;
+    total.longest_write_s = std::max(total.longest_write_s, one.longest_write_s);
     if (!s.ok()) {
       *stats = total;
       return s;

@@ -71,6 +71,8 @@ struct RollupStats {
   int64_t retries = 0;        ///< chunks read again because a delete raced the read
   bool caught_up = false;     ///< nothing past the watermark and no hour left to rebuild
   int64_t watermark = 0;
+  /// The longest write transaction, from BEGIN IMMEDIATE to COMMIT (what ingest may wait for).
+  double longest_write_s = 0;
 };
 
 /// Creates the rollup tables and the delete trigger if missing (idempotent). `db` is read-write.
