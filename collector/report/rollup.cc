@@ -462,7 +462,7 @@ Result<std::unique_ptr<Rollup>> Rollup::Open(const std::string& path,
   // ingest writer (every 4000 pages) unless ingest is idle while the job catches up, when the
   // job checkpoints past 16000 pages (64 MB) so the WAL stays bounded. With SQLite's defaults
   // (an fsync per job commit, a checkpoint every 1000 pages on the job's thread) the HTTP ingest
-  // bench saw client read errors in 5 of 6 runs; with these, none in 3 (docs/BENCHMARKS.md).
+  // bench saw client read errors in 4 of 6 runs; with these, none in 6 (docs/BENCHMARKS.md).
   Exec(db, "PRAGMA synchronous=NORMAL");
   Exec(db, "PRAGMA wal_autocheckpoint=16000");
   std::unique_ptr<Rollup> r(new Rollup(db, options));
