@@ -3,7 +3,9 @@
 // way the API runs it. Not part of CI. Three modes, each its own process so peak RSS is its own:
 //
 //   tally-report-bench load   --db PATH [--events 10000000] [--report-indexes no]
-//   tally-report-bench query  --db PATH
+//                             [--rollup-job yes [--rollup-interval-ms 1000]]
+//   tally-report-bench query  --db PATH [--rollups on|off|both] [--only TEXT]
+//   tally-report-bench rollup --db PATH [--max-rows N]
 //   tally-report-bench export --db PATH [--days 30] [--format csv|ndjson]
 //
 // Data: 30 days ending at 2024-12-01T00:00Z, 200k users, 40 event names (Zipf-like), a
@@ -19,6 +21,7 @@
 
 #include "report/format.h"
 #include "report/report_store.h"
+#include "report/rollup.h"
 #include "report/tz.h"
 #include "store/store.h"
 #include "tally/clock.h"
@@ -69,6 +72,12 @@ std::string Name(uint64_t r) {
   return n < 3 ? kFunnel[n] : "event_" + std::to_string(n);
 }
 
+// `load --rollup-job yes` keeps a report store open during the load whose background rollup job
+// runs every `g_rollup_interval_ms`, competing with the appends for the write lock as in a
+// running collector.
+bool g_rollup_job = false;
+int g_rollup_interval_ms = 1000;
+
 void Load(const std::string& db, int64_t total, bool report_indexes) {
   StoreOptions so;
   so.sync_every_commit = false;  // bulk load; durability is not what is measured here
@@ -76,9 +85,13 @@ void Load(const std::string& db, int64_t total, bool report_indexes) {
   if (!opened.ok()) Die(opened.status().message());
   Store& store = *opened.value();
   // The report side first, so its indexes exist while rows arrive, as in a running collector.
+  std::unique_ptr<ReportStore> job;
   if (report_indexes) {
-    auto reports = OpenReportStore("sqlite:" + db);
+    ReportStoreOptions o;
+    o.rollup_interval_ms = g_rollup_job ? g_rollup_interval_ms : 0;
+    auto reports = OpenReportStore("sqlite:" + db, o);
     if (!reports.ok()) Die(reports.status().message());
+    if (g_rollup_job) job = std::move(reports).value();
   }
   int64_t have = 0;
   Check(store.CountEvents("bench", &have));
@@ -91,6 +104,7 @@ void Load(const std::string& db, int64_t total, bool report_indexes) {
   const int64_t start = kEnd - kDays * kDay;
   const int64_t step_us = (kDays * kDay * 1000) / total;  // time ordered, like live traffic
   const size_t group = 50000;
+  double max_append_s = 0;  // the slowest Append of one group (waits for the write lock show here)
   auto t0 = std::chrono::steady_clock::now();
   AppendBatch batch;
   batch.workspace = "bench";
@@ -119,15 +133,23 @@ void Load(const std::string& db, int64_t total, bool report_indexes) {
       e.context_json = "{\"content_id\":\"CNT-" + std::to_string((r >> 40) % 50) + "\"}";
       batch.events.push_back(std::move(e));
     }
+    auto a0 = std::chrono::steady_clock::now();
     Check(store.Append({&batch}, t0.time_since_epoch().count()));
+    max_append_s = std::max(max_append_s, Seconds(a0));
     if (i % 1000000 < static_cast<int64_t>(group)) {
       std::fprintf(stderr, "load: %lld events, %.0f events/s\n", static_cast<long long>(i),
                    static_cast<double>(i - have) / Seconds(t0));
     }
   }
+  double wall = Seconds(t0);
+  double cpu = CpuSeconds();
+  job.reset();  // stops the rollup job
   Check(store.Checkpoint());
-  std::printf("load: %lld events in %.1f s (%.0f events/s)\n", static_cast<long long>(total - have),
-              Seconds(t0), static_cast<double>(total - have) / Seconds(t0));
+  std::printf(
+      "load: %lld events in %.1f s (%.0f events/s), process cpu %.1f s, slowest group of %zu "
+      "%.2f s%s\n",
+      static_cast<long long>(total - have), wall, static_cast<double>(total - have) / wall, cpu,
+      group, max_append_s, g_rollup_job ? ", rollup job running" : "");
 }
 
 EventFilter Range(int64_t days) {
@@ -141,9 +163,13 @@ EventFilter Range(int64_t days) {
 // `query --only TEXT` times only the queries whose label contains TEXT.
 std::string g_only;
 
+std::string g_label;  // " [rollups]" or " [raw]"
+
 template <typename F>
-void Time(const char* what, F&& fn) {
-  if (!g_only.empty() && std::string(what).find(g_only) == std::string::npos) return;
+void Time(const char* what_base, F&& fn) {
+  if (!g_only.empty() && std::string(what_base).find(g_only) == std::string::npos) return;
+  std::string label = what_base + g_label;
+  const char* what = label.c_str();
   fn();  // warm: the page cache holds the file after the first run, as on a running collector
   auto t0 = std::chrono::steady_clock::now();
   double cpu0 = CpuSeconds();
@@ -153,12 +179,20 @@ void Time(const char* what, F&& fn) {
   std::fflush(stdout);
 }
 
-void Query(const std::string& db) {
-  auto opened = OpenReportStore("sqlite:" + db);
+// `query --rollups off` reads every row (as before rollups); `both` times each query both ways.
+std::string g_rollups = "on";
+
+void Query(const std::string& db, bool rollups) {
+  ReportStoreOptions options;
+  options.use_rollups = rollups;
+  options.rollup_interval_ms = 0;  // measured as they are; `rollup` mode catches up
+  auto opened = OpenReportStore("sqlite:" + db, options);
   if (!opened.ok()) Die(opened.status().message());
   ReportStore& rs = *opened.value();
   auto paris = TimeZone::Load("Europe/Paris");
   if (!paris.ok()) Die(paris.status().message());
+  auto kolkata = TimeZone::Load("Asia/Kolkata");
+  if (!kolkata.ok()) Die(kolkata.status().message());
   for (int64_t days : {int64_t{7}, kDays}) {
     std::string range = " (" + std::to_string(days) + " d)";
     Time(("timeseries events/day Europe/Paris" + range).c_str(), [&] {
@@ -192,6 +226,18 @@ void Query(const std::string& db) {
       r.metric = Metric::kUsers;
       r.bounds =
           BucketBounds(*TimeZone::Utc(), Interval::kDay, r.filter.from_ms, r.filter.to_ms, 10000)
+              .value();
+      std::vector<int64_t> v;
+      Check(rs.Timeseries(r, &v));
+      return "last day " + std::to_string(v.back()) + " users";
+    });
+    Time(("timeseries unique users/day Asia/Kolkata" + range).c_str(), [&] {
+      // +05:30: every day bucket cuts one UTC hour, which the rollup path reads raw.
+      TimeseriesRequest r;
+      r.filter = Range(days);
+      r.metric = Metric::kUsers;
+      r.bounds =
+          BucketBounds(*kolkata.value(), Interval::kDay, r.filter.from_ms, r.filter.to_ms, 10000)
               .value();
       std::vector<int64_t> v;
       Check(rs.Timeseries(r, &v));
@@ -268,6 +314,40 @@ void Query(const std::string& db) {
   });
 }
 
+// Folds events past the watermark into the rollups, chunk by chunk, and says what it cost.
+void RollUp(const std::string& db, int64_t max_rows) {
+  OpenReportStore("sqlite:" + db, [] {
+    ReportStoreOptions o;
+    o.rollup_interval_ms = 0;
+    return o;
+  }());  // creates the rollup tables
+  auto opened = Rollup::Open(db);
+  if (!opened.ok()) Die(opened.status().message());
+  auto t0 = std::chrono::steady_clock::now();
+  double cpu0 = CpuSeconds();
+  RollupStats total;
+  for (;;) {
+    RollupStats one;
+    Check(opened.value()->RunOnce(&one));
+    total.rows += one.rows;
+    total.rebuilt_hours += one.rebuilt_hours;
+    total.retries += one.retries;
+    total.watermark = one.watermark;
+    total.longest_write_s = std::max(total.longest_write_s, one.longest_write_s);
+    if (one.caught_up || (max_rows > 0 && total.rows >= max_rows)) break;
+    if (total.rows % 1000000 < 50000 && one.rows > 0) {
+      std::fprintf(stderr, "rollup: %lld rows, %.1f s\n", static_cast<long long>(total.rows),
+                   Seconds(t0));
+    }
+  }
+  std::printf(
+      "rollup: %lld rows folded in (%lld hours rebuilt, %lld retries) in %.2f s wall, %.2f s cpu; "
+      "watermark %lld; longest write transaction %.3f s; peak RSS %ld MB\n",
+      static_cast<long long>(total.rows), static_cast<long long>(total.rebuilt_hours),
+      static_cast<long long>(total.retries), Seconds(t0), CpuSeconds() - cpu0,
+      static_cast<long long>(total.watermark), total.longest_write_s, PeakRssKb() / 1024);
+}
+
 void Export(const std::string& db, int64_t days, const std::string& format) {
   auto opened = OpenReportStore("sqlite:" + db);
   if (!opened.ok()) Die(opened.status().message());
@@ -306,7 +386,7 @@ void Export(const std::string& db, int64_t days, const std::string& format) {
 int main(int argc, char** argv) {
   if (argc < 2) Die("usage: tally-report-bench load|query|export --db PATH [...]");
   std::string mode = argv[1], db, format = "csv";
-  int64_t events = 10000000, days = kDays;
+  int64_t events = 10000000, days = kDays, max_rows = 0;
   bool report_indexes = true;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
@@ -320,6 +400,14 @@ int main(int argc, char** argv) {
       format = v;
     else if (a == "--only")
       g_only = v;
+    else if (a == "--rollups")
+      g_rollups = v;
+    else if (a == "--rollup-job")
+      g_rollup_job = v == "yes";
+    else if (a == "--rollup-interval-ms")
+      g_rollup_interval_ms = std::atoi(v.c_str());
+    else if (a == "--max-rows")
+      max_rows = std::atoll(v.c_str());
     else if (a == "--report-indexes")
       report_indexes = v != "no";
     else
@@ -328,8 +416,17 @@ int main(int argc, char** argv) {
   if (db.empty()) Die("--db: required");
   if (mode == "load")
     Load(db, events, report_indexes);
-  else if (mode == "query")
-    Query(db);
+  else if (mode == "query" && g_rollups == "both") {
+    // Alternating per query would warm one path's pages for the other; each path runs its whole
+    // list, raw first, in the same process.
+    g_label = " [raw]";
+    Query(db, false);
+    g_label = " [rollups]";
+    Query(db, true);
+  } else if (mode == "query")
+    Query(db, g_rollups != "off");
+  else if (mode == "rollup")
+    RollUp(db, max_rows);
   else if (mode == "export")
     Export(db, days, format);
   else

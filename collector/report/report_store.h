@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "report/rollup.h"
 #include "store/store.h"
 #include "tally/status.h"
 
@@ -144,6 +145,17 @@ struct ReportStoreOptions {
   /// Rows fetched per statement by Export (each chunk is its own short read transaction, so a
   /// slow download never pins the WAL).
   size_t export_chunk_rows = 20000;
+  /// Whether queries read the rollup tables (docs/SCHEMA.md, "Report rollups") where their filter
+  /// allows; false reads every row, as before rollups existed (the reference the tests compare
+  /// with).
+  bool use_rollups = true;
+  /// How often a background thread folds new events into the rollups; 0 runs no thread (tests
+  /// and benchmarks call Rollup::CatchUp themselves).
+  int rollup_interval_ms = 2000;
+  /// Rows past the rollup watermark above which a query reads every row instead (a job far behind,
+  /// e.g. the first start on a large database, must not make queries slower than without rollups).
+  int64_t rollup_max_tail_rows = 500000;
+  RollupOptions rollup;
 };
 
 /// Opens the report side of a store URL (`sqlite:<path>`): its own read connections to the

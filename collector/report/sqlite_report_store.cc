@@ -4,16 +4,19 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <variant>
 
 #include "report/report_store.h"
+#include "report/rollup.h"
 #include "store/clickhouse_store.h"
 
 namespace tally::collector::report {
@@ -210,26 +213,8 @@ std::string ColumnText(sqlite3_stmt* s, int i) {
            : std::string();
 }
 
-// A 64-bit hash of a short text, 8 bytes per multiply, inlined: std::hash's out-of-line call
-// was a visible share of distinct counts over 10M rows.
-inline uint64_t HashText(const char* p, size_t n) {
-  uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xC2B2AE3D27D4EB4FULL);
-  while (n >= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
-    h ^= h >> 32;
-    p += 8;
-    n -= 8;
-  }
-  uint64_t w = 0;
-  std::memcpy(&w, p, n);
-  h = (h ^ w) * 0xC4CEB9FE1A85EC53ULL;
-  return h ^ (h >> 29);
-}
-
-// A 64-bit hash of a text column, for distinct counts (a collision among 10^7 values has a
-// probability near 10^-5; the count would be one short). False for SQL NULL.
+// A 64-bit hash of a text column, for distinct counts (HashText, rollup.h: the rollups store the
+// same hashes, so both paths count alike). False for SQL NULL.
 inline bool HashColumn(sqlite3_stmt* s, int i, uint64_t* h) {
   const char* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
   if (p == nullptr) return false;
@@ -393,11 +378,133 @@ class Stmt {
   int rc_ = SQLITE_OK;
 };
 
+// The display value and type of a breakdown group from the field's text (JSON text when
+// `json_text`, else a plain column's text).
+void DescribeGroup(const std::string& text, bool json_text, BreakdownRow* row) {
+  if (!json_text) {
+    row->value = text;
+    row->value_type = "string";
+  } else if (text[0] == '"') {
+    row->value_type = "string";
+    nlohmann::json decoded = text.find('\\') == std::string::npos
+                                 ? nlohmann::json(text.substr(1, text.size() - 2))
+                                 : nlohmann::json::parse(text, nullptr, false);
+    row->value = decoded.is_string() ? decoded.get<std::string>() : text;
+  } else {
+    row->value = text;
+    row->value_type = text == "true" || text == "false" ? "bool"
+                      : text[0] == '{'                  ? "object"
+                      : text[0] == '['                  ? "array"
+                                                        : "number";
+  }
+}
+
+// The top `limit` groups by count, then by value, and the rest summed.
+void TopRows(std::vector<BreakdownRow> rows, const BreakdownRequest& r, Breakdown* out) {
+  std::sort(rows.begin(), rows.end(), [](const BreakdownRow& a, const BreakdownRow& b) {
+    if (a.count != b.count) return a.count > b.count;
+    return a.value < b.value;  // nullopt first among equals
+  });
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (r.metric == Metric::kEvents) out->total += rows[i].count;
+    if (i < r.limit) {
+      out->rows.push_back(rows[i]);
+    } else {
+      out->other += rows[i].count;
+    }
+  }
+}
+
+// Rollup use (docs/SCHEMA.md, "Report rollups"): how a query's range splits between rollup hours
+// and raw rows. Every event matching the filter is counted exactly once: from the rollups when
+// its hour is in `hours` and its seq <= watermark, else from its row (rows in `raw` ranges, and
+// rows past the watermark anywhere else).
+struct Plan {
+  int64_t watermark = 0;
+  std::vector<int64_t> hours;                    // rolled-up hours used, ascending
+  std::vector<std::pair<int64_t, int64_t>> raw;  // [from, to) read raw in full, ascending
+  bool Rolled(int64_t hour) const { return std::binary_search(hours.begin(), hours.end(), hour); }
+  bool InRaw(int64_t t) const {
+    auto it = std::upper_bound(raw.begin(), raw.end(), std::make_pair(t, INT64_MAX));
+    return it != raw.begin() && t < std::prev(it)->second;
+  }
+};
+
+bool NoHourBlocked(int64_t) { return false; }
+
+// HourStart that cannot overflow at the bottom of the range (a `from` of any value is valid).
+int64_t FloorHour(int64_t t) { return t < INT64_MIN + kRollupHourMs ? INT64_MIN : HourStart(t); }
+
+// A read transaction around one rollup query: the rollup tables, the watermark and the raw rows
+// past it are read from one snapshot.
+class ReadTx {
+ public:
+  explicit ReadTx(sqlite3* db) : db_(db) {
+    ok_ = sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+  ~ReadTx() {
+    if (ok_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  sqlite3* db_;
+  bool ok_ = false;
+};
+
+// Calls fn(stmt, derived_at) for each event matching `f` that `plan` leaves to raw rows. `cols`
+// are the selected columns; derived_at is appended after them.
+template <typename Fn>
+Status ScanRaw(sqlite3* db, int64_t ws, const EventFilter& f, const std::string& cols, int ncols,
+               const Plan& plan, Fn&& fn) {
+  Status s;
+  for (const auto& [a, b] : plan.raw) {
+    EventFilter part = f;
+    part.from_ms = a;
+    part.to_ms = b;
+    Where w;
+    AddFilter(part, ws, true, &w);
+    Stmt st(db, "SELECT " + cols + ", derived_at" + From(f) + w.sql());
+    if (!st.status().ok()) return st.status();
+    w.Bind(st.get());
+    while (st.Step(&s)) fn(st.get(), sqlite3_column_int64(st.get(), ncols));
+    if (!s.ok()) return s;
+  }
+  // Rows past the watermark, found by seq (the rowid: a range of the table's own B-tree).
+  Where w;
+  AddFilter(f, ws, true, &w);
+  w.And("seq > " + w.P(plan.watermark));
+  Stmt st(db, "SELECT " + cols + ", derived_at FROM events NOT INDEXED" + w.sql());
+  if (!st.status().ok()) return st.status();
+  w.Bind(st.get());
+  while (st.Step(&s)) {
+    int64_t t = sqlite3_column_int64(st.get(), ncols);
+    if (!plan.InRaw(t)) fn(st.get(), t);
+  }
+  return s;
+}
+
+// Appends `IN (...)` of the filter's names to `w` for the column `col`, when it names any.
+void AddNames(const EventFilter& f, const char* col, Where* w) {
+  if (f.names.empty()) return;
+  std::string in;
+  for (const auto& n : f.names) in += (in.empty() ? "" : ", ") + w->P(n);
+  w->And(std::string(col) + " IN (" + in + ")");
+}
+
 class SqliteReportStore final : public ReportStore {
  public:
   SqliteReportStore(std::string path, ReportStoreOptions options)
       : path_(std::move(path)), options_(options) {}
   ~SqliteReportStore() override {
+    if (rollup_thread_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(rollup_mu_);
+        rollup_stop_ = true;
+      }
+      rollup_cv_.notify_all();
+      rollup_thread_.join();
+    }
     for (sqlite3* db : idle_) sqlite3_close(db);
   }
 
@@ -415,8 +522,10 @@ class SqliteReportStore final : public ReportStore {
     int rc = sqlite3_exec(rw, kReportIndexes, nullptr, nullptr, &err);
     std::string msg = err ? err : "";
     sqlite3_free(err);
+    Status schema = rc == SQLITE_OK ? EnsureRollupSchema(rw) : Status::Ok();
     sqlite3_close(rw);
     if (rc != SQLITE_OK) return Status::Internal("report: creating indexes: " + msg);
+    if (!schema.ok()) return schema;
     for (size_t i = 0; i < std::max<size_t>(1, options_.read_connections); ++i) {
       sqlite3* db = nullptr;
       if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
@@ -427,6 +536,12 @@ class SqliteReportStore final : public ReportStore {
       sqlite3_busy_timeout(db, 5000);
       sqlite3_exec(db, "PRAGMA cache_size=-32768", nullptr, nullptr, nullptr);
       idle_.push_back(db);
+    }
+    if (options_.use_rollups && options_.rollup_interval_ms > 0) {
+      Result<std::unique_ptr<Rollup>> rollup = Rollup::Open(path_, options_.rollup);
+      if (!rollup.ok()) return rollup.status();
+      rollup_ = std::move(rollup).value();
+      rollup_thread_ = std::thread([this] { RollupLoop(); });
     }
     return Status::Ok();
   }
@@ -518,6 +633,14 @@ class SqliteReportStore final : public ReportStore {
     Where w;
     AddFilter(f, ws, true, &w);
     const bool users = r.metric == Metric::kUsers;
+    if (options_.use_rollups && RollupFilter(f) &&
+        (!users || (f.names.empty() && f.type.empty()))) {
+      ReadTx tx(c.db);
+      Plan plan;
+      if (tx.ok() && BuildPlan(c.db, ws, f.from_ms, f.to_ms, r.bounds, NoHourBlocked, &plan)) {
+        return TimeseriesFromRollups(c.db, ws, f, r, plan, values);
+      }
+    }
     // Time-ordered rows are bucketed here rather than in SQL: the bucket edges come from the
     // time zone (DST gives 23- and 25-hour days), which SQLite does not know. Counting events
     // reads only the (workspace_id, derived_at) index.
@@ -553,6 +676,28 @@ class SqliteReportStore final : public ReportStore {
     Conn c(this);
     int64_t ws = 0;
     if (!WorkspaceId(c.db, r.filter.workspace, &ws)) return Status::Ok();
+    if (options_.use_rollups && r.metric == Metric::kEvents && RollupFilter(r.filter) &&
+        (r.by.kind == GroupKey::Kind::kName || r.by.kind == GroupKey::Kind::kType ||
+         (r.by.kind == GroupKey::Kind::kProperty && r.filter.type.empty()))) {
+      ReadTx tx(c.db);
+      Plan plan;
+      std::unordered_map<int64_t, bool> tracked;  // hour → over the cap
+      std::vector<int64_t> full;
+      Status s;
+      if (r.by.kind == GroupKey::Kind::kProperty) {
+        s = BlockedHours(c.db, ws, r.by.key, r.filter.from_ms, r.filter.to_ms, &tracked, &full);
+      }
+      auto blocked = [&](int64_t hour) {
+        if (r.by.kind != GroupKey::Kind::kProperty) return false;
+        auto it = tracked.find(hour);
+        return it != tracked.end() ? it->second
+                                   : std::binary_search(full.begin(), full.end(), hour);
+      };
+      if (tx.ok() && s.ok() &&
+          BuildPlan(c.db, ws, r.filter.from_ms, r.filter.to_ms, {}, blocked, &plan)) {
+        return BreakdownFromRollups(c.db, ws, r, plan, out);
+      }
+    }
     if (r.by.kind == GroupKey::Kind::kName && r.metric == Metric::kEvents &&
         OnlyTimeAndNames(r.filter)) {
       std::vector<std::pair<std::string, int64_t>> counts;
@@ -648,25 +793,7 @@ class SqliteReportStore final : public ReportStore {
         }
       }
       Group& g = *found;
-      if (fresh && !absent) {
-        std::string text = key.substr(1);
-        if (!json_text) {
-          g.row.value = text;
-          g.row.value_type = "string";
-        } else if (text[0] == '"') {
-          g.row.value_type = "string";
-          nlohmann::json decoded = text.find('\\') == std::string::npos
-                                       ? nlohmann::json(text.substr(1, text.size() - 2))
-                                       : nlohmann::json::parse(text, nullptr, false);
-          g.row.value = decoded.is_string() ? decoded.get<std::string>() : text;
-        } else {
-          g.row.value = text;
-          g.row.value_type = text == "true" || text == "false" ? "bool"
-                             : text[0] == '{'                  ? "object"
-                             : text[0] == '['                  ? "array"
-                                                               : "number";
-        }
-      }
+      if (fresh && !absent) DescribeGroup(key.substr(1), json_text, &g.row);
       if (!users) {
         ++g.row.count;
       } else if (uint64_t u; HashColumn(st.get(), 2, &u)) {
@@ -680,18 +807,7 @@ class SqliteReportStore final : public ReportStore {
       rows.push_back(std::move(g.row));
     }
     if (!s.ok()) return s;
-    std::sort(rows.begin(), rows.end(), [](const BreakdownRow& a, const BreakdownRow& b) {
-      if (a.count != b.count) return a.count > b.count;
-      return a.value < b.value;  // nullopt first among equals
-    });
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (r.metric == Metric::kEvents) out->total += rows[i].count;
-      if (i < r.limit) {
-        out->rows.push_back(rows[i]);
-      } else {
-        out->other += rows[i].count;
-      }
-    }
+    TopRows(std::move(rows), r, out);
     if (users) out->total = static_cast<int64_t>(all_users.size());
     return s;
   }
@@ -786,6 +902,13 @@ class SqliteReportStore final : public ReportStore {
     Conn c(this);
     int64_t ws = 0;
     if (!WorkspaceId(c.db, f.workspace, &ws)) return Status::Ok();
+    if (options_.use_rollups && f.names.empty() && OnlyTimeAndNames(f)) {
+      ReadTx tx(c.db);
+      Plan plan;
+      if (tx.ok() && BuildPlan(c.db, ws, f.from_ms, f.to_ms, {}, NoHourBlocked, &plan)) {
+        return OverviewFromRollups(c.db, ws, f, plan, out);
+      }
+    }
     Where w;
     AddFilter(f, ws, true, &w);
     // Distinct users and sessions are counted here with hashes: SQLite's count(DISTINCT) sorts
@@ -905,6 +1028,329 @@ class SqliteReportStore final : public ReportStore {
     return s;
   }
 
+  // Fills `plan` for [from, to) of workspace `ws` (inside the caller's ReadTx). An hour is read
+  // from the rollups when it lies whole in the range, whole in one bucket of `bounds` (when
+  // given: a zone whose offset is not a whole hour only loses the hours its bucket edges cut),
+  // is not waiting to be rebuilt after a delete, and `blocked(hour)` is false. False when the
+  // rollups do not help: none in the range, or too many rows past the watermark.
+  template <typename Blocked>
+  bool BuildPlan(sqlite3* db, int64_t ws, int64_t from, int64_t to,
+                 const std::vector<int64_t>& bounds, Blocked&& blocked, Plan* plan) {
+    if (from >= to) return false;
+    Status s;
+    {
+      Stmt st(db,
+              "SELECT watermark, (SELECT ifnull(max(seq), 0) FROM events) FROM rollup_state "
+              "WHERE id = 1");
+      if (!st.status().ok() || !st.Step(&s)) return false;
+      plan->watermark = sqlite3_column_int64(st.get(), 0);
+      if (sqlite3_column_int64(st.get(), 1) - plan->watermark > options_.rollup_max_tail_rows) {
+        return false;
+      }
+    }
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    {
+      Stmt st(db,
+              "SELECT min(hour), max(hour) FROM rollup_hours WHERE workspace_id = ?1 UNION ALL "
+              "SELECT min(hour), max(hour) FROM rollup_dirty WHERE workspace_id = ?1");
+      if (!st.status().ok()) return false;
+      sqlite3_bind_int64(st.get(), 1, ws);
+      while (st.Step(&s)) {
+        if (sqlite3_column_type(st.get(), 0) == SQLITE_NULL) continue;
+        lo = std::min<int64_t>(lo, sqlite3_column_int64(st.get(), 0));
+        hi = std::max<int64_t>(hi, sqlite3_column_int64(st.get(), 1));
+      }
+      if (!s.ok() || lo > hi) return false;
+    }
+    std::vector<int64_t> dirty;
+    {
+      Stmt st(db, "SELECT hour FROM rollup_dirty WHERE workspace_id = ?1 ORDER BY hour");
+      if (!st.status().ok()) return false;
+      sqlite3_bind_int64(st.get(), 1, ws);
+      while (st.Step(&s)) dirty.push_back(sqlite3_column_int64(st.get(), 0));
+      if (!s.ok()) return false;
+    }
+    // Hours outside [lo, hi] hold no row at or below the watermark: their rows are all past it.
+    const int64_t last = std::min(hi, to - 1);
+    for (int64_t h = from <= lo ? lo : HourStart(from); h <= last; h += kRollupHourMs) {
+      bool raw = h < from || h > to - kRollupHourMs ||
+                 std::binary_search(dirty.begin(), dirty.end(), h) || blocked(h);
+      if (!raw && !bounds.empty()) {
+        auto it = std::upper_bound(bounds.begin(), bounds.end(), h);
+        raw = it == bounds.begin() || it == bounds.end() || h + kRollupHourMs > *it;
+      }
+      if (!raw) {
+        plan->hours.push_back(h);
+        continue;
+      }
+      const int64_t a = std::max(h, from), b = std::min(h + kRollupHourMs, to);
+      if (!plan->raw.empty() && plan->raw.back().second == a) {
+        plan->raw.back().second = b;
+      } else {
+        plan->raw.emplace_back(a, b);
+      }
+    }
+    return !plan->hours.empty();
+  }
+
+  // Filters the rollups can answer: time, names and (for rollup_names) type.
+  static bool RollupFilter(const EventFilter& f) {
+    return f.user_id.empty() && f.anonymous_id.empty() && f.session_id.empty() &&
+           f.properties.empty() && f.context.empty();
+  }
+
+  // The rollup rows of one table for `ws` over the plan's hours: "WHERE workspace_id = .. AND
+  // hour >= .. AND hour < ..".
+  static void HourRange(int64_t ws, const Plan& plan, Where* w) {
+    w->And("workspace_id = " + w->P(ws));
+    w->And("hour >= " + w->P(plan.hours.front()));
+    w->And("hour < " + w->P(plan.hours.back() + kRollupHourMs));
+  }
+
+  // Events per rolled-up hour matching the filter's names and type (fn(hour, count)).
+  template <typename Fn>
+  Status EventsPerHour(sqlite3* db, int64_t ws, const EventFilter& f, const Plan& plan, Fn&& fn) {
+    Where w;
+    HourRange(ws, plan, &w);
+    std::string sql;
+    if (f.names.empty() && f.type.empty()) {
+      sql = "SELECT hour, events FROM rollup_hours" + w.sql();
+    } else {
+      AddNames(f, "name", &w);
+      if (!f.type.empty()) w.And("type = " + w.P(f.type));
+      sql = "SELECT hour, events FROM rollup_names" + w.sql();
+    }
+    Stmt st(db, sql);
+    if (!st.status().ok()) return st.status();
+    w.Bind(st.get());
+    Status s;
+    while (st.Step(&s)) {
+      int64_t hour = sqlite3_column_int64(st.get(), 0);
+      if (plan.Rolled(hour)) fn(hour, sqlite3_column_int64(st.get(), 1));
+    }
+    return s;
+  }
+
+  Status TimeseriesFromRollups(sqlite3* db, int64_t ws, const EventFilter& f,
+                               const TimeseriesRequest& r, const Plan& plan,
+                               std::vector<int64_t>* values) {
+    auto bucket_of = [&](int64_t t) {
+      return static_cast<size_t>(std::upper_bound(r.bounds.begin(), r.bounds.end(), t) -
+                                 r.bounds.begin()) -
+             1;
+    };
+    Status s;
+    if (r.metric == Metric::kEvents) {
+      s = EventsPerHour(db, ws, f, plan,
+                        [&](int64_t hour, int64_t n) { (*values)[bucket_of(hour)] += n; });
+      if (!s.ok()) return s;
+      return ScanRaw(db, ws, f, "1", 1, plan,
+                     [&](sqlite3_stmt*, int64_t t) { ++(*values)[bucket_of(t)]; });
+    }
+    std::vector<std::vector<uint64_t>> raw(values->size());
+    s = ScanRaw(db, ws, f, "COALESCE(user_id, anonymous_id)", 1, plan,
+                [&](sqlite3_stmt* st, int64_t t) {
+                  if (uint64_t u; HashColumn(st, 0, &u)) raw[bucket_of(t)].push_back(u);
+                });
+    if (!s.ok()) return s;
+    Where w;
+    HourRange(ws, plan, &w);
+    Stmt st(db, "SELECT hour, users FROM rollup_hours" + w.sql() + " ORDER BY hour");
+    if (!st.status().ok()) return st.status();
+    w.Bind(st.get());
+    HashSet seen;
+    bool have = st.Step(&s);
+    for (size_t b = 0; b < values->size(); ++b) {
+      seen.Clear();
+      for (uint64_t u : raw[b]) seen.Insert(u);
+      for (; have && sqlite3_column_int64(st.get(), 0) < r.bounds[b + 1]; have = st.Step(&s)) {
+        if (plan.Rolled(sqlite3_column_int64(st.get(), 0))) InsertBlob(st.get(), 1, &seen);
+      }
+      (*values)[b] = static_cast<int64_t>(seen.size());
+    }
+    return s;
+  }
+
+  static void InsertBlob(sqlite3_stmt* st, int col, HashSet* set) {
+    const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(st, col));
+    const size_t n = static_cast<size_t>(sqlite3_column_bytes(st, col)) / 8;
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t h;
+      std::memcpy(&h, p + i * 8, 8);
+      set->Insert(h);
+    }
+  }
+
+  Status OverviewFromRollups(sqlite3* db, int64_t ws, const EventFilter& f, const Plan& plan,
+                             Overview* out) {
+    HashSet users, sessions;
+    std::unordered_map<std::string, int64_t> counts;
+    Status s;
+    {
+      Where w;
+      HourRange(ws, plan, &w);
+      Stmt st(db, "SELECT hour, events, users, sessions FROM rollup_hours" + w.sql());
+      if (!st.status().ok()) return st.status();
+      w.Bind(st.get());
+      while (st.Step(&s)) {
+        if (!plan.Rolled(sqlite3_column_int64(st.get(), 0))) continue;
+        out->events += sqlite3_column_int64(st.get(), 1);
+        InsertBlob(st.get(), 2, &users);
+        InsertBlob(st.get(), 3, &sessions);
+      }
+      if (!s.ok()) return s;
+    }
+    {
+      Where w;
+      HourRange(ws, plan, &w);
+      Stmt st(db, "SELECT hour, name, events FROM rollup_names" + w.sql());
+      if (!st.status().ok()) return st.status();
+      w.Bind(st.get());
+      while (st.Step(&s)) {
+        if (plan.Rolled(sqlite3_column_int64(st.get(), 0))) {
+          counts[ColumnText(st.get(), 1)] += sqlite3_column_int64(st.get(), 2);
+        }
+      }
+      if (!s.ok()) return s;
+    }
+    s = ScanRaw(db, ws, f, "COALESCE(user_id, anonymous_id), session_id, name", 3, plan,
+                [&](sqlite3_stmt* st, int64_t) {
+                  ++out->events;
+                  uint64_t h;
+                  if (HashColumn(st, 0, &h)) users.Insert(h);
+                  if (HashColumn(st, 1, &h)) sessions.Insert(h);
+                  ++counts[ColumnText(st, 2)];
+                });
+    if (!s.ok()) return s;
+    out->users = static_cast<int64_t>(users.size());
+    out->sessions = static_cast<int64_t>(sessions.size());
+    out->top_events.assign(counts.begin(), counts.end());
+    std::sort(out->top_events.begin(), out->top_events.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    if (out->top_events.size() > 10) out->top_events.resize(10);
+    return s;
+  }
+
+  // Breakdowns of events by name, type or a property from the rollups.
+  Status BreakdownFromRollups(sqlite3* db, int64_t ws, const BreakdownRequest& r, const Plan& plan,
+                              Breakdown* out) {
+    const EventFilter& f = r.filter;
+    const bool property = r.by.kind == GroupKey::Kind::kProperty;
+    std::unordered_map<std::string, BreakdownRow> groups;
+    std::string key;
+    auto add = [&](bool absent, std::string_view text, int64_t n) {
+      key.assign(absent ? "" : "=");
+      if (!absent) key.append(text.data(), text.size());
+      auto [it, fresh] = groups.try_emplace(key);
+      if (fresh && !absent) DescribeGroup(key.substr(1), property, &it->second);
+      it->second.count += n;
+    };
+    auto view = [](sqlite3_stmt* st, int i) {
+      return std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(st, i)),
+                              static_cast<size_t>(sqlite3_column_bytes(st, i)));
+    };
+    Status s;
+    if (!property) {
+      const char* col = r.by.kind == GroupKey::Kind::kName ? "name" : "type";
+      Where w;
+      HourRange(ws, plan, &w);
+      AddNames(f, "name", &w);
+      if (!f.type.empty()) w.And("type = " + w.P(f.type));
+      Stmt st(db, std::string("SELECT hour, ") + col + ", events FROM rollup_names" + w.sql());
+      if (!st.status().ok()) return st.status();
+      w.Bind(st.get());
+      while (st.Step(&s)) {
+        if (plan.Rolled(sqlite3_column_int64(st.get(), 0))) {
+          add(false, view(st.get(), 1), sqlite3_column_int64(st.get(), 2));
+        }
+      }
+      if (!s.ok()) return s;
+      s = ScanRaw(db, ws, f, col, 1, plan,
+                  [&](sqlite3_stmt* row, int64_t) { add(false, view(row, 0), 1); });
+      if (!s.ok()) return s;
+    } else {
+      int64_t events = 0, present = 0;
+      s = EventsPerHour(db, ws, f, plan, [&](int64_t, int64_t n) { events += n; });
+      if (!s.ok()) return s;
+      Where w;
+      HourRange(ws, plan, &w);
+      w.And("key = " + w.P(r.by.key));
+      AddNames(f, "name", &w);
+      Stmt st(db, "SELECT hour, value, events FROM rollup_props" + w.sql());
+      if (!st.status().ok()) return st.status();
+      w.Bind(st.get());
+      while (st.Step(&s)) {
+        if (plan.Rolled(sqlite3_column_int64(st.get(), 0))) {
+          int64_t n = sqlite3_column_int64(st.get(), 2);
+          add(false, view(st.get(), 1), n);
+          present += n;
+        }
+      }
+      if (!s.ok()) return s;
+      if (events > present) add(true, {}, events - present);
+      std::string member;
+      s = ScanRaw(db, ws, f, "properties", 1, plan, [&](sqlite3_stmt* row, int64_t) {
+        bool absent = !MemberText(view(row, 0), r.by.key, &member) || member == "null";
+        add(absent, member, 1);
+      });
+      if (!s.ok()) return s;
+    }
+    std::vector<BreakdownRow> rows;
+    rows.reserve(groups.size());
+    for (auto& [k, row] : groups) rows.push_back(std::move(row));
+    TopRows(std::move(rows), r, out);
+    return s;
+  }
+
+  // Hours in [from, to) a property breakdown cannot read from the rollups: the key went over
+  // the cap that hour, or the hour had too many keys to track this one.
+  Status BlockedHours(sqlite3* db, int64_t ws, const std::string& key, int64_t from, int64_t to,
+                      std::unordered_map<int64_t, bool>* tracked, std::vector<int64_t>* full) {
+    Status s;
+    {
+      Stmt st(db,
+              "SELECT hour, overflow FROM rollup_keys WHERE workspace_id = ?1 AND key = ?2 "
+              "AND hour >= ?3 AND hour < ?4");
+      if (!st.status().ok()) return st.status();
+      sqlite3_bind_int64(st.get(), 1, ws);
+      sqlite3_bind_text(st.get(), 2, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(st.get(), 3, FloorHour(from));
+      sqlite3_bind_int64(st.get(), 4, to);
+      while (st.Step(&s)) {
+        (*tracked)[sqlite3_column_int64(st.get(), 0)] = sqlite3_column_int64(st.get(), 1) != 0;
+      }
+      if (!s.ok()) return s;
+    }
+    Stmt st(db,
+            "SELECT hour FROM rollup_hours WHERE workspace_id = ?1 AND hour >= ?2 AND hour < ?3 "
+            "AND keys_full = 1 ORDER BY hour");
+    if (!st.status().ok()) return st.status();
+    sqlite3_bind_int64(st.get(), 1, ws);
+    sqlite3_bind_int64(st.get(), 2, FloorHour(from));
+    sqlite3_bind_int64(st.get(), 3, to);
+    while (st.Step(&s)) full->push_back(sqlite3_column_int64(st.get(), 0));
+    return s;
+  }
+
+  void RollupLoop() {
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(rollup_mu_);
+        rollup_cv_.wait_for(lock, std::chrono::milliseconds(options_.rollup_interval_ms),
+                            [&] { return rollup_stop_; });
+        if (rollup_stop_) return;
+      }
+      // One chunk per step, so a stop request waits for one transaction at most.
+      for (;;) {
+        RollupStats stats;
+        Status s = rollup_->RunOnce(&stats);
+        std::lock_guard<std::mutex> lock(rollup_mu_);
+        if (!s.ok() || stats.caught_up || rollup_stop_) break;
+      }
+    }
+  }
+
   // False when the workspace has never stored anything (so nothing can match).
   bool WorkspaceId(sqlite3* db, const std::string& name, int64_t* id) {
     Stmt st(db, "SELECT id FROM workspaces WHERE name = ?1");
@@ -921,6 +1367,11 @@ class SqliteReportStore final : public ReportStore {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<sqlite3*> idle_;
+  std::unique_ptr<Rollup> rollup_;  // the background job's own connection
+  std::thread rollup_thread_;
+  std::mutex rollup_mu_;
+  std::condition_variable rollup_cv_;
+  bool rollup_stop_ = false;
 };
 
 }  // namespace
