@@ -39,7 +39,12 @@ CREATE TABLE IF NOT EXISTS events (
   context TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events(workspace_id, event_id);
-CREATE INDEX IF NOT EXISTS events_by_time ON events(workspace_id, derived_at);
+-- The time index. Its user columns make it covering for the report side's distinct-user counts
+-- (collector/report/sqlite_report_store.cc creates the same index with IF NOT EXISTS); it
+-- replaced a plain (workspace_id, derived_at) index, one B-tree insert less per event.
+CREATE INDEX IF NOT EXISTS events_by_time_user
+  ON events(workspace_id, derived_at, user_id, anonymous_id, session_id);
+DROP INDEX IF EXISTS events_by_time;
 CREATE INDEX IF NOT EXISTS events_by_user ON events(workspace_id, user_id, derived_at)
   WHERE user_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS fingerprints (

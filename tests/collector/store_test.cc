@@ -4,6 +4,9 @@
 #include "store/store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <set>
 
 #include "collector_test_util.h"
 #include "ingest/ingest.h"
@@ -154,6 +157,48 @@ TEST_F(SqliteStoreTest, OneGroupCommitsSeveralBatches) {
   int64_t n = 0;
   ASSERT_TRUE(store_->CountEvents("", &n).ok());
   EXPECT_EQ(n, 3);
+}
+
+std::set<std::string> EventIndexes(const std::string& path) {
+  sqlite3* db = nullptr;
+  std::set<std::string> names;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db,
+                       "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events'",
+                       -1, &st, nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      names.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return names;
+}
+
+// One time index, the covering one the reports read (docs/SCHEMA.md); the store creates it
+// itself, so time-range queries and the retention purge do not depend on the report side, and
+// a database from before loses the plain (workspace_id, derived_at) index on its next open.
+TEST(SqliteStoreSchema, HasOneTimeIndexAndDropsTheOldOne) {
+  TempDir dir;
+  const std::string path = dir.path() + "/tally.db";
+  {
+    auto opened = OpenStore(dir.db_url());
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+  }
+  EXPECT_EQ(EventIndexes(path),
+            (std::set<std::string>{"events_by_id", "events_by_time_user", "events_by_user"}));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE INDEX events_by_time ON events(workspace_id, derived_at)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  {
+    auto opened = OpenStore(dir.db_url());
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+  }
+  EXPECT_EQ(EventIndexes(path).count("events_by_time"), 0u);
 }
 
 TEST(DeriveTime, UsesOffsetWhenItAgreesWithSentAt) {
