@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <set>
 
 #include "collector_test_util.h"
@@ -199,6 +200,38 @@ TEST(SqliteStoreSchema, HasOneTimeIndexAndDropsTheOldOne) {
     ASSERT_TRUE(opened.ok()) << opened.status().message();
   }
   EXPECT_EQ(EventIndexes(path).count("events_by_time"), 0u);
+}
+
+// The writer's connection does not checkpoint inside its commits any more (the checkpoint
+// thread does); the WAL must still stay bounded under appends that never pause.
+TEST(SqliteStoreWal, StaysBoundedUnderContinuousAppends) {
+  TempDir dir;
+  StoreOptions options;
+  options.sync_every_commit = false;
+  options.wal_checkpoint_pages = 50;
+  auto opened = OpenStore(dir.db_url(), options);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  std::unique_ptr<Store> store = std::move(opened).value();
+  EventMaker ids;
+  const std::string wal = dir.path() + "/tally.db-wal";
+  uintmax_t largest = 0;
+  for (int group = 0; group < 200; ++group) {
+    AppendBatch b{"acme", {}, {}};
+    for (int i = 0; i < 100; ++i) {
+      b.events.push_back(Row(ids, kT + group, "click", "C-" + std::to_string(i * 7919 % 1000)));
+    }
+    ASSERT_TRUE(store->Append({&b}, kT).ok());
+    std::error_code ec;
+    largest = std::max(largest, std::filesystem::file_size(wal, ec));
+  }
+  int64_t n = 0;
+  ASSERT_TRUE(store->CountEvents("", &n).ok());
+  EXPECT_EQ(n, 20000);
+  // At 4 x 50 pages the writer checkpoints itself, so the WAL ends at most one group past it
+  // (a group of 100 events adds under 100 pages here). Without checkpoints it would pass 5000.
+  const uintmax_t page = 4096 + 24;
+  EXPECT_LT(largest, (4 * 50 + 100) * page) << "WAL bytes";
+  EXPECT_GT(largest, 0u);
 }
 
 TEST(DeriveTime, UsesOffsetWhenItAgreesWithSentAt) {
