@@ -384,7 +384,11 @@ void Collector::Impl::HandleBatch(const httplib::Request& req, httplib::Response
   AppendBatch append;
   append.workspace = rec.workspace;
   append.events.reserve(batch.events.size());
-  for (Event& e : batch.events) {
+  // Without privacy rules the documents are as the validation wrote them: their JSON text is
+  // reused and the events' strings are moved, not copied.
+  const bool docs_current = !options.privacy.active();
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    Event& e = batch.events[i];
     ApplyPrivacy(options.privacy, &e);
     TimeInputs t;
     t.created_at_ms = e.created_at_ms;
@@ -392,7 +396,12 @@ void Collector::Impl::HandleBatch(const httplib::Request& req, httplib::Response
     t.clock_offset_ms = batch.clock_offset_ms;
     t.received_at_ms = received;
     t.explicit_time = rec.kind == KeyKind::kServer;
-    append.events.push_back(ToStoredEvent(e, t, options.time, rec.workspace, with_fingerprint));
+    if (docs_current) {
+      append.events.push_back(ToStoredEvent(std::move(e), std::move(batch.event_docs[i]), t,
+                                            options.time, rec.workspace, with_fingerprint));
+    } else {
+      append.events.push_back(ToStoredEvent(e, t, options.time, rec.workspace, with_fingerprint));
+    }
   }
   if (!append.events.empty()) {
     s = writer->Submit(&append);
