@@ -320,6 +320,8 @@ void Collector::Impl::HandleBatch(const httplib::Request& req, httplib::Response
   // The body is read whole, bounded also after gzip decompression (a small gzip body may
   // inflate far past the limit).
   std::string body;
+  body.reserve(
+      std::min<uint64_t>(req.get_header_value<uint64_t>("Content-Length"), options.max_body_bytes));
   bool too_large = false;
   bool read_ok = reader([&](const char* data, size_t n) {
     if (body.size() + n > options.max_body_bytes) {

@@ -92,7 +92,9 @@ Status DecodeEventFrom(Json* object, Event* out) {
     return Status::InvalidArgument(std::string("event: must be an object") + Got(*object));
   }
   for (Json::Member& m : object->as_object()) {
-    const std::string& key = m.first;
+    // string_view == literal compares lengths first, inline; std::string == const char* was a
+    // strlen and an out-of-line compare per candidate (5% of the collector's instructions).
+    const std::string_view key = m.first;
     Json* v = &m.second;
     Status s;
     if (key == "event_id") {
