@@ -1,9 +1,11 @@
 #include "http/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -741,6 +743,16 @@ Status Collector::Start() {
     }
   });
 
+  // httplib 0.11.4 listens with a backlog of 5 (compiled into the library). When more clients
+  // connect at once (the load tool's 32 keep-alive connections do), the kernel's accept queue
+  // overflows and drops handshakes (TcpExtListenOverflows); such a client's first request
+  // failed after ~1 s with httplib's "Read" error. Linux lets listen() be called again on the
+  // bound socket to raise the backlog, so the socket is remembered here and re-listened below.
+  int listen_fd = -1;
+  srv.set_socket_options([&listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd = sock;
+  });
   if (m.options.port == 0) {
     m.port = srv.bind_to_any_port(m.options.host);
     if (m.port <= 0) return Status::Internal("listen: cannot bind " + m.options.host);
@@ -750,6 +762,9 @@ Status Collector::Start() {
                               std::to_string(m.options.port));
     }
     m.port = m.options.port;
+  }
+  if (listen_fd >= 0 && ::listen(listen_fd, SOMAXCONN) != 0) {
+    LogLine("warn", "listen backlog stays at httplib's 5", json{{"errno", errno}}.dump());
   }
   m.listen_thread = std::thread([&m] { m.server.listen_after_bind(); });
   m.maintenance_thread = std::thread([&m] { m.MaintenanceLoop(); });
