@@ -732,18 +732,23 @@ void SqliteStore::CheckpointLoop() {
     // The bulk of the copy (and its fsyncs) while the writer goes on committing; PASSIVE never
     // blocks the writer or the readers. Each round copies what the writer committed during the
     // previous one, so the rounds shrink; a few are enough.
+    int tail = 0;
     for (int round = 0; round < 4; ++round) {
       int log = 0, done = 0;
       if (sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
-                                    &done) != SQLITE_OK ||
-          wal_pages_.load(std::memory_order_relaxed) - done < kCheckpointTailPages) {
+                                    &done) != SQLITE_OK) {
+        tail = -1;
         break;
       }
+      tail = wal_pages_.load(std::memory_order_relaxed) - done;
+      if (tail < kCheckpointTailPages) break;
     }
     // Then, between two of the writer's transactions, the last few frames (the writer waits
     // briefly). With the whole WAL in the database, the writer's next transaction starts the
     // WAL over from its beginning; a checkpoint that always trailed the writer would leave the
-    // WAL growing to wal_limit_pages_.
+    // WAL growing to wal_limit_pages_. When the rounds did not catch up (a slow disk), the
+    // writer is not held for a long copy: the next commit wakes this thread again.
+    if (tail < 0 || tail > 2 * kCheckpointTailPages) continue;
     std::lock_guard<std::mutex> lock(write_mu_);
     sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
