@@ -9,7 +9,10 @@
 // directory until `--events` are stored. `--reports 1` first opens the report store on the same
 // file, as tally-collector does, so the report indexes exist (the real per-row index cost).
 // Only Append is timed; building the rows is not. Prints one JSON line (rows/s and the
-// p50 / p99 / max time of one Append, i.e. one group commit).
+// p50 / p99 / max time of one Append, i.e. one group commit), and the CPU time of the calling
+// thread inside Append per row (`writer_cpu_us_per_row`, getrusage: less sensitive to other
+// processes on the machine than wall time) and of the whole process over the run.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +29,13 @@
 #include "tally/uuid.h"
 
 namespace {
+
+double CpuSeconds(int who) {
+  rusage ru{};
+  getrusage(who, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -85,7 +95,7 @@ int main(int argc, char** argv) {
   std::vector<tally::collector::AppendBatch> batches(static_cast<size_t>(group));
   std::vector<tally::collector::AppendBatch*> ptrs;
   for (auto& b : batches) ptrs.push_back(&b);
-  double append_s = 0;
+  double append_s = 0, writer_cpu_s = 0;
   std::vector<double> commit_ms;
   long long stored = 0, commits = 0;
   uint64_t seq = 0;
@@ -114,9 +124,11 @@ int main(int argc, char** argv) {
       }
       ++seq;
     }
+    const double cpu_before = CpuSeconds(RUSAGE_THREAD);
     auto start = std::chrono::steady_clock::now();
     tally::Status s = store->Append(ptrs, now);
     double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    writer_cpu_s += CpuSeconds(RUSAGE_THREAD) - cpu_before;
     append_s += took;
     commit_ms.push_back(took * 1000);
     if (!s.ok()) {
@@ -136,14 +148,17 @@ int main(int argc, char** argv) {
   };
   report_store.reset();
   store.reset();
+  const double process_cpu_s = CpuSeconds(RUSAGE_SELF);
   std::error_code ec;
   fs::remove_all(work, ec);
   std::printf(
       "{\"sync\":\"%s\",\"batch\":%d,\"group\":%d,\"reports\":%d,\"events\":%lld,"
       "\"commits\":%lld,\"append_seconds\":%.3f,\"rows_per_s\":%.0f,\"ms_per_commit\":%.2f,"
-      "\"commit_ms_p50\":%.2f,\"commit_ms_p99\":%.2f,\"commit_ms_max\":%.2f}\n",
+      "\"commit_ms_p50\":%.2f,\"commit_ms_p99\":%.2f,\"commit_ms_max\":%.2f,"
+      "\"writer_cpu_us_per_row\":%.2f,\"process_cpu_s\":%.2f}\n",
       sync.c_str(), batch, group, reports, stored, commits, append_s,
       static_cast<double>(stored) / append_s, 1000.0 * append_s / static_cast<double>(commits),
-      pct(0.5), pct(0.99), pct(1.0));
+      pct(0.5), pct(0.99), pct(1.0), 1e6 * writer_cpu_s / static_cast<double>(stored),
+      process_cpu_s);
   return 0;
 }

@@ -143,6 +143,8 @@ int main(int argc, char** argv) {
     client.set_tcp_nodelay(true);
     client.set_read_timeout(30, 0);
     std::vector<double> mine;
+    long long sent_on_connection = 0;
+    Clock::time_point last_answer = Clock::now();
     for (;;) {
       long long k = next_batch++;
       if (k >= total_batches) break;
@@ -155,20 +157,29 @@ int main(int argc, char** argv) {
       }
       if (Clock::now() > deadline) break;
       std::string body = Body(a, ids, static_cast<uint64_t>(k));
+      const Clock::time_point sent = Clock::now();
       auto r =
           client.Post(path.c_str(), body, a.target == "tally" ? "application/json" : "text/plain");
       auto done = Clock::now();
+      ++sent_on_connection;
       if (r && r->status == 200) {
         acked_events += a.batch;
         mine.push_back(std::chrono::duration<double, std::milli>(done - scheduled).count());
       } else {
         errors++;
         if (errors < 5) {
-          std::fprintf(stderr, "error: %s\n",
+          // Where a failed read happened: how long after sending, how long the connection had
+          // been idle before it, and how many requests it had carried.
+          auto ms = [](Clock::duration d) {
+            return std::chrono::duration<double, std::milli>(d).count();
+          };
+          std::fprintf(stderr, "error: %s (after %.1f ms; idle %.1f ms before; request %lld)\n",
                        r ? (std::to_string(r->status) + " " + r->body).c_str()
-                         : httplib::to_string(r.error()).c_str());
+                         : httplib::to_string(r.error()).c_str(),
+                       ms(done - sent), ms(sent - last_answer), sent_on_connection);
         }
       }
+      last_answer = done;
     }
     std::lock_guard<std::mutex> lock(mu);
     latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());

@@ -4,6 +4,12 @@
 # each started here with a temp data dir and free ports. Prints a Markdown table.
 #
 #   bench/ingest/run.sh [build-dir]      (default build/native; EVENTS=, SECONDS_MAX=, CONNS=, RATE=)
+#
+# BASELINE=<other build dir> also runs that build's tally-collector (e.g. main's) in the same run,
+# alternating with this one (baseline full, this full, baseline normal, this normal), driven by
+# this build's load generator. Each row has the server's CPU time per acknowledged event (from
+# /proc/<pid>/stat over that load run: less sensitive to other work on the machine than events/s)
+# and the 1-minute load average when the row started.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${1:-$root/build/native}"
@@ -14,6 +20,10 @@ rate="${RATE:-100000}"
 load="$build/bench/ingest/tally-ingest-load"
 collector="$build/collector/tally-collector"
 [[ -x "$load" && -x "$collector" ]] || { echo "build first: cmake --build $build" >&2; exit 1; }
+baseline="${BASELINE:-}"
+if [[ -n "$baseline" && ! -x "$baseline/collector/tally-collector" ]]; then
+  echo "no $baseline/collector/tally-collector" >&2; exit 1
+fi
 
 work="$(mktemp -d)"
 pids=()
@@ -28,30 +38,46 @@ wait_http() { for _ in $(seq 200); do curl -sf "$1" >/dev/null 2>&1 && return 0;
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+us_per_event() {  # ticks before, ticks after, json of the run
+  python3 -c "import json,os,sys; t=(int(sys.argv[2])-int(sys.argv[1]))/os.sysconf('SC_CLK_TCK'); \
+n=json.loads(sys.argv[3])['events']; print(f'{1e6*t/n:.1f}' if n else '-')" "$1" "$2" "$3"
+}
+loadavg() { cut -d' ' -f1 /proc/loadavg; }
+
 rows=()
-row() {  # name, json of the run, rss
-  rows+=("| $1 | $(field "$2" events_per_s) | $(field "$2" p50_ms) | $(field "$2" p99_ms) | $3 | $(field "$2" events) | $(field "$2" errors) |")
+row() {  # name, json of the run, rss, server CPU us/event, load average at the start
+  rows+=("| $1 | $(field "$2" events_per_s) | $(field "$2" p50_ms) | $(field "$2" p99_ms) | $4 | $3 | $(field "$2" events) | $(field "$2" errors) | $5 |")
 }
 
 # --- tally-collector -------------------------------------------------------------------------
-run_tally() {  # sync mode, label
+run_tally() {  # sync mode, collector binary, label
   local port; port=$(free_port)
   cat > "$work/tally.json" <<JSON
 {"rate_limit_rps": 0, "workspaces": [{"name": "bench", "sources": [{"name": "load", "write_key": "wk_bench"}]}]}
 JSON
   rm -f "$work"/tally-"$1".db*
-  "$collector" --config "$work/tally.json" --listen "127.0.0.1:$port" \
+  "$2" --config "$work/tally.json" --listen "127.0.0.1:$port" \
     --store "sqlite:$work/tally-$1.db" --sync "$1" 2>"$work/tally-$1.log" &
   local pid=$!; pids+=("$pid")
   wait_http "http://127.0.0.1:$port/healthz"
-  local out; out=$("$load" --target tally --port "$port" --connections "$conns" --events "$events" --seconds "$seconds" || true)
-  row "tally-collector, --sync $1, as fast as acknowledged" "$out" "$(peak_rss_mb "$pid")"
+  local la t0 t1 out
+  la=$(loadavg); t0=$(cpu_ticks "$pid")
+  out=$("$load" --target tally --port "$port" --connections "$conns" --events "$events" --seconds "$seconds" || true)
+  t1=$(cpu_ticks "$pid")
+  row "$3, --sync $1, as fast as acknowledged" "$out" "$(peak_rss_mb "$pid")" "$(us_per_event "$t0" "$t1" "$out")" "$la"
+  la=$(loadavg); t0=$(cpu_ticks "$pid")
   out=$("$load" --target tally --port "$port" --connections "$conns" --events $((rate * 10)) --seconds 10 --rate "$rate" || true)
-  row "tally-collector, --sync $1, fixed $rate events/s" "$out" "$(peak_rss_mb "$pid")"
+  t1=$(cpu_ticks "$pid")
+  row "$3, --sync $1, fixed $rate events/s" "$out" "$(peak_rss_mb "$pid")" "$(us_per_event "$t0" "$t1" "$out")" "$la"
   kill "$pid"; wait "$pid" || true
 }
-run_tally full
-run_tally normal
+for mode in full normal; do
+  if [[ -n "$baseline" ]]; then
+    run_tally "$mode" "$baseline/collector/tally-collector" "tally-collector (baseline $(basename "$baseline"))"
+  fi
+  run_tally "$mode" "$collector" "tally-collector"
+done
 
 # --- ClickHouse baseline ---------------------------------------------------------------------
 ch="$work/ch"; mkdir -p "$ch"/{data,tmp,log,user_files,format_schemas}
@@ -91,14 +117,18 @@ q "CREATE DATABASE bench"
 q "CREATE TABLE bench.events (event_id String, type String, name String, user_id String,
    anonymous_id String, session_id String, created_at UInt64, properties String, context String)
    ENGINE = ReplacingMergeTree() ORDER BY event_id"
+la=$(loadavg); t0=$(cpu_ticks "$ch_pid")
 out=$("$load" --target clickhouse --port "$ch_http" --connections "$conns" --events "$events" --seconds "$seconds" || true)
-row "ClickHouse 18.16 INSERT FORMAT JSONEachRow (baseline)" "$out" "$(peak_rss_mb "$ch_pid")"
+t1=$(cpu_ticks "$ch_pid")
+row "ClickHouse 18.16 INSERT FORMAT JSONEachRow (baseline)" "$out" "$(peak_rss_mb "$ch_pid")" "$(us_per_event "$t0" "$t1" "$out")" "$la"
+la=$(loadavg); t0=$(cpu_ticks "$ch_pid")
 out=$("$load" --target clickhouse --port "$ch_http" --connections "$conns" --events $((rate * 10)) --seconds 10 --rate "$rate" || true)
-row "ClickHouse 18.16, fixed $rate events/s" "$out" "$(peak_rss_mb "$ch_pid")"
+t1=$(cpu_ticks "$ch_pid")
+row "ClickHouse 18.16, fixed $rate events/s" "$out" "$(peak_rss_mb "$ch_pid")" "$(us_per_event "$t0" "$t1" "$out")" "$la"
 
 echo
 echo "Ingest, 100-event batches, $conns connections, $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
-echo "| server | acknowledged events/s | p50 ack ms | p99 ack ms | peak RSS MB | events acked | errors |"
-echo "|---|---|---|---|---|---|---|"
+echo "| server | acknowledged events/s | p50 ack ms | p99 ack ms | server CPU µs/event | peak RSS MB | events acked | errors | load avg |"
+echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"

@@ -2,9 +2,11 @@
 
 #include <httplib.h>
 #include <openssl/sha.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -367,6 +369,8 @@ void Collector::Impl::HandleBatch(const httplib::Request& req, httplib::Response
   // The body is read whole, bounded also after gzip decompression (a small gzip body may
   // inflate far past the limit).
   std::string body;
+  body.reserve(
+      std::min<uint64_t>(req.get_header_value<uint64_t>("Content-Length"), options.max_body_bytes));
   bool too_large = false;
   bool read_ok = reader([&](const char* data, size_t n) {
     if (body.size() + n > options.max_body_bytes) {
@@ -431,7 +435,11 @@ void Collector::Impl::HandleBatch(const httplib::Request& req, httplib::Response
   AppendBatch append;
   append.workspace = rec.workspace;
   append.events.reserve(batch.events.size());
-  for (Event& e : batch.events) {
+  // Without privacy rules the documents are as the validation wrote them: their JSON text is
+  // reused and the events' strings are moved, not copied.
+  const bool docs_current = !options.privacy.active();
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    Event& e = batch.events[i];
     ApplyPrivacy(options.privacy, &e);
     TimeInputs t;
     t.created_at_ms = e.created_at_ms;
@@ -439,7 +447,12 @@ void Collector::Impl::HandleBatch(const httplib::Request& req, httplib::Response
     t.clock_offset_ms = batch.clock_offset_ms;
     t.received_at_ms = received;
     t.explicit_time = rec.kind == KeyKind::kServer;
-    append.events.push_back(ToStoredEvent(e, t, options.time, rec.workspace, with_fingerprint));
+    if (docs_current) {
+      append.events.push_back(ToStoredEvent(std::move(e), std::move(batch.event_docs[i]), t,
+                                            options.time, rec.workspace, with_fingerprint));
+    } else {
+      append.events.push_back(ToStoredEvent(e, t, options.time, rec.workspace, with_fingerprint));
+    }
   }
   if (!append.events.empty()) {
     s = writer->Submit(&append);
@@ -799,6 +812,16 @@ Status Collector::Start() {
     }
   });
 
+  // httplib 0.11.4 listens with a backlog of 5 (compiled into the library). When more clients
+  // connect at once (the load tool's 32 keep-alive connections do), the kernel's accept queue
+  // overflows and drops handshakes (TcpExtListenOverflows); such a client's first request
+  // failed after ~1 s with httplib's "Read" error. Linux lets listen() be called again on the
+  // bound socket to raise the backlog, so the socket is remembered here and re-listened below.
+  int listen_fd = -1;
+  srv.set_socket_options([&listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd = sock;
+  });
   if (m.options.port == 0) {
     m.port = srv.bind_to_any_port(m.options.host);
     if (m.port <= 0) return Status::Internal("listen: cannot bind " + m.options.host);
@@ -808,6 +831,9 @@ Status Collector::Start() {
                               std::to_string(m.options.port));
     }
     m.port = m.options.port;
+  }
+  if (listen_fd >= 0 && ::listen(listen_fd, SOMAXCONN) != 0) {
+    LogLine("warn", "listen backlog stays at httplib's 5", json{{"errno", errno}}.dump());
   }
   m.listen_thread = std::thread([&m] { m.server.listen_after_bind(); });
   m.maintenance_thread = std::thread([&m] { m.MaintenanceLoop(); });

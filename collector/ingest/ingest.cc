@@ -64,6 +64,28 @@ StoredEvent ToStoredEvent(const Event& event, const TimeInputs& times, const Tim
   return row;
 }
 
+StoredEvent ToStoredEvent(Event&& event, EventDocsJson&& docs, const TimeInputs& times,
+                          const TimeOptions& options, const std::string& workspace,
+                          bool with_fingerprint) {
+  StoredEvent row;
+  if (with_fingerprint) row.fingerprint = ContentFingerprint(event, workspace);
+  row.event_id = std::move(event.event_id);
+  row.type = EventTypeName(event.type);
+  row.name = std::move(event.name);
+  row.user_id = std::move(event.user_id);
+  row.anonymous_id = std::move(event.anonymous_id);
+  row.session_id = std::move(event.session_id);
+  row.created_at_ms = event.created_at_ms;
+  row.sent_at_ms = times.sent_at_ms;
+  row.received_at_ms = times.received_at_ms;
+  DerivedTime derived = DeriveTime(times, options);
+  row.derived_at_ms = derived.derived_at_ms;
+  row.time_flags = derived.flags;
+  row.properties_json = std::move(docs.properties);
+  row.context_json = std::move(docs.context);
+  return row;
+}
+
 Writer::Writer(Store* store, const Clock* clock, const WriterOptions& options)
     : store_(store), clock_(clock), options_(options) {
   thread_ = std::thread([this] { Run(); });

@@ -20,6 +20,7 @@
 #include "tally/clock.h"
 #include "tally/event.h"
 #include "tally/status.h"
+#include "tally/validate.h"
 
 namespace tally::collector {
 
@@ -56,6 +57,13 @@ DerivedTime DeriveTime(const TimeInputs& in, const TimeOptions& options);
 /// text, the content fingerprint when `with_fingerprint`.
 StoredEvent ToStoredEvent(const Event& event, const TimeInputs& times, const TimeOptions& options,
                           const std::string& workspace, bool with_fingerprint);
+
+/// The same for a decoded event the caller gives up: its strings are moved into the row, and
+/// `docs` (its properties and context as the validation wrote them, still current: no privacy
+/// rule changed them since) is taken as the row's JSON text instead of writing it again.
+StoredEvent ToStoredEvent(Event&& event, EventDocsJson&& docs, const TimeInputs& times,
+                          const TimeOptions& options, const std::string& workspace,
+                          bool with_fingerprint);
 
 struct WriterOptions {
   /// Requests waiting for the writer, at most; beyond it Submit refuses (503 + Retry-After).

@@ -3,9 +3,12 @@
 #ifndef TALLY_COLLECTOR_STORE_SQLITE_STORE_H_
 #define TALLY_COLLECTOR_STORE_SQLITE_STORE_H_
 
+#include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include "store/store.h"
@@ -17,7 +20,8 @@ namespace tally::collector {
 
 /// Thread-safe. Append and the key/workspace writes share one writer connection (SQLite has one
 /// writer at a time anyway); Query, Aggregate and CountEvents use a second connection, which WAL
-/// lets read while the writer commits.
+/// lets read while the writer commits. WAL checkpoints run on a thread of their own with a third
+/// connection (docs/SCHEMA.md, "Checkpoints"), not inside the writer's commits.
 class SqliteStore final : public Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const std::string& path, const StoreOptions& options);
@@ -64,6 +68,9 @@ class SqliteStore final : public Store {
   Status FlushRows(std::vector<PendingRow>* rows);
   // Reader side: the id of a workspace, or 0 when it does not exist.
   int64_t WorkspaceIdForRead(const std::string& name);
+  // sqlite3_wal_hook on the writer, called after each commit with the WAL's size in pages.
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
+  void CheckpointLoop();
 
   std::string path_;
   std::mutex write_mu_;
@@ -85,6 +92,23 @@ class SqliteStore final : public Store {
 
   std::mutex read_mu_;
   sqlite3* reader_ = nullptr;
+
+  // Checkpoints. Lock order: checkpoint_mu_, then write_mu_; wake_mu_ is never held with either.
+  std::mutex checkpoint_mu_;  // one checkpoint at a time (the thread's, or Checkpoint())
+  sqlite3* checkpointer_ = nullptr;
+  // WAL pages at which the checkpoint thread starts (StoreOptions::wal_checkpoint_pages), and at
+  // which the writer checkpoints itself after a commit, as SQLite's autocheckpoint would: the
+  // bound on WAL growth when the checkpoint thread falls behind.
+  int checkpoint_pages_ = 4000;
+  int wal_limit_pages_ = 16000;
+  // The checkpoint thread's last round, under write_mu_, copies at most about this many pages.
+  static constexpr int kCheckpointTailPages = 256;
+  std::atomic<int> wal_pages_{0};  // the WAL's size after the writer's last commit
+  std::mutex wake_mu_;
+  std::condition_variable wake_cv_;
+  bool checkpoint_wanted_ = false;  // guarded by wake_mu_
+  bool stopping_ = false;           // guarded by wake_mu_
+  std::thread checkpoint_thread_;
 };
 
 }  // namespace tally::collector

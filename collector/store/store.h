@@ -175,6 +175,9 @@ struct StoreOptions {
   /// synchronous=FULL). false: survives a crash of the process but not of the machine
   /// (synchronous=NORMAL). docs/SCHEMA.md says why full is the default.
   bool sync_every_commit = true;
+  /// SQLite: the WAL size in pages at which the checkpoint thread copies the WAL into the
+  /// database; at 4 times this the writer checkpoints itself (the bound on WAL growth).
+  int wal_checkpoint_pages = 4000;
 };
 
 /// Opens a store from its URL: `sqlite:<path>` (the parent directory is created).

@@ -92,7 +92,9 @@ Status DecodeEventFrom(Json* object, Event* out) {
     return Status::InvalidArgument(std::string("event: must be an object") + Got(*object));
   }
   for (Json::Member& m : object->as_object()) {
-    const std::string& key = m.first;
+    // string_view == literal compares lengths first, inline; std::string == const char* was a
+    // strlen and an out-of-line compare per candidate (5% of the collector's instructions).
+    const std::string_view key = m.first;
     Json* v = &m.second;
     Status s;
     if (key == "event_id") {
@@ -328,6 +330,7 @@ Status DecodeBatch(std::string_view body, const BatchLimits& limits, DecodedBatc
   }
 
   out->events.reserve(items.size());
+  out->event_docs.reserve(items.size());
   out->event_indexes.reserve(items.size());
   size_t next_duplicate = 0;
   for (size_t i = 0; i < items.size(); ++i) {
@@ -348,13 +351,15 @@ Status DecodeBatch(std::string_view body, const BatchLimits& limits, DecodedBatc
       // The tracker stamps a missing created_at; a batch must carry the device's own.
       s = FieldError("created_at", "is required (ms since epoch)");
     }
-    if (s.ok()) s = ValidateEvent(&event, limits.validation);
+    EventDocsJson docs;
+    if (s.ok()) s = ValidateEvent(&event, limits.validation, &docs);
     if (!s.ok()) {
       rejected.error = PrefixEventMessage(i, s.message());
       out->rejected.push_back(std::move(rejected));
       continue;
     }
     out->events.push_back(std::move(event));
+    out->event_docs.push_back(std::move(docs));
     out->event_indexes.push_back(i);
   }
   return Status::Ok();

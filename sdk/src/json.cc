@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "json_internal.h"
 #include "json_reader.h"
@@ -335,7 +336,9 @@ class JsonParser {
         Json::Object& members = open.back()->object_;
         if (members.empty()) members.reserve(4);  // most objects are small
         members.emplace_back();
-        members.back().first.swap(reader_.string());
+        // Moved, not swapped: libstdc++'s out-of-line string::swap was ~2% of the collector's
+        // instructions. The reader clears its string before each token.
+        members.back().first = std::move(reader_.string());
         if (reader_.duplicate()) {
           RecordDuplicate(open);
           drop_last.back() = true;
@@ -371,7 +374,7 @@ class JsonParser {
           break;
         case JsonReader::Token::kString:
           slot->type_ = Json::Type::kString;
-          slot->string_.swap(reader_.string());
+          slot->string_ = std::move(reader_.string());
           break;
         default:  // kBeginArray, kBeginObject
           slot->type_ =

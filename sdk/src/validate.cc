@@ -19,10 +19,10 @@ class Validator {
  public:
   explicit Validator(const ValidationOptions& options) : o_(options) {}
 
-  Status Run(Event* e) { return Check(e) ? Status::Ok() : error_; }
+  Status Run(Event* e, EventDocsJson* docs) { return Check(e, docs) ? Status::Ok() : error_; }
 
  private:
-  bool Check(Event* e) {
+  bool Check(Event* e, EventDocsJson* docs) {
     path_ = "event_id";
     if (!Ok(detail::CheckEventId(e->event_id, &why_))) return false;
     detail::LowerCaseHex(&e->event_id);
@@ -47,12 +47,27 @@ class Validator {
     path_ = "context";
     if (!CheckRoot(&e->context, false)) return false;
 
-    // Last, so that truncation has happened.
-    std::string encoded;
-    encoded.reserve(512);
-    EncodeEvent(*e, &encoded);
+    // Last, so that truncation has happened. EncodeEvent's size, written in its parts so that
+    // the documents' text can be handed to the caller.
+    std::string head;
+    head.reserve(192);
+    detail::AppendEventHead({e->event_id, e->type, e->name, e->user_id, e->anonymous_id,
+                             e->session_id, e->created_at_ms},
+                            &head);
+    EventDocsJson local;
+    EventDocsJson& out = docs ? *docs : local;
+    out.properties.clear();
+    out.context.clear();
+    out.properties.reserve(128);  // most documents fit; fewer regrowths
+    out.context.reserve(128);
+    WriteJson(e->properties, &out.properties);
+    WriteJson(e->context, &out.context);
+    size_t size = head.size() + out.properties.size() + 1;  // the closing brace
+    if (!(e->context.is_object() && e->context.as_object().empty())) {
+      size += std::string_view(",\"context\":").size() + out.context.size();
+    }
     path_.clear();
-    return Ok(detail::CheckEncodedSize(encoded.size(), o_, &why_));
+    return Ok(detail::CheckEncodedSize(size, o_, &why_));
   }
 
   // Turns a rule's verdict into error_ (path: message); true when the rule passed.
@@ -186,7 +201,11 @@ class Validator {
 }  // namespace
 
 Status ValidateEvent(Event* event, const ValidationOptions& options) {
-  return Validator(options).Run(event);
+  return Validator(options).Run(event, nullptr);
+}
+
+Status ValidateEvent(Event* event, const ValidationOptions& options, EventDocsJson* docs) {
+  return Validator(options).Run(event, docs);
 }
 
 }  // namespace tally

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -53,6 +54,27 @@ class CollectorHttp : public ::testing::Test {
   std::unique_ptr<Collector> collector_;
   std::unique_ptr<httplib::Client> client_;
 };
+
+// httplib 0.11.4 listens with a backlog of 5; a burst of clients connecting at once overflowed
+// the accept queue. The collector raises it (the kernel reports it as the listening socket's
+// Send-Q).
+TEST_F(CollectorHttp, ListenBacklogIsRaisedAboveHttplibsFive) {
+  Start();
+  const std::string cmd =
+      "ss -Hltn 'sport = :" + std::to_string(collector_->port()) + "' 2>/dev/null";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char line[512] = {0};
+  const bool got = std::fgets(line, sizeof(line), pipe) != nullptr;
+  pclose(pipe);
+  if (!got) GTEST_SKIP() << "ss (iproute2) is not available";
+  std::istringstream fields(line);
+  std::string state;
+  long recv_q = -1, send_q = -1;
+  fields >> state >> recv_q >> send_q;
+  EXPECT_EQ(state, "LISTEN") << line;
+  EXPECT_GT(send_q, 5) << line;
+}
 
 TEST_F(CollectorHttp, AcceptsBatchAndAnswersOnlyAfterCommit) {
   Start();

@@ -340,6 +340,37 @@ TEST(DecodeBatch, HugeStringIsTruncatedUnderTheTruncateOption) {
   EXPECT_EQ(batch.events[0].properties.Find("note")->as_string(), std::string(255, 'y'));
 }
 
+// The collector stores event_docs as the rows' JSON text instead of writing the documents
+// again, so they must be exactly what WriteJson writes for the decoded (and truncated) events.
+TEST(DecodeBatch, HandsBackEachEventsDocumentsAsWriteJsonWritesThem) {
+  std::vector<std::string> lines = SeedLines();
+  std::vector<std::string_view> views(lines.begin(), lines.end());
+  std::string body;
+  EncodeBatch("wk_demo", 1731681205000, std::nullopt, views, &body);
+  DecodedBatch batch = MustDecode(body);
+  ASSERT_EQ(batch.events.size(), lines.size());
+  ASSERT_EQ(batch.event_docs.size(), batch.events.size());
+  bool some_context = false;
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    std::string properties, context;
+    WriteJson(batch.events[i].properties, &properties);
+    WriteJson(batch.events[i].context, &context);
+    EXPECT_EQ(batch.event_docs[i].properties, properties) << lines[i];
+    EXPECT_EQ(batch.event_docs[i].context, context) << lines[i];
+    some_context = some_context || context != "{}";
+  }
+  EXPECT_TRUE(some_context);
+
+  BatchLimits limits;
+  limits.validation.overlong_strings = OverlongString::kTruncate;
+  DecodedBatch cut = MustDecode(ReadFixture("bad-batches/huge-string-value.json"), limits);
+  ASSERT_EQ(cut.event_docs.size(), 1u);
+  std::string properties;
+  WriteJson(cut.events[0].properties, &properties);
+  EXPECT_EQ(cut.event_docs[0].properties, properties);
+  EXPECT_NE(properties.find(std::string(255, 'y') + "\""), std::string::npos);
+}
+
 TEST(DecodeBatch, WholeBodyShapeErrors) {
   EXPECT_EQ(BodyErrorOf(R"({"write_key":"k"})").message(),
             "events: is required (an array of events)");

@@ -348,6 +348,28 @@ TEST(ValidateEvent, OverlongStringsAreRejectedOrTruncated) {
   EXPECT_EQ(ErrorOf(e), "properties.v: must be valid UTF-8");
 }
 
+// The size rule adds up the encoding's parts (so the documents' text can be handed back); with
+// a context it must still count exactly EncodeEvent's bytes.
+TEST(ValidateEvent, EncodedSizeWithAContextIsExactAndTheDocumentsComeBack) {
+  Event e = GoodEvent();
+  e.properties.Set("plan", Json::String("pro"));
+  e.context.Set("page", Json::String("/pricing \"a\"\n"));
+  const size_t size = EncodeEvent(e).size();
+  ValidationOptions o;
+  o.max_event_bytes = size;
+  EventDocsJson docs;
+  Event at_limit = e;
+  ASSERT_TRUE(ValidateEvent(&at_limit, o, &docs).ok());
+  EXPECT_EQ(docs.properties, R"({"plan":"pro"})");
+  EXPECT_EQ(docs.context, R"({"page":"/pricing \"a\"\n"})");
+  o.max_event_bytes = size - 1;
+  Event over = e;
+  Status s = ValidateEvent(&over, o, &docs);
+  EXPECT_EQ(s.code(), Code::kTooLarge);
+  EXPECT_EQ(s.message(), "event: encoded size " + std::to_string(size) +
+                             " bytes is over the limit of " + std::to_string(size - 1));
+}
+
 TEST(ValidateEvent, EncodedSizeIsBounded) {
   ValidationOptions o;
   o.max_string_chars = 1 << 20;

@@ -13,6 +13,7 @@
 #include "tally/event.h"
 #include "tally/options.h"
 #include "tally/status.h"
+#include "tally/validate.h"
 
 namespace tally {
 
@@ -59,7 +60,10 @@ struct DecodedBatch {
   std::string write_key;   ///< empty when the body carries none
   int64_t sent_at_ms = 0;  ///< 0 when absent
   std::optional<int64_t> clock_offset_ms;
-  std::vector<Event> events;          ///< valid events, in request order
+  std::vector<Event> events;  ///< valid events, in request order
+  /// events[i]'s properties and context as WriteJson text, written by the validation (see
+  /// ValidateEvent with EventDocsJson); stale once events[i]'s documents are changed.
+  std::vector<EventDocsJson> event_docs;
   std::vector<size_t> event_indexes;  ///< events[i] was at this index of the request
   std::vector<RejectedEvent> rejected;
 };

@@ -42,6 +42,17 @@ namespace tally {
 /// starts with `event:` (DecodeBatch turns it into `events[i]:`).
 Status ValidateEvent(Event* event, const ValidationOptions& options);
 
+/// An event's properties and context as WriteJson writes them.
+struct EventDocsJson {
+  std::string properties;
+  std::string context;
+};
+
+/// ValidateEvent that also hands back, on success, the properties and context as JSON text: the
+/// size rule writes them anyway, so a caller that stores the text (the collector) does not
+/// write them a second time. Stale once the event's documents are changed.
+Status ValidateEvent(Event* event, const ValidationOptions& options, EventDocsJson* docs);
+
 /// True when `s` is a canonical UUID string of version 7.
 bool IsUuidV7(std::string_view s);
 
