@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "report/json_members.h"
+
 namespace tally::collector::report {
 namespace {
 
@@ -358,90 +360,17 @@ Status ReadState(sqlite3* db, int64_t* watermark, int64_t* deletes) {
 
 void ForEachMember(std::string_view json,
                    const std::function<void(std::string_view key, std::string_view value)>& fn) {
-  // The same token skipping as the breakdown's MemberText (sqlite_report_store.cc): stored texts
-  // were validated at ingest, so this only skips tokens.
-  size_t i = 0;
-  const size_t n = json.size();
-  auto space = [&] {
-    while (i < n && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r')) ++i;
-  };
-  auto skip_string = [&] {
-    for (++i; i < n; ++i) {
-      if (json[i] == '\\') {
-        ++i;
-      } else if (json[i] == '"') {
-        ++i;
-        return true;
-      }
-    }
-    return false;
-  };
-  auto skip_value = [&] {
-    if (i >= n) return false;
-    if (json[i] == '"') return skip_string();
-    if (json[i] != '{' && json[i] != '[') {
-      while (i < n && json[i] != ',' && json[i] != '}' && json[i] != ']' && json[i] != ' ' &&
-             json[i] != '\t' && json[i] != '\n' && json[i] != '\r')
-        ++i;
-      return true;
-    }
-    size_t depth = 0;
-    while (i < n) {
-      char c = json[i];
-      if (c == '"') {
-        if (!skip_string()) return false;
-        continue;
-      }
-      if (c == '{' || c == '[') ++depth;
-      if ((c == '}' || c == ']') && --depth == 0) {
-        ++i;
-        return true;
-      }
-      ++i;
-    }
-    return false;
-  };
+  // The same walk as the breakdown's MemberText (json_members.h), so both read a member alike.
   std::vector<std::string_view> seen;
   std::string minified;
-  space();
-  if (i >= n || json[i] != '{') return;
-  ++i;
-  for (;;) {
-    space();
-    if (i >= n || json[i] != '"') return;
-    const size_t key_start = i + 1;
-    if (!skip_string()) return;
-    std::string_view key = json.substr(key_start, i - 1 - key_start);
-    space();
-    if (i >= n || json[i] != ':') return;
-    ++i;
-    space();
-    const size_t value_start = i;
-    if (!skip_value()) return;
-    if (std::find(seen.begin(), seen.end(), key) == seen.end()) {
-      seen.push_back(key);
-      std::string_view v = json.substr(value_start, i - value_start);
-      if (v.empty() || (v[0] != '{' && v[0] != '[')) {
-        fn(key, v);
-      } else {
-        minified.clear();
-        for (size_t j = 0; j < v.size(); ++j) {  // minify, leaving strings as they are
-          if (v[j] == '"') {
-            size_t k = j + 1;
-            while (k < v.size() && v[k] != '"') k += v[k] == '\\' ? 2 : 1;
-            minified.append(v.data() + j, std::min(k + 1, v.size()) - j);
-            j = k;
-          } else if (v[j] != ' ' && v[j] != '\t' && v[j] != '\n' && v[j] != '\r') {
-            minified.push_back(v[j]);
-          }
-        }
-        fn(key, minified);
-      }
-    }
-    space();
-    if (i >= n || json[i] != ',') return;
-    ++i;
-  }
+  WalkMembers(json, [&](std::string_view key, std::string_view value) {
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) return true;
+    seen.push_back(key);
+    minified.clear();
+    AppendMinified(value, &minified);
+    fn(key, minified);
+    return true;
+  });
 }
 
 Status EnsureRollupSchema(sqlite3* db) { return Exec(db, kRollupSchema); }

@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <variant>
 
+#include "report/json_members.h"
 #include "report/report_store.h"
 #include "report/rollup.h"
 #include "store/clickhouse_store.h"
@@ -47,94 +48,20 @@ std::string FieldText(const char* column, int path_param) {
 // reject keys holding a double quote (parameters.cc), which SQLite paths cannot escape.
 std::string KeyPath(const std::string& key) { return "$.\"" + key + "\""; }
 
-// The JSON text of a top-level member of a stored object, as SQLite's `->` returns it: scalars
-// exactly as stored, objects and arrays without whitespace. The key is compared with the member's
-// name as stored, as SQLite does. Stored texts were validated at ingest, so this only skips
-// tokens; a text it cannot follow counts as not having the member. Returns false when the
-// member is absent. About 10 times cheaper than `->`, which parses every row into a node tree;
-// it was most of the cost of breakdowns by a property.
+// The JSON text of a top-level member of a stored object, as SQLite's `->` returns it (scalars
+// exactly as stored, objects and arrays without whitespace; json_members.h). The key is compared
+// with the member's name as stored, as SQLite does, and the first such member wins. A text it
+// cannot follow counts as not having the member. Returns false when the member is absent.
 bool MemberText(std::string_view json, std::string_view key, std::string* out) {
-  size_t i = 0;
-  const size_t n = json.size();
-  auto space = [&] {
-    while (i < n && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r')) ++i;
-  };
-  // Past a string starting at json[i] (a quote); false when unterminated.
-  auto skip_string = [&] {
-    for (++i; i < n; ++i) {
-      if (json[i] == '\\') {
-        ++i;
-      } else if (json[i] == '"') {
-        ++i;
-        return true;
-      }
-    }
+  bool found = false;
+  WalkMembers(json, [&](std::string_view name, std::string_view value) {
+    if (name != key) return true;
+    out->clear();
+    AppendMinified(value, out);
+    found = true;
     return false;
-  };
-  // Past one value starting at json[i].
-  auto skip_value = [&] {
-    if (i >= n) return false;
-    if (json[i] == '"') return skip_string();
-    if (json[i] != '{' && json[i] != '[') {
-      while (i < n && json[i] != ',' && json[i] != '}' && json[i] != ']' && json[i] != ' ' &&
-             json[i] != '\t' && json[i] != '\n' && json[i] != '\r')
-        ++i;
-      return true;
-    }
-    size_t depth = 0;
-    while (i < n) {
-      char c = json[i];
-      if (c == '"') {
-        if (!skip_string()) return false;
-        continue;
-      }
-      if (c == '{' || c == '[') ++depth;
-      if ((c == '}' || c == ']') && --depth == 0) {
-        ++i;
-        return true;
-      }
-      ++i;
-    }
-    return false;
-  };
-  space();
-  if (i >= n || json[i] != '{') return false;
-  ++i;
-  for (;;) {
-    space();
-    if (i >= n || json[i] != '"') return false;  // '}' of an empty object, or not JSON
-    const size_t key_start = i + 1;
-    if (!skip_string()) return false;
-    const bool match = json.substr(key_start, i - 1 - key_start) == key;
-    space();
-    if (i >= n || json[i] != ':') return false;
-    ++i;
-    space();
-    const size_t value_start = i;
-    if (!skip_value()) return false;
-    if (match) {
-      std::string_view v = json.substr(value_start, i - value_start);
-      out->clear();
-      if (v.empty() || (v[0] != '{' && v[0] != '[')) {
-        out->assign(v.data(), v.size());
-        return true;
-      }
-      for (size_t j = 0; j < v.size(); ++j) {  // minify, leaving strings as they are
-        if (v[j] == '"') {
-          size_t k = j + 1;
-          while (k < v.size() && v[k] != '"') k += v[k] == '\\' ? 2 : 1;
-          out->append(v.data() + j, std::min(k + 1, v.size()) - j);
-          j = k;
-        } else if (v[j] != ' ' && v[j] != '\t' && v[j] != '\n' && v[j] != '\r') {
-          out->push_back(v[j]);
-        }
-      }
-      return true;
-    }
-    space();
-    if (i >= n || json[i] != ',') return false;
-    ++i;
-  }
+  });
+  return found;
 }
 
 using Value = std::variant<int64_t, std::string>;
