@@ -43,25 +43,11 @@ DerivedTime DeriveTime(const TimeInputs& in, const TimeOptions& options) {
 
 StoredEvent ToStoredEvent(const Event& event, const TimeInputs& times, const TimeOptions& options,
                           const std::string& workspace, bool with_fingerprint) {
-  StoredEvent row;
-  row.event_id = event.event_id;
-  row.type = EventTypeName(event.type);
-  row.name = event.name;
-  row.user_id = event.user_id;
-  row.anonymous_id = event.anonymous_id;
-  row.session_id = event.session_id;
-  row.created_at_ms = event.created_at_ms;
-  row.sent_at_ms = times.sent_at_ms;
-  row.received_at_ms = times.received_at_ms;
-  DerivedTime derived = DeriveTime(times, options);
-  row.derived_at_ms = derived.derived_at_ms;
-  row.time_flags = derived.flags;
-  row.properties_json.clear();
-  WriteJson(event.properties, &row.properties_json);
-  row.context_json.clear();
-  WriteJson(event.context, &row.context_json);
-  if (with_fingerprint) row.fingerprint = ContentFingerprint(event, workspace);
-  return row;
+  // The properties and context as stored: written from the (possibly masked) documents.
+  EventDocsJson docs;
+  WriteJson(event.properties, &docs.properties);
+  WriteJson(event.context, &docs.context);
+  return ToStoredEvent(Event(event), std::move(docs), times, options, workspace, with_fingerprint);
 }
 
 StoredEvent ToStoredEvent(Event&& event, EventDocsJson&& docs, const TimeInputs& times,
