@@ -26,33 +26,12 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_s() { awk '{sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / 100}' "/proc/$1/stat"; }
 
-mkdir -p "$work"/{data,tmp,log,user_files,format_schemas}
-http=$(free_port); tcp=$(free_port)
-cat > "$work/config.xml" <<XML
-<yandex>
-  <logger><level>warning</level><log>$work/log/server.log</log><errorlog>$work/log/error.log</errorlog><console>0</console></logger>
-  <listen_host>127.0.0.1</listen_host><http_port>$http</http_port><tcp_port>$tcp</tcp_port>
-  <path>$work/data/</path><tmp_path>$work/tmp/</tmp_path><user_files_path>$work/user_files/</user_files_path>
-  <format_schema_path>$work/format_schemas/</format_schema_path><users_config>$work/users.xml</users_config>
-  <default_profile>default</default_profile><default_database>default</default_database>
-  <mark_cache_size>1073741824</mark_cache_size>
-</yandex>
-XML
-cat > "$work/users.xml" <<XML
-<yandex>
-  <profiles><default><max_threads>2</max_threads><max_memory_usage>8000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
-    <profile>default</profile><quota>default</quota></default></users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors>
-    <result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-XML
-clickhouse-server --config-file="$work/config.xml" >"$work/log/stdout.log" 2>&1 &
-ch_pid="$!"
-for _ in $(seq 300); do curl -sf "http://127.0.0.1:$http/ping" >/dev/null 2>&1 && break; sleep 0.1; done
+# shellcheck source=server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/server.sh"
+start_clickhouse "$work/ch" 8000000000
+http=$ch_http
 q() { curl -sSf "http://127.0.0.1:$http/" --data-binary "$1"; }
 
 q "CREATE DATABASE b"

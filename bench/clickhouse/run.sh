@@ -35,31 +35,10 @@ field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
 cpu_s() { awk '{sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / 100}' "/proc/$1/stat"; }  # utime+stime
 
-ch="$work/ch"; mkdir -p "$ch"/{data,tmp,log,user_files,format_schemas}
-ch_http=$(free_port); ch_tcp=$(free_port)
-cat > "$ch/config.xml" <<XML
-<yandex>
-  <logger><level>warning</level><log>$ch/log/server.log</log><errorlog>$ch/log/error.log</errorlog><console>0</console></logger>
-  <listen_host>127.0.0.1</listen_host><http_port>$ch_http</http_port><tcp_port>$ch_tcp</tcp_port>
-  <path>$ch/data/</path><tmp_path>$ch/tmp/</tmp_path><user_files_path>$ch/user_files/</user_files_path>
-  <format_schema_path>$ch/format_schemas/</format_schema_path><users_config>$ch/users.xml</users_config>
-  <default_profile>default</default_profile><default_database>default</default_database>
-  <mark_cache_size>1073741824</mark_cache_size>
-</yandex>
-XML
-cat > "$ch/users.xml" <<XML
-<yandex>
-  <profiles><default><max_threads>2</max_threads><max_memory_usage>4000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
-    <profile>default</profile><quota>default</quota></default></users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors>
-    <result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-XML
-clickhouse-server --config-file="$ch/config.xml" >"$ch/log/stdout.log" 2>&1 &
-ch_pid="$!"
+# shellcheck source=server.sh
+source "$root/bench/clickhouse/server.sh"
+start_clickhouse "$work/ch"
 pids+=("$ch_pid")
-wait_http "http://127.0.0.1:$ch_http/ping"
 q() { curl -sf "http://127.0.0.1:$ch_http/" --data-binary "$1"; }
 
 # --- 1. ingest ---------------------------------------------------------------------------------

@@ -80,36 +80,10 @@ for mode in full normal; do
 done
 
 # --- ClickHouse baseline ---------------------------------------------------------------------
-ch="$work/ch"; mkdir -p "$ch"/{data,tmp,log,user_files,format_schemas}
-ch_http=$(free_port); ch_tcp=$(free_port)
-cat > "$ch/config.xml" <<XML
-<yandex>
-  <logger><level>warning</level><log>$ch/log/server.log</log><errorlog>$ch/log/error.log</errorlog><console>0</console></logger>
-  <listen_host>127.0.0.1</listen_host>
-  <http_port>$ch_http</http_port>
-  <tcp_port>$ch_tcp</tcp_port>
-  <path>$ch/data/</path>
-  <tmp_path>$ch/tmp/</tmp_path>
-  <user_files_path>$ch/user_files/</user_files_path>
-  <format_schema_path>$ch/format_schemas/</format_schema_path>
-  <users_config>$ch/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <mark_cache_size>1073741824</mark_cache_size>
-</yandex>
-XML
-cat > "$ch/users.xml" <<XML
-<yandex>
-  <profiles><default><max_threads>2</max_threads></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
-    <profile>default</profile><quota>default</quota></default></users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors>
-    <result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-XML
-clickhouse-server --config-file="$ch/config.xml" >"$ch/log/stdout.log" 2>&1 &
-ch_pid=$!; pids+=("$ch_pid")
-wait_http "http://127.0.0.1:$ch_http/ping"
+# shellcheck source=../clickhouse/server.sh
+source "$root/bench/clickhouse/server.sh"
+start_clickhouse "$work/ch"
+pids+=("$ch_pid")
 q() { curl -sf "http://127.0.0.1:$ch_http/" --data-binary "$1"; }
 q "CREATE DATABASE bench"
 # Same columns as tally's events; times in ms as UInt64 (18.16 has no DateTime64). Keyed on
