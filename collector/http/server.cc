@@ -642,6 +642,9 @@ void Collector::Impl::HandleMetrics(httplib::Response& res) {
       << "# HELP tally_db_size_bytes Bytes the store occupies on disk.\n"
       << "# TYPE tally_db_size_bytes gauge\n"
       << "tally_db_size_bytes " << store->SizeBytes() << "\n";
+  std::string report_lines;
+  if (reports) reports->AppendMetrics(&report_lines);
+  out << report_lines;
   res.set_content(out.str(), "text/plain; version=0.0.4");
 }
 

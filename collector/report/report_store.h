@@ -119,6 +119,10 @@ class ReportStore {
  public:
   virtual ~ReportStore() = default;
 
+  /// Appends Prometheus text lines about the store's own background work (for /metrics); none
+  /// by default.
+  virtual void AppendMetrics(std::string* /*prometheus_text*/) {}
+
   /// One page in (derived_at, event_id) order, ascending or descending, strictly after `after`.
   virtual Status Events(const EventsRequest& request, EventsPage* page) = 0;
   /// Whether any event of the workspace has this user_id (the timeline then reads by user_id,

@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "collector_test_util.h"
 
@@ -401,6 +403,28 @@ TEST_F(ReportApi, FunnelCountsOrderedStepsWithinTheWindow) {
   EXPECT_NEAR(f["steps"][1]["conversion_from_previous"].get<double>(), 1.0 / 3, 1e-9);
   json wide = GetJson("/v1/stats/funnel?" + kAll + "&steps=a,b&window=1d");
   EXPECT_EQ(wide["steps"][1]["users"], 2);
+}
+
+// The collector's rollup job shows its progress in /metrics: the events it has not folded in
+// yet, then none once it has caught up (it runs every 2 s; this waits for that, with a bound).
+TEST_F(ReportApi, RollupJobProgressIsInTheMetrics) {
+  Post({Ev(kT0, "a"), Ev(kT0 + 1, "b"), Ev(kT0 + 2, "c")});
+  auto metric = [&](const std::string& name) {
+    std::string body = client_->Get("/metrics")->body;
+    size_t at = body.find("\n" + name + " ");
+    EXPECT_NE(at, std::string::npos) << body;
+    return at == std::string::npos ? int64_t{-1} : std::stoll(body.substr(at + name.size() + 2));
+  };
+  const int64_t lag = metric("tally_rollup_lag_rows");
+  EXPECT_GE(lag, 0);
+  EXPECT_LE(lag, 3);
+  int64_t folded = 0;
+  for (int i = 0; i < 300 && (folded = metric("tally_rollup_rows_total")) < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(folded, 3);
+  EXPECT_EQ(metric("tally_rollup_lag_rows"), 0);
+  EXPECT_EQ(metric("tally_rollup_failures_total"), 0);
 }
 
 TEST_F(ReportApi, CsvExportGuardsFormulasUnlessAskedToKeepThem) {
