@@ -20,11 +20,13 @@
 #include <vector>
 
 #include "report/report_store.h"
+#include "report_queries.h"
 #include "store/store.h"
 
 using namespace tally;
 using namespace tally::collector;
 using namespace tally::collector::report;
+using namespace tally::collector::report::bench;
 
 namespace {
 
@@ -126,12 +128,6 @@ void Time(const char* what, F&& fn) {
   std::fflush(stdout);
 }
 
-std::vector<int64_t> DayBounds(int64_t days) {
-  std::vector<int64_t> b;
-  for (int64_t t = kEnd - days * kDay; t <= kEnd; t += kDay) b.push_back(t);
-  return b;
-}
-
 void Query(const std::string& url) {
   std::printf(
       "| query | wall s | this process CPU s | server CPU s | load avg | answer |\n"
@@ -146,76 +142,9 @@ void Query(const std::string& url) {
     Check(opened_store.value()->CountEvents("bench", &n));
     return std::to_string(n) + " events";
   });
-  for (int64_t days : {int64_t{7}, int64_t{30}}) {
-    std::string range = " (" + std::to_string(days) + " d)";
-    Time(("timeseries events/day" + range).c_str(), [&] {
-      TimeseriesRequest r;
-      r.filter = Range(days);
-      r.bounds = DayBounds(days);
-      std::vector<int64_t> v;
-      Check(rs.Timeseries(r, &v));
-      int64_t sum = 0;
-      for (auto x : v) sum += x;
-      return std::to_string(sum) + " events";
-    });
-    Time(("timeseries unique users/day" + range).c_str(), [&] {
-      TimeseriesRequest r;
-      r.filter = Range(days);
-      r.metric = Metric::kUsers;
-      r.bounds = DayBounds(days);
-      std::vector<int64_t> v;
-      Check(rs.Timeseries(r, &v));
-      return "last day " + std::to_string(v.back()) + " users";
-    });
-    Time(("breakdown by name" + range).c_str(), [&] {
-      BreakdownRequest r;
-      r.filter = Range(days);
-      Breakdown b;
-      Check(rs.GetBreakdown(r, &b));
-      return "total " + std::to_string(b.total);
-    });
-    Time(("breakdown by prop.channel" + range).c_str(), [&] {
-      BreakdownRequest r;
-      r.filter = Range(days);
-      r.by = GroupKey{GroupKey::Kind::kProperty, "channel"};
-      Breakdown b;
-      Check(rs.GetBreakdown(r, &b));
-      return "total " + std::to_string(b.total);
-    });
-    Time(("funnel impression>click>conversion" + range).c_str(), [&] {
-      FunnelRequest r;
-      r.filter = Range(days);
-      r.steps = {"impression", "click", "conversion"};
-      std::vector<int64_t> users;
-      Check(rs.Funnel(r, &users));
-      return std::to_string(users[0]) + " > " + std::to_string(users[1]) + " > " +
-             std::to_string(users[2]);
-    });
-    Time(("overview" + range).c_str(), [&] {
-      Overview o;
-      Check(rs.GetOverview(Range(days), &o));
-      return std::to_string(o.events) + " events, " + std::to_string(o.users) + " users";
-    });
+  for (const TimedQuery& q : ReportQueries()) {
+    Time(q.label.c_str(), [&] { return q.run(rs); });
   }
-  Time("user timeline C-4242, first 100 newest first", [&] {
-    EventsRequest r;
-    r.filter = Range(30);
-    r.filter.from_ms = 0;
-    r.filter.user_id = "C-4242";
-    r.descending = true;
-    EventsPage p;
-    Check(rs.Events(r, &p));
-    return std::to_string(p.events.size()) + " events";
-  });
-  Time("events page of 100, name=conversion, prop.channel=sms (30 d)", [&] {
-    EventsRequest r;
-    r.filter = Range(30);
-    r.filter.names = {"conversion"};
-    r.filter.properties = {{"channel", "sms"}};
-    EventsPage p;
-    Check(rs.Events(r, &p));
-    return std::to_string(p.events.size()) + " events";
-  });
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "report/report_store.h"
 #include "report/rollup.h"
 #include "report/tz.h"
+#include "report_queries.h"
 #include "store/store.h"
 #include "tally/clock.h"
 #include "tally/uuid.h"
@@ -189,129 +190,9 @@ void Query(const std::string& db, bool rollups) {
   auto opened = OpenReportStore("sqlite:" + db, options);
   if (!opened.ok()) Die(opened.status().message());
   ReportStore& rs = *opened.value();
-  auto paris = TimeZone::Load("Europe/Paris");
-  if (!paris.ok()) Die(paris.status().message());
-  auto kolkata = TimeZone::Load("Asia/Kolkata");
-  if (!kolkata.ok()) Die(kolkata.status().message());
-  for (int64_t days : {int64_t{7}, kDays}) {
-    std::string range = " (" + std::to_string(days) + " d)";
-    Time(("timeseries events/day Europe/Paris" + range).c_str(), [&] {
-      TimeseriesRequest r;
-      r.filter = Range(days);
-      r.bounds =
-          BucketBounds(*paris.value(), Interval::kDay, r.filter.from_ms, r.filter.to_ms, 10000)
-              .value();
-      std::vector<int64_t> v;
-      Check(rs.Timeseries(r, &v));
-      int64_t sum = 0;
-      for (auto x : v) sum += x;
-      return std::to_string(v.size()) + " buckets, " + std::to_string(sum) + " events";
-    });
-    Time(("timeseries events/hour name=click" + range).c_str(), [&] {
-      TimeseriesRequest r;
-      r.filter = Range(days);
-      r.filter.names = {"click"};
-      r.bounds =
-          BucketBounds(*TimeZone::Utc(), Interval::kHour, r.filter.from_ms, r.filter.to_ms, 10000)
-              .value();
-      std::vector<int64_t> v;
-      Check(rs.Timeseries(r, &v));
-      int64_t sum = 0;
-      for (auto x : v) sum += x;
-      return std::to_string(sum) + " events";
-    });
-    Time(("timeseries unique users/day" + range).c_str(), [&] {
-      TimeseriesRequest r;
-      r.filter = Range(days);
-      r.metric = Metric::kUsers;
-      r.bounds =
-          BucketBounds(*TimeZone::Utc(), Interval::kDay, r.filter.from_ms, r.filter.to_ms, 10000)
-              .value();
-      std::vector<int64_t> v;
-      Check(rs.Timeseries(r, &v));
-      return "last day " + std::to_string(v.back()) + " users";
-    });
-    Time(("timeseries unique users/day Asia/Kolkata" + range).c_str(), [&] {
-      // +05:30: every day bucket cuts one UTC hour, which the rollup path reads raw.
-      TimeseriesRequest r;
-      r.filter = Range(days);
-      r.metric = Metric::kUsers;
-      r.bounds =
-          BucketBounds(*kolkata.value(), Interval::kDay, r.filter.from_ms, r.filter.to_ms, 10000)
-              .value();
-      std::vector<int64_t> v;
-      Check(rs.Timeseries(r, &v));
-      return "last day " + std::to_string(v.back()) + " users";
-    });
-    Time(("breakdown by name" + range).c_str(), [&] {
-      BreakdownRequest r;
-      r.filter = Range(days);
-      Breakdown b;
-      Check(rs.GetBreakdown(r, &b));
-      return "total " + std::to_string(b.total) + ", top " + *b.rows[0].value;
-    });
-    Time(("breakdown by prop.channel" + range).c_str(), [&] {
-      BreakdownRequest r;
-      r.filter = Range(days);
-      r.by = GroupKey{GroupKey::Kind::kProperty, "channel"};
-      Breakdown b;
-      Check(rs.GetBreakdown(r, &b));
-      return "total " + std::to_string(b.total);
-    });
-    Time(("breakdown by prop.channel, name=conversion" + range).c_str(), [&] {
-      BreakdownRequest r;
-      r.filter = Range(days);
-      r.filter.names = {"conversion"};
-      r.by = GroupKey{GroupKey::Kind::kProperty, "channel"};
-      Breakdown b;
-      Check(rs.GetBreakdown(r, &b));
-      return "total " + std::to_string(b.total);
-    });
-    Time(("funnel impression>click>conversion 7d window" + range).c_str(), [&] {
-      FunnelRequest r;
-      r.filter = Range(days);
-      r.steps = {"impression", "click", "conversion"};
-      std::vector<int64_t> users;
-      Check(rs.Funnel(r, &users));
-      return std::to_string(users[0]) + " > " + std::to_string(users[1]) + " > " +
-             std::to_string(users[2]) + " users";
-    });
-    Time(("overview" + range).c_str(), [&] {
-      Overview o;
-      Check(rs.GetOverview(Range(days), &o));
-      return std::to_string(o.events) + " events, " + std::to_string(o.users) + " users, " +
-             std::to_string(o.sessions) + " sessions";
-    });
+  for (const bench::TimedQuery& q : bench::ReportQueries()) {
+    Time(q.label.c_str(), [&] { return q.run(rs); });
   }
-  Time("user timeline C-4242: summary, all time", [&] {
-    EventFilter f = Range(kDays);
-    f.from_ms = 0;
-    f.user_id = "C-4242";
-    std::vector<NameSummary> rows;
-    Check(rs.Summary(f, &rows));
-    int64_t n = 0;
-    for (auto& r : rows) n += r.count;
-    return std::to_string(n) + " events";
-  });
-  Time("user timeline C-4242: first page of 100, newest first", [&] {
-    EventsRequest r;
-    r.filter = Range(kDays);
-    r.filter.from_ms = 0;
-    r.filter.user_id = "C-4242";
-    r.descending = true;
-    EventsPage p;
-    Check(rs.Events(r, &p));
-    return std::to_string(p.events.size()) + " events";
-  });
-  Time("events page of 100, name=conversion, prop.channel=sms (30 d)", [&] {
-    EventsRequest r;
-    r.filter = Range(kDays);
-    r.filter.names = {"conversion"};
-    r.filter.properties = {{"channel", "sms"}};
-    EventsPage p;
-    Check(rs.Events(r, &p));
-    return std::to_string(p.events.size()) + " events";
-  });
 }
 
 // Folds events past the watermark into the rollups, chunk by chunk, and says what it cost.
