@@ -641,29 +641,13 @@ Status ClickHouseStore::Query(const EventQuery& q, EventPage* page) {
 
 Status ClickHouseStore::Aggregate(const AggregateQuery& q, std::vector<AggregateRow>* rows) {
   rows->clear();
-  if (q.bucket_ms < 0 || q.to_ms < q.from_ms) {
-    return Status::InvalidArgument("aggregate: need from <= to and a bucket >= 0");
-  }
+  if (Status s = CheckAggregate(q); !s.ok()) return s;
   const std::string from = std::to_string(q.from_ms);
   std::string bucket = q.bucket_ms > 0
                            ? "intDiv(derived_at - " + from + ", " + std::to_string(q.bucket_ms) +
                                  ") * " + std::to_string(q.bucket_ms) + " + " + from
                            : from;
-  std::string group;
-  switch (q.group_by) {
-    case AggregateQuery::GroupBy::kNone:
-      group = "''";
-      break;
-    case AggregateQuery::GroupBy::kName:
-      group = "name";
-      break;
-    case AggregateQuery::GroupBy::kType:
-      group = "type";
-      break;
-    case AggregateQuery::GroupBy::kUserId:
-      group = "user_id";
-      break;
-  }
+  const std::string group = AggregateGroupColumn(q.group_by, "user_id");
   // SQLite counts COUNT(DISTINCT COALESCE(user_id, anonymous_id)): events with neither id are
   // not a user.
   std::string value = q.distinct_users ? "uniqExactIf(if(user_id != '', user_id, anonymous_id), "

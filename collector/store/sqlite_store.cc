@@ -556,25 +556,9 @@ Status SqliteStore::Aggregate(const AggregateQuery& q, std::vector<AggregateRow>
   rows->clear();
   int64_t ws = WorkspaceIdForRead(q.workspace);
   if (ws == 0) return Status::Ok();
-  if (q.bucket_ms < 0 || q.to_ms < q.from_ms) {
-    return Status::InvalidArgument("aggregate: need from <= to and a bucket >= 0");
-  }
+  if (Status s = CheckAggregate(q); !s.ok()) return s;
   std::string bucket = q.bucket_ms > 0 ? "((derived_at - ?2) / ?4) * ?4 + ?2" : "?2";
-  std::string group;
-  switch (q.group_by) {
-    case AggregateQuery::GroupBy::kNone:
-      group = "''";
-      break;
-    case AggregateQuery::GroupBy::kName:
-      group = "name";
-      break;
-    case AggregateQuery::GroupBy::kType:
-      group = "type";
-      break;
-    case AggregateQuery::GroupBy::kUserId:
-      group = "COALESCE(user_id, '')";
-      break;
-  }
+  const std::string group = AggregateGroupColumn(q.group_by, "COALESCE(user_id, '')");
   std::string value =
       q.distinct_users ? "COUNT(DISTINCT COALESCE(user_id, anonymous_id))" : "COUNT(*)";
   std::string sql = "SELECT " + bucket + " AS b, " + group + " AS g, " + value +

@@ -33,6 +33,28 @@ bool ParseKeyKind(const std::string& name, KeyKind* kind) {
   return false;
 }
 
+Status CheckAggregate(const AggregateQuery& q) {
+  if (q.bucket_ms < 0 || q.to_ms < q.from_ms) {
+    return Status::InvalidArgument("aggregate: need from <= to and a bucket >= 0");
+  }
+  return Status::Ok();
+}
+
+std::string AggregateGroupColumn(AggregateQuery::GroupBy group_by,
+                                 const std::string& user_id_column) {
+  switch (group_by) {
+    case AggregateQuery::GroupBy::kName:
+      return "name";
+    case AggregateQuery::GroupBy::kType:
+      return "type";
+    case AggregateQuery::GroupBy::kUserId:
+      return user_id_column;
+    case AggregateQuery::GroupBy::kNone:
+      break;
+  }
+  return "''";
+}
+
 std::string JoinOrigins(const std::vector<std::string>& origins) {
   std::string out;
   for (const auto& o : origins) {

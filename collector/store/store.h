@@ -92,6 +92,13 @@ struct AggregateQuery {
   bool distinct_users = false;
 };
 
+/// The checks every store applies to an AggregateQuery before running it.
+Status CheckAggregate(const AggregateQuery& q);
+/// The SQL expression a store groups by: the column of `group_by`, `''` for kNone, and
+/// `user_id_column` for kUserId (the stores keep a missing user_id differently).
+std::string AggregateGroupColumn(AggregateQuery::GroupBy group_by,
+                                 const std::string& user_id_column);
+
 struct AggregateRow {
   int64_t bucket_start_ms = 0;
   std::string group;  ///< empty when not grouped
