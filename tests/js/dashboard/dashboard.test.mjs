@@ -6,11 +6,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { chromium } from 'playwright-core';
+import { launch } from '../sdk/support/browser.mjs';
+import { freePort } from '../e2e/support.mjs';
 
 const root = process.env.TALLY_ROOT ?? new URL('../../..', import.meta.url).pathname;
 const buildDir = process.env.TALLY_BUILD_DIR ?? join(root, 'build/native');
@@ -18,17 +18,6 @@ const binary = join(buildDir, 'collector/tally-collector');
 const TZ = 'Europe/Paris';
 
 let proc, dir, base, browser;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function waitFor(fn, what, attempts = 400) {
   for (let i = 0; i < attempts; i++) {
@@ -113,17 +102,7 @@ before(async () => {
   });
   for (let d = 1; d <= 3; d++) events.push(ev('impression', 'C-9', d * 1440 + 30, { channel: 'push' }));
   await post(events);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launch();
 });
 
 after(async () => {

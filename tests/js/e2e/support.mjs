@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launch } from '../sdk/support/browser.mjs';
 
 export const root = process.env.TALLY_ROOT || resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const buildDir = process.env.TALLY_BUILD_DIR || join(root, 'build/native');
@@ -145,19 +145,6 @@ export async function allEvents(base, filters = {}) {
   return out;
 }
 
-export function launch() {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}
 
 /** A fresh visitor: its own browser context (storage), a tall viewport so every block is seen. */
 export async function newVisitor(browser) {
@@ -209,4 +196,4 @@ export async function startDemoStack(prefix) {
   };
 }
 
-export { persistedCount } from '../sdk/support/browser.mjs';
+export { launch, persistedCount } from '../sdk/support/browser.mjs';
