@@ -145,7 +145,6 @@ export async function allEvents(base, filters = {}) {
   return out;
 }
 
-
 /** A fresh visitor: its own browser context (storage), a tall viewport so every block is seen. */
 export async function newVisitor(browser) {
   const context = await browser.newContext({
