@@ -1,5 +1,7 @@
 // libFuzzer target for the batch decoder and validator, the collector's first contact with
-// untrusted bytes. Beyond "never crash", it checks two properties on every accepted event:
+// untrusted bytes. Beyond "never crash", it checks that the collector's streaming pass
+// (BatchLimits::keep_documents false) decodes every body exactly as the document path does, and
+// two properties on every accepted event:
 //  - encode -> decode -> encode is byte-identical (the encoder and decoder agree);
 //  - a batch re-encoded from the accepted events decodes again with every event accepted
 //    (validation is stable: what the SDK accepted, the collector accepts).
@@ -23,13 +25,54 @@ namespace {
   std::abort();
 }
 
+// The streaming pass against the document path (`batch`, decoded with documents).
+void CompareStreaming(std::string_view body, const tally::Status& status,
+                      const tally::DecodedBatch& batch) {
+  tally::BatchLimits limits;
+  limits.keep_documents = false;
+  tally::DecodedBatch text;
+  const tally::Status s = tally::DecodeBatch(body, limits, &text);
+  if (s.code() != status.code() || s.message() != status.message()) {
+    Fail("streaming status differs", s.message(), status.message());
+  }
+  if (!s.ok()) return;
+  if (text.write_key != batch.write_key || text.sent_at_ms != batch.sent_at_ms ||
+      text.clock_offset_ms != batch.clock_offset_ms || text.event_indexes != batch.event_indexes ||
+      text.rejected.size() != batch.rejected.size() || text.events.size() != batch.events.size()) {
+    Fail("streaming batch differs", "", "");
+  }
+  for (size_t i = 0; i < batch.rejected.size(); ++i) {
+    if (text.rejected[i].index != batch.rejected[i].index ||
+        text.rejected[i].event_id != batch.rejected[i].event_id ||
+        text.rejected[i].error != batch.rejected[i].error) {
+      Fail("streaming rejection differs", text.rejected[i].error, batch.rejected[i].error);
+    }
+  }
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    const tally::Event& a = text.events[i];
+    const tally::Event& b = batch.events[i];
+    if (a.event_id != b.event_id || a.type != b.type || a.name != b.name ||
+        a.user_id != b.user_id || a.anonymous_id != b.anonymous_id ||
+        a.session_id != b.session_id || a.created_at_ms != b.created_at_ms) {
+      Fail("streaming event differs", a.event_id + " " + a.name, b.event_id + " " + b.name);
+    }
+    if (text.event_docs[i].properties != batch.event_docs[i].properties ||
+        text.event_docs[i].context != batch.event_docs[i].context) {
+      Fail("streaming documents differ", text.event_docs[i].properties,
+           batch.event_docs[i].properties);
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   const tally::BatchLimits limits;
   tally::DecodedBatch batch;
-  if (!tally::DecodeBatch(body, limits, &batch).ok()) return 0;
+  const tally::Status decoded = tally::DecodeBatch(body, limits, &batch);
+  CompareStreaming(body, decoded, batch);
+  if (!decoded.ok()) return 0;
   if (batch.events.size() != batch.event_indexes.size()) Fail("index count", "", "");
 
   std::vector<std::string> encoded;

@@ -409,8 +409,12 @@ void Collector::Impl::HandleBatch(const httplib::Request& req, httplib::Response
     return;
   }
 
+  // Without privacy rules the events' documents are never looked at, only stored as the
+  // validation wrote them: the batch is then read in one streaming pass without building them.
+  const bool docs_current = !options.privacy.active();
   BatchLimits limits;
   limits.max_events = options.max_events_per_batch;
+  limits.keep_documents = !docs_current;
   DecodedBatch batch;
   Status s = DecodeBatch(body, limits, &batch);
   if (!s.ok()) {
@@ -437,7 +441,6 @@ void Collector::Impl::HandleBatch(const httplib::Request& req, httplib::Response
   append.events.reserve(batch.events.size());
   // Without privacy rules the documents are as the validation wrote them: their JSON text is
   // reused and the events' strings are moved, not copied.
-  const bool docs_current = !options.privacy.active();
   for (size_t i = 0; i < batch.events.size(); ++i) {
     Event& e = batch.events[i];
     ApplyPrivacy(options.privacy, &e);

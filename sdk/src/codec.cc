@@ -41,7 +41,10 @@
 #include <cmath>
 #include <utility>
 
+#include "event_writer_internal.h"
 #include "json_internal.h"
+#include "json_reader.h"
+#include "tally/event_writer.h"
 #include "tally/validate.h"
 
 namespace tally {
@@ -50,12 +53,14 @@ namespace {
 constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
 
 // An integer a double holds exactly: what JSON integers of ms since epoch need.
-bool AsExactInt64(const Json& value, int64_t* out) {
-  if (!value.is_number()) return false;
-  const double d = value.as_number();
+bool AsExactInt64(double d, int64_t* out) {
   if (!std::isfinite(d) || d != std::trunc(d) || std::fabs(d) > kMaxExactInteger) return false;
   *out = static_cast<int64_t>(d);
   return true;
+}
+
+bool AsExactInt64(const Json& value, int64_t* out) {
+  return value.is_number() && AsExactInt64(value.as_number(), out);
 }
 
 std::string Got(const Json& value) {
@@ -178,6 +183,157 @@ bool ReadBatchInt(const Json& body, std::string_view field, std::optional<int64_
   return true;
 }
 
+// events[i] by the document path: validated into out->events, or into out->rejected with its
+// message. `duplicate`: the message of a key repeated inside it, which rejects it first.
+void DecodeItem(size_t i, Json* item, std::string* duplicate, const BatchLimits& limits,
+                DecodedBatch* out) {
+  RejectedEvent rejected;
+  rejected.index = i;
+  if (const Json* id = item->Find("event_id"); id != nullptr && id->is_string()) {
+    rejected.event_id = id->as_string();
+  }
+  if (duplicate != nullptr) {
+    rejected.error = std::move(*duplicate);
+    out->rejected.push_back(std::move(rejected));
+    return;
+  }
+  Event event;
+  Status s = DecodeEventFrom(item, &event);
+  if (s.ok() && item->Find("created_at") == nullptr) {
+    // The tracker stamps a missing created_at; a batch must carry the device's own.
+    s = FieldError("created_at", "is required (ms since epoch)");
+  }
+  EventDocsJson docs;
+  if (s.ok()) s = ValidateEvent(&event, limits.validation, &docs);
+  if (!s.ok()) {
+    rejected.error = PrefixEventMessage(i, s.message());
+    out->rejected.push_back(std::move(rejected));
+    return;
+  }
+  out->events.push_back(std::move(event));
+  out->event_docs.push_back(std::move(docs));
+  out->event_indexes.push_back(i);
+}
+
+// `events[i].<path>: duplicate key` for a repeated key at `path`, read from `from` on.
+std::string EventDuplicateMessage(size_t index, const std::vector<detail::PathPart>& path,
+                                  size_t from) {
+  std::string m = EventPrefix(index);
+  std::string rest;
+  for (size_t i = from; i < path.size(); ++i) {
+    if (path[i].is_index) {
+      detail::AppendPathIndex(path[i].index, &rest);
+    } else {
+      detail::AppendPathKey(path[i].key, &rest);
+    }
+  }
+  m += '.' + rest + ": duplicate key";
+  return m;
+}
+
+// The streaming form of DecodeBatch for callers that keep no documents (BatchLimits::
+// keep_documents false): one pass of the pull reader over the body, each event validated and
+// encoded by the EventWriter as it is read (no document is built). It handles the common case
+// only and answers false, with *out unspecified, for anything else: a body that fails as a whole
+// (malformed, not an object, a repeated key outside the events, a wrong write_key, sent_at,
+// clock_offset_ms or events, too many events). The caller then runs the document path, so each
+// such body still gets exactly its message. An event the writer refuses (or one that repeats a
+// key or lacks created_at) is decoded again on its own by the document path (DecodeItem), which
+// gives the same rejection message and event_id as the whole-document walk; the writer's
+// contract (event_writer.h: it accepts exactly what DecodeEvent + ValidateEvent accept, with
+// the same encoding) makes the accepted events the same too. codec_test.cc compares the two paths.
+bool DecodeBatchStreaming(std::string_view body, const BatchLimits& limits, DecodedBatch* out) {
+  using Token = detail::JsonReader::Token;
+  detail::JsonReader r(body, limits.json.max_depth, /*record_duplicates=*/true);
+  auto next = [&r] {
+    const Token t = r.Next();
+    return t == Token::kKey && r.duplicate() ? Token::kError : t;  // a repeat fails the body
+  };
+  // Reads past a value whose first token is t; false on a fault or a repeated key.
+  auto skip = [&](Token t) {
+    if (t == Token::kError) return false;
+    if (t != Token::kBeginArray && t != Token::kBeginObject) return true;
+    for (size_t open = 1; open > 0;) {
+      t = next();
+      if (t == Token::kError) return false;
+      if (t == Token::kBeginArray || t == Token::kBeginObject) ++open;
+      if (t == Token::kEndArray || t == Token::kEndObject) --open;
+    }
+    return true;
+  };
+  // sent_at and clock_offset_ms: null is absent.
+  auto read_int = [&r](Token t, std::optional<int64_t>* v) {
+    if (t == Token::kNull) return true;
+    int64_t n;
+    if (t != Token::kNumber || !AsExactInt64(r.number(), &n)) return false;
+    *v = n;
+    return true;
+  };
+
+  if (next() != Token::kBeginObject) return false;
+  bool have_events = false;
+  std::optional<int64_t> sent_at;
+  EventWriter writer(limits.validation);
+  std::string encoded;
+  for (;;) {
+    Token t = next();
+    if (t == Token::kEndObject) break;
+    if (t != Token::kKey) return false;
+    const std::string key = r.string();
+    t = next();
+    if (key == "write_key") {
+      if (t == Token::kString) {
+        out->write_key = r.string();
+      } else if (t == Token::kNull) {
+        out->write_key.clear();
+      } else {
+        return false;
+      }
+    } else if (key == "sent_at") {
+      if (!read_int(t, &sent_at)) return false;
+    } else if (key == "clock_offset_ms") {
+      if (!read_int(t, &out->clock_offset_ms)) return false;
+    } else if (key == "events") {
+      if (t != Token::kBeginArray) return false;
+      have_events = true;
+      for (size_t i = 0;; ++i) {
+        const size_t start = r.consumed();
+        t = r.Next();  // (an event's own repeated keys are the writer's to note)
+        if (t == Token::kEndArray) break;
+        if (t == Token::kError || i >= limits.max_events) return false;
+        detail::EventWriterInBatch::Seen seen;
+        Status s = detail::EventWriterInBatch::Write(&writer, &r, t, &encoded, &seen);
+        if (r.failed()) return false;
+        if (s.ok() && seen.created_at && !seen.duplicate_key) {
+          Event event;
+          EventDocsJson docs;
+          detail::EventWriterInBatch::Take(&writer, &event, &docs);
+          out->events.push_back(std::move(event));
+          out->event_docs.push_back(std::move(docs));
+          out->event_indexes.push_back(i);
+          continue;
+        }
+        // Refused: the document path says why, from the event's own text (after the ',' or
+        // '[' that `start` may still point at).
+        std::string_view text = body.substr(start, r.consumed() - start);
+        const size_t lead = text.find_first_not_of(" \t\r\n,");
+        text.remove_prefix(lead == std::string_view::npos ? text.size() : lead);
+        std::vector<detail::DuplicateKey> duplicates;
+        Result<Json> item = detail::ParseJsonRecordingDuplicates(text, limits.json, &duplicates);
+        if (!item.ok()) return false;
+        std::string duplicate;
+        if (!duplicates.empty()) duplicate = EventDuplicateMessage(i, duplicates.front().path, 0);
+        DecodeItem(i, &item.value(), duplicates.empty() ? nullptr : &duplicate, limits, out);
+      }
+    } else if (!skip(t)) {
+      return false;
+    }
+  }
+  if (r.Next() != Token::kEnd || !have_events) return false;
+  out->sent_at_ms = sent_at.value_or(0);
+  return true;
+}
+
 }  // namespace
 
 namespace detail {
@@ -269,6 +425,10 @@ size_t BatchOverheadBytes(std::string_view write_key, int64_t sent_at_ms,
 
 Status DecodeBatch(std::string_view body, const BatchLimits& limits, DecodedBatch* out) {
   *out = DecodedBatch();
+  if (!limits.keep_documents) {
+    if (DecodeBatchStreaming(body, limits, out)) return Status::Ok();
+    *out = DecodedBatch();
+  }
   std::vector<detail::DuplicateKey> duplicates;
   Result<Json> parsed = detail::ParseJsonRecordingDuplicates(body, limits.json, &duplicates);
   if (!parsed.ok()) {
@@ -294,17 +454,7 @@ Status DecodeBatch(std::string_view body, const BatchLimits& limits, DecodedBatc
     }
     const size_t index = d.path[1].index;
     if (!event_duplicates.empty() && event_duplicates.back().first == index) continue;
-    std::string m = EventPrefix(index);
-    std::string rest;
-    for (size_t i = 2; i < d.path.size(); ++i) {
-      if (d.path[i].is_index) {
-        detail::AppendPathIndex(d.path[i].index, &rest);
-      } else {
-        detail::AppendPathKey(d.path[i].key, &rest);
-      }
-    }
-    m += '.' + rest + ": duplicate key";
-    event_duplicates.emplace_back(index, std::move(m));
+    event_duplicates.emplace_back(index, EventDuplicateMessage(index, d.path, 2));
   }
 
   if (Json* key = root.Find("write_key"); !IsAbsent(key)) {
@@ -334,33 +484,11 @@ Status DecodeBatch(std::string_view body, const BatchLimits& limits, DecodedBatc
   out->event_indexes.reserve(items.size());
   size_t next_duplicate = 0;
   for (size_t i = 0; i < items.size(); ++i) {
-    Json& item = items[i];
-    RejectedEvent rejected;
-    rejected.index = i;
-    if (const Json* id = item.Find("event_id"); id != nullptr && id->is_string()) {
-      rejected.event_id = id->as_string();
-    }
+    std::string* duplicate = nullptr;
     if (next_duplicate < event_duplicates.size() && event_duplicates[next_duplicate].first == i) {
-      rejected.error = std::move(event_duplicates[next_duplicate++].second);
-      out->rejected.push_back(std::move(rejected));
-      continue;
+      duplicate = &event_duplicates[next_duplicate++].second;
     }
-    Event event;
-    Status s = DecodeEventFrom(&item, &event);
-    if (s.ok() && item.Find("created_at") == nullptr) {
-      // The tracker stamps a missing created_at; a batch must carry the device's own.
-      s = FieldError("created_at", "is required (ms since epoch)");
-    }
-    EventDocsJson docs;
-    if (s.ok()) s = ValidateEvent(&event, limits.validation, &docs);
-    if (!s.ok()) {
-      rejected.error = PrefixEventMessage(i, s.message());
-      out->rejected.push_back(std::move(rejected));
-      continue;
-    }
-    out->events.push_back(std::move(event));
-    out->event_docs.push_back(std::move(docs));
-    out->event_indexes.push_back(i);
+    DecodeItem(i, &items[i], duplicate, limits, out);
   }
   return Status::Ok();
 }

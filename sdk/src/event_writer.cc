@@ -15,6 +15,7 @@
 #include <cmath>
 #include <utility>
 
+#include "event_writer_internal.h"
 #include "json_internal.h"
 #include "json_reader.h"
 #include "rules.h"
@@ -46,14 +47,44 @@ const char* TypeName(Token t) {
 
 bool IsContainer(Token t) { return t == Token::kBeginArray || t == Token::kBeginObject; }
 
+// The members of an event, by their key. Matched as string_views of known length (no strlen or
+// out-of-line compare per candidate: the collector reads nine keys per event).
+enum class Field : uint8_t {
+  kEventId,
+  kType,
+  kName,
+  kUserId,
+  kAnonymousId,
+  kSessionId,
+  kCreatedAt,
+  kProperties,
+  kContext,
+  kUnknown
+};
+constexpr std::string_view kFieldNames[] = {"event_id",   "type",         "name",
+                                            "user_id",    "anonymous_id", "session_id",
+                                            "created_at", "properties",   "context"};
+
+Field FieldOf(std::string_view key) {
+  for (size_t i = 0; i < sizeof(kFieldNames) / sizeof(kFieldNames[0]); ++i) {
+    if (key == kFieldNames[i]) return static_cast<Field>(i);
+  }
+  return Field::kUnknown;
+}
+
 }  // namespace
 
 class EventWriter::Pass {
  public:
-  Pass(EventWriter* w, std::string_view json)
-      : w_(*w), o_(w->o_), r_(json, JsonParseOptions().max_depth) {}
+  // `in_batch`: the reader is the batch decoder's, positioned inside a request's events array;
+  // the pass reads one event and leaves the reader after its last token.
+  Pass(EventWriter* w, detail::JsonReader* reader, bool in_batch = false)
+      : w_(*w), o_(w->o_), r_(*reader), in_batch_(in_batch) {}
 
-  Status Run(std::string* out, const Fill* fill) {
+  Status Run(std::string* out, const Fill* fill) { return RunFrom(Next(), out, fill); }
+
+  // The whole pass, once the event's first token `t` is read.
+  Status RunFrom(Token t, std::string* out, const Fill* fill) {
     EventWriter& w = w_;
     w.event_id_.clear();
     w.name_.clear();
@@ -63,79 +94,96 @@ class EventWriter::Pass {
     w.created_at_ms_ = 0;
     w.properties_.assign("{}");
     w.context_.assign("{}");
-    type_ = EventType::kTrack;
+    w.type_ = EventType::kTrack;
 
-    Token t = r_.Next();
     if (t == Token::kError) return r_.TakeStatus();
     if (t != Token::kBeginObject) {
       std::string got = Got(t);
-      if (!Skip(t) || r_.Next() == Token::kError) return r_.TakeStatus();
+      if (!Skip(t) || (!in_batch_ && Next() == Token::kError)) return r_.TakeStatus();
       if (fill != nullptr) return Status::InvalidArgument("event: must be a JSON object");
       return Status::InvalidArgument("event: must be an object" + got);
     }
     bool has_id = false, has_created_at = false;
     for (;;) {
-      t = r_.Next();
+      t = Next();
       if (t == Token::kError) return r_.TakeStatus();
       if (t == Token::kEndObject) break;
-      std::string key;
-      key.swap(r_.string());
-      t = r_.Next();
+      const Field field = FieldOf(r_.string());
+      std::string unknown;  // an unknown key's text, for its message
+      if (field == Field::kUnknown) unknown.swap(r_.string());
+      const std::string_view key =
+          field == Field::kUnknown ? std::string_view(unknown) : kFieldNames[int(field)];
+      if (field == Field::kCreatedAt) saw_created_at_ = true;
+      t = Next();
       if (t == Token::kError) return r_.TakeStatus();
       if (!decode_.message.empty()) {  // a decoding fault is known: only read on
         if (!Skip(t)) return r_.TakeStatus();
-        if (key == "event_id") has_id = has_id || t != Token::kNull;
-        if (key == "created_at") has_created_at = has_created_at || t != Token::kNull;
+        if (field == Field::kEventId) has_id = has_id || t != Token::kNull;
+        if (field == Field::kCreatedAt) has_created_at = has_created_at || t != Token::kNull;
         continue;
       }
       bool ok = true;
-      if (key == "event_id") {
-        has_id = t != Token::kNull;
-        ok = ReadString(t, key, &w.event_id_);
-      } else if (key == "type") {
-        if (t != Token::kNull && (t != Token::kString || !ParseEventType(r_.string(), &type_))) {
-          ok = DecodeFault(t, key, "must be one of track, page, identify");
+      switch (field) {
+        case Field::kEventId:
+          has_id = t != Token::kNull;
+          ok = ReadString(t, key, &w.event_id_);
+          break;
+        case Field::kType:
+          if (t != Token::kNull &&
+              (t != Token::kString || !ParseEventType(r_.string(), &w.type_))) {
+            ok = DecodeFault(t, key, "must be one of track, page, identify");
+          }
+          break;
+        case Field::kName:
+          if (t != Token::kString) {
+            ok = DecodeFault(t, key, "must be a string");
+          } else {
+            w.name_.swap(r_.string());
+          }
+          break;
+        case Field::kUserId:
+          ok = ReadString(t, key, &w.user_id_);
+          break;
+        case Field::kAnonymousId:
+          ok = ReadString(t, key, &w.anonymous_id_);
+          break;
+        case Field::kSessionId:
+          ok = ReadString(t, key, &w.session_id_);
+          break;
+        case Field::kCreatedAt: {
+          has_created_at = t != Token::kNull;
+          const double d = r_.number();
+          if (fill != nullptr && t == Token::kNull) {
+            // Filled below.
+          } else if (t != Token::kNumber || d != std::trunc(d) || std::fabs(d) > kMaxExactInteger) {
+            ok = DecodeFault(t, key, "must be an integer number of ms since epoch");
+          } else {
+            w.created_at_ms_ = static_cast<int64_t>(d);
+          }
+          break;
         }
-      } else if (key == "name") {
-        if (t != Token::kString) {
-          ok = DecodeFault(t, key, "must be a string");
-        } else {
-          w.name_.swap(r_.string());
+        case Field::kProperties:
+        case Field::kContext: {
+          const bool properties = field == Field::kProperties;
+          if (t == Token::kNull) continue;
+          if (t != Token::kBeginObject) {
+            ok = DecodeFault(t, key, "must be an object");
+          } else if (!Root(properties, properties ? &w.properties_ : &w.context_,
+                           properties ? &properties_fault_ : &context_fault_)) {
+            return r_.TakeStatus();
+          }
+          break;
         }
-      } else if (key == "user_id") {
-        ok = ReadString(t, key, &w.user_id_);
-      } else if (key == "anonymous_id") {
-        ok = ReadString(t, key, &w.anonymous_id_);
-      } else if (key == "session_id") {
-        ok = ReadString(t, key, &w.session_id_);
-      } else if (key == "created_at") {
-        has_created_at = t != Token::kNull;
-        const double d = r_.number();
-        if (fill != nullptr && t == Token::kNull) {
-          // Filled below.
-        } else if (t != Token::kNumber || d != std::trunc(d) || std::fabs(d) > kMaxExactInteger) {
-          ok = DecodeFault(t, key, "must be an integer number of ms since epoch");
-        } else {
-          w.created_at_ms_ = static_cast<int64_t>(d);
-        }
-      } else if (key == "properties" || key == "context") {
-        const bool properties = key == "properties";
-        if (t == Token::kNull) continue;
-        if (t != Token::kBeginObject) {
-          ok = DecodeFault(t, key, "must be an object");
-        } else if (!Root(properties, properties ? &w.properties_ : &w.context_,
-                         properties ? &properties_fault_ : &context_fault_)) {
-          return r_.TakeStatus();
-        }
-      } else {
-        ok = DecodeFault(t, key,
-                         "unknown field (expected event_id, type, name, user_id, anonymous_id, "
-                         "session_id, created_at, properties, context)",
-                         false);
+        case Field::kUnknown:
+          ok = DecodeFault(t, key,
+                           "unknown field (expected event_id, type, name, user_id, "
+                           "anonymous_id, session_id, created_at, properties, context)",
+                           false);
+          break;
       }
       if (!ok) return r_.TakeStatus();
     }
-    if (r_.Next() == Token::kError) return r_.TakeStatus();
+    if (!in_batch_ && Next() == Token::kError) return r_.TakeStatus();
 
     if (fill != nullptr) {
       // As Tracker::Track fills the document before decoding it: a missing id is made even when
@@ -176,9 +224,9 @@ class EventWriter::Pass {
 
     out->clear();
     out->reserve(w.properties_.size() + w.context_.size() + w.name_.size() + 160);
-    detail::AppendEventHead(
-        {w.event_id_, type_, w.name_, w.user_id_, w.anonymous_id_, w.session_id_, w.created_at_ms_},
-        out);
+    detail::AppendEventHead({w.event_id_, w.type_, w.name_, w.user_id_, w.anonymous_id_,
+                             w.session_id_, w.created_at_ms_},
+                            out);
     out->append(w.properties_);
     if (w.context_.size() != 2) {  // "{}" is omitted
       out->append(",\"context\":");
@@ -239,7 +287,7 @@ class EventWriter::Pass {
   bool Skip(Token t) {
     if (!IsContainer(t)) return t != Token::kError;
     for (size_t open = 1; open > 0;) {
-      t = r_.Next();
+      t = Next();
       if (t == Token::kError) return false;
       if (IsContainer(t)) ++open;
       if (t == Token::kEndArray || t == Token::kEndObject) --open;
@@ -252,7 +300,8 @@ class EventWriter::Pass {
     out->clear();
     typed_ = properties;
     max_string_chars_ = properties ? o_.max_string_chars : o_.max_context_string_chars;
-    path_ = properties ? "properties" : "context";
+    root_ = properties ? "properties" : "context";
+    steps_.clear();
     Fault first;
     size_t n = 0;
     if (!Members(1, out, &first, &n, nullptr)) return false;
@@ -263,7 +312,7 @@ class EventWriter::Pass {
   }
 
   Fault At(Code code, std::string_view why) const {
-    Fault f{code, path_};
+    Fault f{code, Path()};
     if (!f.message.empty()) f.message += ": ";
     f.message.append(why.data(), why.size());
     return f;
@@ -285,7 +334,7 @@ class EventWriter::Pass {
     out->push_back('{');
     if (w_.keys_.size() <= depth) w_.keys_.resize(depth + 1);
     for (;;) {
-      Token t = r_.Next();
+      Token t = Next();
       if (t == Token::kError) return false;
       if (t == Token::kEndObject) break;
       w_.keys_[depth].swap(r_.string());
@@ -297,16 +346,15 @@ class EventWriter::Pass {
       std::string why;
       const Code key_code = detail::CheckKey(key, &why);
       if (key_code != Code::kOk && first->code == Code::kOk) *first = At(key_code, why);
-      const size_t saved = path_.size();
-      detail::AppendPathKey(key, &path_);
-      t = r_.Next();
+      steps_.push_back({depth, false});
+      t = Next();
       if (t == Token::kError) return false;
       const size_t value_at = out->size();
       Fault member;
       if (!Value(t, depth + 1, out, &member)) return false;
       if (shape != nullptr) Note(w_.keys_[depth], t, value_at, out, member, shape);
       if (first->code == Code::kOk) *first = std::move(member);
-      path_.resize(saved);
+      steps_.pop_back();
     }
     out->push_back('}');
     return true;
@@ -387,16 +435,15 @@ class EventWriter::Pass {
     if (t == Token::kBeginArray) {
       out->push_back('[');
       for (;;) {
-        t = r_.Next();
+        t = Next();
         if (t == Token::kError) return false;
         if (t == Token::kEndArray) break;
         if (n > 0) out->push_back(',');
-        const size_t saved = path_.size();
-        detail::AppendPathIndex(n, &path_);
+        steps_.push_back({n, true});
         Fault element;
         if (!Value(t, depth + 1, out, &element)) return false;
         if (inner.code == Code::kOk) inner = std::move(element);
-        path_.resize(saved);
+        steps_.pop_back();
         ++n;
       }
       out->push_back(']');
@@ -411,18 +458,16 @@ class EventWriter::Pass {
         if (code != Code::kOk) {
           inner = At(code, why);
         } else {
-          const size_t saved = path_.size();
-          detail::AppendPathKey("amount", &path_);
+          last_key_ = "amount";
           code = detail::CheckMoneyAmount(shape.amount_type, &why);
           if (code == Code::kOk) {
-            path_.resize(saved);
-            detail::AppendPathKey("currency", &path_);
+            last_key_ = "currency";
             std::string_view text = shape.currency_text;
             code = detail::CheckMoneyCurrency(shape.currency_type ? nullptr : &text,
                                               shape.currency_type, &why);
           }
           if (code != Code::kOk) inner = At(code, why);
-          path_.resize(saved);
+          last_key_ = nullptr;
         }
       } else if (typed_ && shape.url && shape.value && n == 2) {
         inner = std::move(shape.link);
@@ -438,19 +483,80 @@ class EventWriter::Pass {
     return true;
   }
 
+  // Every token goes through here: in the batch decoder's recording mode, a repeated key is
+  // noted (the decoder then rejects the event with the document path's message).
+  Token Next() {
+    const Token t = r_.Next();
+    if (t == Token::kKey && r_.duplicate()) duplicate_key_ = true;
+    return t;
+  }
+
+ public:
+  bool saw_created_at_ = false;  // a created_at member, even null
+  bool duplicate_key_ = false;
+
+ private:
   EventWriter& w_;
   const ValidationOptions& o_;
-  detail::JsonReader r_;
-  EventType type_ = EventType::kTrack;
+  detail::JsonReader& r_;
+  const bool in_batch_;
   Fault decode_;
   Fault properties_fault_, context_fault_;
-  std::string path_;
+  // The path of the value being read, rendered only for a fault (Path()): "properties" or
+  // "context", then one step per level (a member's key is keys_[depth] of the writer, an array
+  // element its index), then last_key_ while money's members are checked.
+  struct Step {
+    size_t value;  // depth (a member) or index (an array element)
+    bool is_index;
+  };
+  const char* root_ = "";
+  std::vector<Step> steps_;
+  const char* last_key_ = nullptr;
+
+  std::string Path() const {
+    std::string p = root_;
+    for (const Step& s : steps_) {
+      if (s.is_index) {
+        detail::AppendPathIndex(s.value, &p);
+      } else {
+        detail::AppendPathKey(w_.keys_[s.value], &p);
+      }
+    }
+    if (last_key_ != nullptr) detail::AppendPathKey(last_key_, &p);
+    return p;
+  }
   bool typed_ = true;
   size_t max_string_chars_ = 0;
 };
 
 Status EventWriter::Write(std::string_view json, std::string* out, const Fill* fill) {
-  return Pass(this, json).Run(out, fill);
+  detail::JsonReader reader(json, JsonParseOptions().max_depth);
+  return Pass(this, &reader).Run(out, fill);
 }
+
+namespace detail {
+
+Status EventWriterInBatch::Write(EventWriter* writer, JsonReader* reader, JsonReader::Token first,
+                                 std::string* out, Seen* seen) {
+  EventWriter::Pass pass(writer, reader, /*in_batch=*/true);
+  Status s = pass.RunFrom(first, out, nullptr);
+  seen->created_at = pass.saw_created_at_;
+  seen->duplicate_key = pass.duplicate_key_;
+  return s;
+}
+
+void EventWriterInBatch::Take(EventWriter* writer, Event* event, EventDocsJson* docs) {
+  event->event_id.swap(writer->event_id_);
+  event->type = writer->type_;
+  event->name.swap(writer->name_);
+  event->user_id.swap(writer->user_id_);
+  event->anonymous_id.swap(writer->anonymous_id_);
+  event->session_id.swap(writer->session_id_);
+  event->created_at_ms = writer->created_at_ms_;
+  docs->properties.swap(writer->properties_);
+  docs->context.swap(writer->context_);
+}
+
+}  // namespace detail
 
 }  // namespace tally

@@ -83,6 +83,7 @@ JsonReader::Token JsonReader::FailAt(Code code, size_t offset, const std::string
   error_ =
       code == Code::kTooLarge ? Status::TooLarge(std::move(m)) : Status::ParseError(std::move(m));
   expect_ = Expect::kDone;
+  failed_ = true;
   return Token::kError;
 }
 

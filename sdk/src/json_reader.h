@@ -52,6 +52,10 @@ class JsonReader {
   bool duplicate() const { return duplicate_; }
   /// Byte offset where the last token starts (a key's or a string's opening quote).
   size_t offset() const { return token_offset_; }
+  /// Bytes read so far: just past the last token (after a kEndObject, past its '}').
+  size_t consumed() const { return Offset(); }
+  /// Whether a read has failed (status() says why; TakeStatus may have moved it out).
+  bool failed() const { return failed_; }
   /// Containers open around the next token (after kBeginObject: 1 for the outermost).
   size_t depth() const { return levels_.size(); }
   const Status& status() const { return error_; }
@@ -89,6 +93,7 @@ class JsonReader {
   Expect expect_ = Expect::kValue;
   bool bool_ = false;
   bool duplicate_ = false;
+  bool failed_ = false;
   double number_ = 0;
   size_t token_offset_ = 0;
   std::string string_;

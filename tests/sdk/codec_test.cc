@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -470,6 +471,175 @@ TEST(DecodeBatch, ValidationErrorsCarryTheEventPrefix) {
   EXPECT_EQ(
       batch.rejected[0].error,
       R"(events[1].properties.channel.currency: must be an ISO 4217 currency code, got "EURO")");
+}
+
+// The streaming pass (keep_documents false) against the document path, on one body: the same
+// status and message, the same batch fields, rejections and accepted events, and text documents
+// equal to the documents' own encoding.
+void ExpectSameDecodingBothWays(const std::string& body, BatchLimits limits = BatchLimits()) {
+  SCOPED_TRACE(body.size() > 300 ? body.substr(0, 300) + "..." : body);
+  limits.keep_documents = true;
+  DecodedBatch docs;
+  Status with_docs = DecodeBatch(body, limits, &docs);
+  limits.keep_documents = false;
+  DecodedBatch text;
+  Status streamed = DecodeBatch(body, limits, &text);
+  ASSERT_EQ(streamed.code(), with_docs.code());
+  ASSERT_EQ(streamed.message(), with_docs.message());
+  if (!with_docs.ok()) return;
+  EXPECT_EQ(text.write_key, docs.write_key);
+  EXPECT_EQ(text.sent_at_ms, docs.sent_at_ms);
+  EXPECT_EQ(text.clock_offset_ms, docs.clock_offset_ms);
+  EXPECT_EQ(text.event_indexes, docs.event_indexes);
+  ASSERT_EQ(text.rejected.size(), docs.rejected.size());
+  for (size_t i = 0; i < docs.rejected.size(); ++i) {
+    EXPECT_EQ(text.rejected[i].index, docs.rejected[i].index);
+    EXPECT_EQ(text.rejected[i].event_id, docs.rejected[i].event_id);
+    EXPECT_EQ(text.rejected[i].error, docs.rejected[i].error);
+  }
+  ASSERT_EQ(text.events.size(), docs.events.size());
+  ASSERT_EQ(text.event_docs.size(), docs.event_docs.size());
+  for (size_t i = 0; i < docs.events.size(); ++i) {
+    const Event& a = text.events[i];
+    const Event& b = docs.events[i];
+    EXPECT_EQ(a.event_id, b.event_id);
+    EXPECT_EQ(a.type, b.type);
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.user_id, b.user_id);
+    EXPECT_EQ(a.anonymous_id, b.anonymous_id);
+    EXPECT_EQ(a.session_id, b.session_id);
+    EXPECT_EQ(a.created_at_ms, b.created_at_ms);
+    EXPECT_EQ(text.event_docs[i].properties, docs.event_docs[i].properties);
+    EXPECT_EQ(text.event_docs[i].context, docs.event_docs[i].context);
+    EXPECT_EQ(docs.event_docs[i].properties, ToJsonString(b.properties));
+    EXPECT_EQ(docs.event_docs[i].context, ToJsonString(b.context));
+  }
+}
+
+TEST(DecodeBatchStreaming, AgreesWithTheDocumentPathOnEveryFixture) {
+  std::string all;
+  for (const std::string& line : SeedLines()) {
+    ExpectSameDecodingBothWays(BatchOf(line));
+    all += (all.empty() ? "" : ",") + line;
+  }
+  ExpectSameDecodingBothWays(BatchOf(all));
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(TALLY_FIXTURES_DIR) + "/bad-batches")) {
+    ExpectSameDecodingBothWays(ReadFixture("bad-batches/" + entry.path().filename().string()));
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(TALLY_SOURCE_DIR) +
+                                                               "/fuzz/corpus/fuzz_decode_batch")) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    ExpectSameDecodingBothWays(ss.str());
+  }
+}
+
+// Each body exercises one way the streaming pass hands over to the document path, or one kind
+// of event it refuses and the document path then explains.
+TEST(DecodeBatchStreaming, AgreesWithTheDocumentPathOnHostileBodies) {
+  const std::string good = kGoodEvent;
+  const std::string id = R"("event_id":"0193303e-3731-7c11-add4-51b26bcefab3")";
+  const char* bodies[] = {
+      "",
+      "[]",
+      "null",
+      "{}",
+      R"({"events":{}})",
+      R"({"events":[]})",
+      R"({"events":null})",
+      R"({"events":[],"events":[]})",
+      R"({"write_key":5,"events":[]})",
+      R"({"write_key":null,"events":[]})",
+      R"({"sent_at":"x","events":[]})",
+      R"({"sent_at":1.5,"events":[]})",
+      R"({"sent_at":null,"clock_offset_ms":-20,"events":[]})",
+      R"({"clock_offset_ms":1e300,"events":[]})",
+      R"({"meta":{"a":1,"a":2},"events":[]})",
+      R"({"meta":[{"b":[1,{"c":2}]}],"events":[] , "x" : null})",
+      R"({"events":[1,"a",null,[],[[1]],{}]})",
+      R"({"events":[]} x)",
+      R"({"events":[{"name":"a"}] )",
+      R"({"events":[{"name":"a"},]})",
+      R"({"events":[{"name":NaN}]})",
+      R"({"events":[{"name":"\ud800"}]})",
+      R"({"events":[{"name":"a","name":"b"}]})",
+      R"({"events":[{"properties":{"a":1,"a":2}}]})",
+      R"({"events":[{"context":{"x":[{"k":1,"k":1}]}}]})",
+  };
+  for (const char* body : bodies) ExpectSameDecodingBothWays(body);
+
+  const std::string events[] = {
+      good,
+      "{" + id + R"(,"name":"x","user_id":"u"})",                    // no created_at
+      "{" + id + R"(,"name":"x","user_id":"u","created_at":null})",  // null created_at
+      "{" + id + R"(,"name":"x","user_id":"u","created_at":1731681204017,"name":"y"})",
+      "{" + id + R"(,"name":"","user_id":"u","created_at":1731681204017})",
+      "{" + id + R"(,"name":"x","user_id":"u","created_at":1731681204017,"extra":1})",
+      "{" + id +
+          R"(,"type":"page","name":"x","anonymous_id":"a","session_id":"s",)"
+          R"("created_at":1731681204017.0,"properties":null,"context":null})",
+      "{" + id +
+          R"(,"name":"x","user_id":"u","created_at":1731681204017,)"
+          R"("properties":{"m":{"amount":5,"currency":"EUR"},"l":{"url":"https://a.b","value":"c"},)"
+          R"("d":"2024-11-15T10:00:00Z","n":[1,2,{"x":null}],"e":"\u00e9\n"}})",
+      "{" + id +
+          R"(,"name":"x","user_id":"u","created_at":1731681204017,)"
+          R"("properties":{"":1}})",
+      R"({"event_id":"0193303E-3731-7C11-ADD4-51B26BCEFAB3","name":"x","user_id":"u",)"
+      R"("created_at":1731681204017})",
+      "  {  " + id + R"( , "name" : "x" , "user_id" : "u" , "created_at" : 1731681204017 }  )",
+  };
+  for (const std::string& e : events) {
+    ExpectSameDecodingBothWays(BatchOf(e));
+    ExpectSameDecodingBothWays(BatchOf(good + "," + e + "," + good));
+  }
+  std::string all;
+  for (const std::string& e : events) all += (all.empty() ? "" : ",") + e;
+  ExpectSameDecodingBothWays(BatchOf(all));
+
+  BatchLimits few;
+  few.max_events = 2;
+  ExpectSameDecodingBothWays(BatchOf(good + "," + good), few);
+  ExpectSameDecodingBothWays(BatchOf(good + "," + good + "," + good), few);
+  BatchLimits truncate;
+  truncate.validation.overlong_strings = OverlongString::kTruncate;
+  std::string long_value = good;
+  long_value.replace(long_value.find(R"("email")"), 7, "\"" + std::string(300, 'q') + "\"");
+  ExpectSameDecodingBothWays(BatchOf(long_value), truncate);
+  ExpectSameDecodingBothWays(BatchOf(long_value));
+}
+
+// Around the 32 KB bound on an encoded event, with escapes in the name and the value (the
+// streaming pass measures the encoding it writes, the document path the one it would write).
+TEST(DecodeBatchStreaming, AgreesOnTheEncodedSizeBound) {
+  BatchLimits limits;
+  limits.validation.max_string_chars = 1 << 20;
+  const std::string head =
+      R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","name":"say \"hi\"\n",)"
+      R"("user_id":"C-1","created_at":1731681204017,"properties":{"v":")";
+  const size_t base = EncodeEvent(MustDecode(BatchOf(head + "\"}}")).events[0]).size();
+  size_t accepted = 0, refused = 0;
+  for (size_t n = 32768 - base - 4; n <= 32768 - base + 4; ++n) {
+    const std::string plain = BatchOf(head + std::string(n, 'x') + "\"}}");
+    ExpectSameDecodingBothWays(plain, limits);
+    (MustDecode(plain, limits).events.empty() ? refused : accepted)++;
+    std::string escaped;  // n / 2 escaped tabs: two bytes each on the wire and when encoded
+    for (size_t i = 0; i < n / 2; ++i) escaped += "\\t";
+    ExpectSameDecodingBothWays(BatchOf(head + escaped + "\"}}"), limits);
+  }
+  EXPECT_EQ(accepted, 5u);
+  EXPECT_EQ(refused, 4u);
+}
+
+TEST(DecodeBatchStreaming, AcceptedEventsKeepNoDocuments) {
+  BatchLimits limits;
+  limits.keep_documents = false;
+  DecodedBatch batch = MustDecode(BatchOf(kGoodEvent), limits);
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_TRUE(batch.events[0].properties.as_object().empty());
+  EXPECT_NE(batch.event_docs[0].properties, "{}");
 }
 
 }  // namespace

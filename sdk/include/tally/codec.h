@@ -47,6 +47,12 @@ struct BatchLimits {
   size_t max_events = 1000;      ///< events in one batch
   JsonParseOptions json;         ///< nesting bound for the parser
   ValidationOptions validation;  ///< applied to every event
+  /// false: DecodedBatch::events keep no documents (their properties and context stay empty
+  /// objects; event_docs holds them as text) and the body is read in one streaming pass by the
+  /// EventWriter, with no document built for an accepted event (the collector without privacy
+  /// rules; 15% fewer instructions, docs/BENCHMARKS.md). Every status, message, rejection and
+  /// accepted field is the same either way (codec_test.cc, fuzz/fuzz_decode_batch.cc).
+  bool keep_documents = true;
 };
 
 /// One event the decoder refused, by its index in the request's `events` array.

@@ -1,6 +1,7 @@
 // One event's JSON text to its encoded form in a single streaming pass: read, decode, validate
-// and encode together, without building a document. The browser core (Tracker) runs this; the
-// collector keeps DecodeBatch's document walk. Both apply the same rules (sdk/src/rules.cc), and
+// and encode together, without building a document. The browser core (Tracker) runs this, and
+// so does the collector's DecodeBatch when it keeps no documents (BatchLimits::keep_documents;
+// its document walk remains for privacy rules). Both apply the same rules (sdk/src/rules.cc), and
 // for any text
 //     EventWriter(o).Write(text, &out)
 // accepts exactly when DecodeEvent(text) then ValidateEvent(&event, o) do, with the same status
@@ -20,6 +21,9 @@
 #include "tally/uuid.h"
 
 namespace tally {
+namespace detail {
+struct EventWriterInBatch;  // the batch decoder's entry (sdk/src/event_writer_internal.h)
+}  // namespace detail
 
 class EventWriter {
  public:
@@ -43,6 +47,8 @@ class EventWriter {
   const std::string& user_id() const { return user_id_; }
   const std::string& anonymous_id() const { return anonymous_id_; }
   int64_t created_at_ms() const { return created_at_ms_; }
+  const std::string& session_id() const { return session_id_; }
+  EventType type() const { return type_; }
 
  private:
   struct Fault {
@@ -50,8 +56,10 @@ class EventWriter {
     std::string message;  // with its field path
   };
   class Pass;
+  friend struct detail::EventWriterInBatch;
 
   const ValidationOptions o_;
+  EventType type_ = EventType::kTrack;
   std::string event_id_, name_, user_id_, anonymous_id_, session_id_;
   int64_t created_at_ms_ = 0;
   std::string properties_, context_;  // encoded, reused across calls
