@@ -3,7 +3,8 @@
 # unlike wall time it is not disturbed by other work on the machine). Starts tally-collector
 # under valgrind (temp SQLite file, --sync normal), sends EVENTS events in 100-event batches
 # from tally-ingest-load over 8 connections, stops the collector and prints instructions per
-# event in total, in the HTTP handler (HandleBatch) and in the writer thread (Writer::Run).
+# event in total, in the HTTP handler (HandleBatch), in the writer thread (Writer::Run) and in
+# the report rollup job (Rollup::RunOnce, on its own thread).
 #
 #   bench/ingest/callgrind.sh <build dir> [<another build dir> ...]   (EVENTS=30000)
 set -euo pipefail
@@ -44,6 +45,7 @@ m = re.search(r'([\d,]+)\s+\(100\.0%\)\s+PROGRAM TOTALS', text) or re.search(r'(
 all_ = int(m.group(1).replace(',', ''))
 print(f"{sys.argv[3]}: {n} events acknowledged; instructions per event: total {all_/n/1000:.1f}k, "
       f"handler {total('HandleBatch')/n/1000:.1f}k, writer {total('Writer::Run')/n/1000:.1f}k, "
-      f"DecodeBatch {total('tally::DecodeBatch')/n/1000:.1f}k")
+      f"DecodeBatch {total('tally::DecodeBatch')/n/1000:.1f}k, "
+      f"report rollup job {total('Rollup::RunOnce')/n/1000:.1f}k")
 PY
 done

@@ -150,15 +150,36 @@ std::vector<uint64_t> Union(std::vector<uint64_t> have, std::vector<uint64_t> ad
   return out;
 }
 
+// Two texts as a map key, found by views of them: a row's columns and members are counted
+// without copying them into strings first (only a new pair is copied).
+using TextPair = std::pair<std::string, std::string>;
+using ViewPair = std::pair<std::string_view, std::string_view>;
+struct PairLess {
+  using is_transparent = void;
+  static ViewPair View(const TextPair& p) { return {p.first, p.second}; }
+  static const ViewPair& View(const ViewPair& p) { return p; }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return View(a) < View(b);
+  }
+};
+using PairCounts = std::map<TextPair, int64_t, PairLess>;
+
+void Bump(PairCounts* counts, std::string_view a, std::string_view b) {
+  auto it = counts->find(ViewPair(a, b));
+  if (it == counts->end()) it = counts->emplace(TextPair(a, b), 0).first;
+  ++it->second;
+}
+
 // What a chunk of events adds to the rollups, per (workspace, hour).
 struct KeyAgg {
   bool overflow = false;
-  std::map<std::pair<std::string, std::string>, int64_t> pairs;  // (name, value) → events
+  PairCounts pairs;  // (name, value) → events
 };
 struct HourAgg {
   int64_t events = 0;
   std::vector<uint64_t> users, sessions;
-  std::map<std::pair<std::string, std::string>, int64_t> names;  // (name, type) → events
+  PairCounts names;  // (name, type) → events
   std::map<std::string, KeyAgg, std::less<>> keys;
 };
 
@@ -177,8 +198,8 @@ class Aggregate {
     }
     HourAgg& h = *last_;
     ++h.events;
-    std::string name(ColumnView(s, first + 2));
-    ++h.names[{name, std::string(ColumnView(s, first + 3))}];
+    const std::string_view name = ColumnView(s, first + 2);
+    Bump(&h.names, name, ColumnView(s, first + 3));
     if (sqlite3_column_type(s, first + 4) != SQLITE_NULL) {
       std::string_view u = ColumnView(s, first + 4);
       h.users.push_back(HashText(u.data(), u.size()));
@@ -187,23 +208,24 @@ class Aggregate {
       std::string_view u = ColumnView(s, first + 5);
       h.sessions.push_back(HashText(u.data(), u.size()));
     }
-    ForEachMember(ColumnView(s, first + 6), [&](std::string_view key, std::string_view value) {
-      if (value == "null") return;  // JSON null counts as absent, as in breakdowns
-      auto it = h.keys.find(key);
-      if (it == h.keys.end()) it = h.keys.emplace(std::string(key), KeyAgg()).first;
-      KeyAgg& k = it->second;
-      if (k.overflow) return;
-      if (value.size() > options_.max_value_bytes) {
-        k.overflow = true;
-        k.pairs.clear();
-        return;
-      }
-      ++k.pairs[{name, std::string(value)}];
-      if (k.pairs.size() > options_.max_pairs_per_key_hour) {
-        k.overflow = true;
-        k.pairs.clear();
-      }
-    });
+    ForEachMember(ColumnView(s, first + 6), &scratch_,
+                  [&](std::string_view key, std::string_view value) {
+                    if (value == "null") return;  // JSON null counts as absent, as in breakdowns
+                    auto it = h.keys.find(key);
+                    if (it == h.keys.end()) it = h.keys.emplace(std::string(key), KeyAgg()).first;
+                    KeyAgg& k = it->second;
+                    if (k.overflow) return;
+                    if (value.size() > options_.max_value_bytes) {
+                      k.overflow = true;
+                      k.pairs.clear();
+                      return;
+                    }
+                    Bump(&k.pairs, name, value);
+                    if (k.pairs.size() > options_.max_pairs_per_key_hour) {
+                      k.overflow = true;
+                      k.pairs.clear();
+                    }
+                  });
   }
 
   bool empty() const { return hours_.empty(); }
@@ -311,6 +333,7 @@ class Aggregate {
   std::map<std::pair<int64_t, int64_t>, HourAgg> hours_;
   HourAgg* last_ = nullptr;
   int64_t last_ws_ = 0, last_hour_ = 0;
+  MemberScratch scratch_;
 };
 
 constexpr const char* kRowColumns =
@@ -357,21 +380,6 @@ Status ReadState(sqlite3* db, int64_t* watermark, int64_t* deletes) {
 }
 
 }  // namespace
-
-void ForEachMember(std::string_view json,
-                   const std::function<void(std::string_view key, std::string_view value)>& fn) {
-  // The same walk as the breakdown's MemberText (json_members.h), so both read a member alike.
-  std::vector<std::string_view> seen;
-  std::string minified;
-  WalkMembers(json, [&](std::string_view key, std::string_view value) {
-    if (std::find(seen.begin(), seen.end(), key) != seen.end()) return true;
-    seen.push_back(key);
-    minified.clear();
-    AppendMinified(value, &minified);
-    fn(key, minified);
-    return true;
-  });
-}
 
 Status EnsureRollupSchema(sqlite3* db) { return Exec(db, kRollupSchema); }
 

@@ -14,7 +14,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "report/json_members.h"
 #include "tally/status.h"
 
 struct sqlite3;
@@ -100,11 +103,38 @@ class Rollup {
   RollupOptions options_;
 };
 
+/// Buffers ForEachMember reuses from one row to the next (the rollup job calls it per event).
+struct MemberScratch {
+  std::vector<std::string_view> seen;
+  std::string minified;
+};
+
 /// Calls fn(key, value) for each top-level member of a stored JSON object, the first member of
 /// each name only, with the value's text as the breakdown reads it (scalars as stored, objects and
 /// arrays without whitespace). Stops at text it cannot follow.
-void ForEachMember(std::string_view json,
-                   const std::function<void(std::string_view key, std::string_view value)>& fn);
+template <typename Fn>
+void ForEachMember(std::string_view json, MemberScratch* scratch, Fn&& fn) {
+  // The same walk as the breakdown's MemberText (json_members.h), so both read a member alike.
+  scratch->seen.clear();
+  WalkMembers(json, [&](std::string_view key, std::string_view value) {
+    for (std::string_view k : scratch->seen) {
+      if (k == key) return true;
+    }
+    scratch->seen.push_back(key);
+    if (!value.empty() && (value[0] == '{' || value[0] == '[')) {
+      scratch->minified.clear();
+      AppendMinified(value, &scratch->minified);
+      value = scratch->minified;
+    }
+    fn(key, value);
+    return true;
+  });
+}
+template <typename Fn>
+void ForEachMember(std::string_view json, Fn&& fn) {
+  MemberScratch scratch;
+  ForEachMember(json, &scratch, std::forward<Fn>(fn));
+}
 
 }  // namespace tally::collector::report
 
