@@ -125,22 +125,22 @@ function pageInfo(): Record<string, string> {
   return { url: location.href, path: location.pathname, title: document.title, referrer: document.referrer };
 }
 
+// localStorage 'tally.<k>', or null where there is none (Node, disabled, sandboxed).
 function safeGet(k: string): string | null {
   try {
-    return globalThis.localStorage ? localStorage.getItem(k) : null;
+    return localStorage.getItem('tally.' + k);
   } catch {
     return null;
   }
 }
 
-function safeSet(k: string, v: string | null): boolean {
+// Sets or (v null) removes localStorage 'tally.<k>'; quietly does nothing where it cannot.
+function safeSet(k: string, v: string | null): void {
   try {
-    if (!globalThis.localStorage) return false;
-    if (v === null) localStorage.removeItem(k);
-    else localStorage.setItem(k, v);
-    return true;
+    if (v === null) localStorage.removeItem('tally.' + k);
+    else localStorage.setItem('tally.' + k, v);
   } catch {
-    return false;
+    /* no storage: the value lives in memory only */
   }
 }
 
@@ -188,7 +188,7 @@ export class Tally {
   private idJson_ = '';
   private ctxJson_ = '{}';
   private consent_: 'granted' | 'denied' | 'unknown' = 'granted';
-  private sending_ = false;
+  private sending_?: boolean;
   private sendTimer_: ReturnType<typeof setTimeout> | undefined;
   private retryAt_ = 0;
   private attempts_ = 0;
@@ -197,13 +197,13 @@ export class Tally {
   private drainTimer_: ReturnType<typeof setTimeout> | undefined;
   private idMs_ = 0;
   private idSeq_ = 0;
-  private retrying_ = false; // a refused batch goes again when the backoff ends, due or not
+  private retrying_?: boolean; // a refused batch goes again when the backoff ends, due or not
   private flushWaiters_: Array<() => void> = [];
   private deliveredSinceFlush_ = 0;
-  private sessionDirty_ = false;
+  private sessionDirty_?: boolean;
   /** Storage writes that failed (quota) and were absorbed. */
   get storageFailures(): number {
-    return this.store_?.failures ?? 0;
+    return this.store_?.failures_ ?? 0;
   }
 
   /** @param options see TallyOptions. */
@@ -249,7 +249,7 @@ export class Tally {
   track(name: string, properties?: Record<string, unknown>, options?: TrackOptions): string | undefined {
     if (!this.core_) return this.defer_(() => this.track(name, properties, withTime(options)));
     if (this.consent_ !== 'granted') return undefined;
-    if (typeof name !== 'string' || !name) return this.fail_('invalid_argument', 'name: must be a non-empty string');
+    if (typeof name !== 'string' || !name) return this.fail_('name: must be a non-empty string');
     return this.enqueue_('track', name, properties, options);
   }
 
@@ -265,10 +265,9 @@ export class Tally {
   /** Ties later events to a known user, with optional traits. */
   identify(userId: string, traits?: Record<string, unknown>, options?: TrackOptions): string | undefined {
     if (!this.core_) return this.defer_(() => this.identify(userId, traits, withTime(options)));
-    if (typeof userId !== 'string' || !userId)
-      return this.fail_('invalid_argument', 'userId: must be a non-empty string');
+    if (typeof userId !== 'string' || !userId) return this.fail_('userId: must be a non-empty string');
     this.userId_ = userId;
-    if (this.consent_ === 'granted') safeSet('tally.uid', userId);
+    if (this.consent_ === 'granted') safeSet('uid', userId);
     this.rebuildIdJson_();
     if (this.consent_ !== 'granted') return undefined;
     return this.enqueue_('identify', 'Identify', traits, options);
@@ -278,7 +277,7 @@ export class Tally {
   reset(): void {
     if (!this.core_) return void this.defer_(() => this.reset());
     this.userId_ = '';
-    safeSet('tally.uid', null);
+    safeSet('uid', null);
     this.anonymousId_ = '';
     this.writeAnonymousId_('');
     this.loadIdentity_();
@@ -302,17 +301,17 @@ export class Tally {
   optOut(): void {
     if (!this.core_) return void this.defer_(() => this.optOut());
     this.consent_ = 'denied';
-    safeSet('tally.consent', 'denied');
+    safeSet('consent', 'denied');
     this.backlog_ = [];
     this.core_.ack(this.core_.queuedEvents());
-    void this.store_?.clear();
+    void this.store_?.clear_();
   }
 
   /** Grants consent (consent-required mode) or undoes optOut(); persisted. */
   optIn(): void {
     if (!this.core_) return void this.defer_(() => this.optIn());
     this.consent_ = 'granted';
-    safeSet('tally.consent', 'granted');
+    safeSet('consent', 'granted');
     this.loadIdentity_();
     if (!this.store_) void this.openQueue_();
   }
@@ -358,49 +357,43 @@ export class Tally {
     // encode: tens of µs in Wasm) runs just after, off the call path, in time slices (lesson 9).
     const id = this.newId_(now);
     const createdAt = options?.createdAt !== undefined ? +options.createdAt : now;
-    if (!isFinite(createdAt)) return this.fail_('invalid_argument', 'createdAt: must be a finite number');
+    if (!isFinite(createdAt)) return this.fail_('createdAt: must be a finite number');
     let json: string;
     let bad: string | undefined;
+    const hook = this.options.beforeSend;
     try {
-      if (this.options.beforeSend || options?.context) {
-        let ev: TallyEvent | null = {
-          type,
-          name,
-          properties: properties ?? {},
-          context: { ...JSON.parse(this.ctxJson_), ...options?.context },
-          anonymous_id: this.anonymousId_,
-          session_id: this.sessionId_,
-          ...(this.userId_ ? { user_id: this.userId_ } : {}),
-          created_at: createdAt,
-          event_id: id,
-        };
-        if (this.options.beforeSend) ev = this.options.beforeSend(ev);
+      const props = properties ? JSON.stringify(properties) : '';
+      bad = props && nonFinite(properties, props, 'properties');
+      json =
+        '{"event_id":"' +
+        id +
+        '","created_at":' +
+        createdAt +
+        ',"type":"' +
+        type +
+        '","name":' +
+        JSON.stringify(name) +
+        (props && ',"properties":' + props) +
+        ',"context":' +
+        this.ctxJson_ +
+        this.idJson_ +
+        '}';
+      if (hook || options?.context) {
+        // The same event as an object (the caller's own properties, so the hook sees them as
+        // given), checked again after the hook and the per-call context had their say.
+        let ev: TallyEvent | null = JSON.parse(json);
+        ev!.properties = properties ?? {};
+        ev!.context = { ...ev!.context, ...options?.context };
+        if (hook) ev = hook(ev!);
         if (!ev) return undefined;
         json = JSON.stringify(ev);
         bad = nonFinite(ev, json, '');
-      } else {
-        const props = properties ? JSON.stringify(properties) : '';
-        bad = props && nonFinite(properties, props, 'properties');
-        json =
-          '{"event_id":"' +
-          id +
-          '","created_at":' +
-          createdAt +
-          ',"type":"' +
-          type +
-          '","name":' +
-          JSON.stringify(name) +
-          (props && ',"properties":' + props) +
-          ',"context":' +
-          this.ctxJson_ +
-          this.idJson_ +
-          '}';
       }
     } catch (e) {
       // JSON.stringify throws on cycles and BigInt.
-      return this.fail_('invalid_argument', `properties: ${(e as Error).message}`);
+      return this.fail_(`properties: ${(e as Error).message}`);
     }
-    if (bad) return this.fail_('invalid_argument', `${bad}: must be a finite number`);
+    if (bad) return this.fail_(`${bad}: must be a finite number`);
     this.backlog_.push(json);
     if (!this.drainTimer_) this.drainTimer_ = setTimeout(() => this.drain_(8), 0);
     return id;
@@ -415,12 +408,9 @@ export class Tally {
       const json = this.backlog_[i]!;
       try {
         const { id, encoded } = this.core_!.track(json);
-        this.store_?.put(id, encoded);
+        this.store_?.put_(id, encoded);
       } catch (e) {
-        const err = asError(e, 'internal');
-        const id = (JSON.parse(json) as { event_id: string }).event_id;
-        this.emit_('dropped', { ids: [id], reason: err.message });
-        this.emit_('error', err);
+        this.drop_([(JSON.parse(json) as TallyEvent).event_id!], asError(e, 'internal'));
       }
       if ((i & 15) === 15 && performance.now() > end) {
         i++;
@@ -471,9 +461,16 @@ export class Tally {
     return undefined;
   }
 
-  private fail_(code: 'invalid_argument', message: string): undefined {
-    this.emit_('error', new TallyError(code, message));
+  // An invalid call: reported as an 'error' event, never thrown into the page.
+  private fail_(message: string): undefined {
+    this.emit_('error', new TallyError('invalid_argument', message));
     return undefined;
+  }
+
+  // Events given up for good: 'dropped' with their ids, then the error.
+  private drop_(ids: string[], err: TallyError, reason = err.message): void {
+    this.emit_('dropped', { ids, reason });
+    this.emit_('error', err);
   }
 
   private emit_<K extends keyof TallyEvents>(event: K, payload: TallyEvents[K]): void {
@@ -489,7 +486,7 @@ export class Tally {
   // ---- identity, consent, context ----
 
   private loadConsent_(): void {
-    const saved = safeGet('tally.consent');
+    const saved = safeGet('consent');
     const dnt =
       this.options.honorDoNotTrack &&
       typeof navigator === 'object' &&
@@ -509,9 +506,9 @@ export class Tally {
     const mode = this.options.identity ?? 'localStorage';
     const storable = this.consent_ === 'granted' && mode !== 'memory';
     if (!this.anonymousId_ && storable) {
-      this.anonymousId_ = (mode === 'cookie' && inBrowser ? readCookie('tally_aid') : safeGet('tally.aid')) || '';
-      this.userId_ = this.userId_ || safeGet('tally.uid') || '';
-      const s = safeGet('tally.session');
+      this.anonymousId_ = (mode === 'cookie' && inBrowser ? readCookie('tally_aid') : safeGet('aid')) || '';
+      this.userId_ = this.userId_ || safeGet('uid') || '';
+      const s = safeGet('session');
       if (s) {
         const [id, at] = s.split('|');
         this.sessionId_ = id || '';
@@ -528,7 +525,7 @@ export class Tally {
   private writeAnonymousId_(id: string): void {
     if (this.options.identity === 'cookie' && inBrowser) {
       document.cookie = `tally_aid=${id};path=/;max-age=${id ? 31536000 : 0};samesite=lax`;
-    } else if (this.options.identity !== 'memory') safeSet('tally.aid', id || null);
+    } else if (this.options.identity !== 'memory') safeSet('aid', id || null);
   }
 
   private rebuildIdJson_(): void {
@@ -555,10 +552,10 @@ export class Tally {
     if (this.store_) return;
     const store = await openStore(this.options.storage ?? 'auto', 'tally-' + this.options.writeKey);
     this.store_ = store;
-    this.storageKind = store.kind;
+    this.storageKind = store.kind_;
     await holdTabLock(this.tab_);
     try {
-      const lines = await store.adopt(this.tab_, (late) => {
+      const lines = await store.adopt_(this.tab_, (late) => {
         // A tab that was open when this one started has closed: its events are ours now.
         if (this.consent_ !== 'granted') return;
         try {
@@ -571,7 +568,7 @@ export class Tally {
       this.core_!.restore(lines.join('\n'));
       // Events tracked while the queue was opening are written now.
       const snap = this.core_!.snapshot();
-      for (const line of snap.split('\n')) if (line) store.put(line.slice(13, 49), encoder.encode(line));
+      for (const line of snap.split('\n')) if (line) store.put_(line.slice(13, 49), encoder.encode(line));
     } catch (e) {
       this.emit_('error', asError(e, 'storage'));
     }
@@ -581,7 +578,7 @@ export class Tally {
   private saveSession_(): void {
     if (this.sessionDirty_ && this.consent_ === 'granted' && this.options.identity !== 'memory') {
       this.sessionDirty_ = false;
-      safeSet('tally.session', this.sessionId_ + '|' + this.lastActivity_);
+      safeSet('session', this.sessionId_ + '|' + this.lastActivity_);
     }
   }
 
@@ -616,7 +613,7 @@ export class Tally {
       }
     } finally {
       this.sending_ = false;
-      if (this.store_) await this.store_.flush();
+      if (this.store_) await this.store_.flush_();
       if (core.queuedEvents() === 0 || Date.now() < this.retryAt_ || this.consent_ !== 'granted') {
         const waiters = this.flushWaiters_;
         this.flushWaiters_ = [];
@@ -635,9 +632,9 @@ export class Tally {
     const sentAt = Date.now();
     let res: Response;
     try {
+      // A string body goes as text/plain;charset=UTF-8: a simple request, no CORS preflight.
       res = await fetch(this.url_, {
         method: 'POST',
-        headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, // a simple request: no CORS preflight
         body,
         credentials: 'omit',
         keepalive: body.length < kBeaconBytes,
@@ -645,52 +642,38 @@ export class Tally {
     } catch (e) {
       return this.backoff_(0, new TallyError('transport', `network: ${(e as Error).message}`));
     }
-    const text = await res.text().catch(() => '');
-    let answer: {
+    // A non-JSON answer leaves the status to decide.
+    const answer: {
       rejected?: Array<{ index: number; event_id?: string; error: string }>;
       server_time?: number;
       error?: string;
-    } = {};
-    try {
-      answer = JSON.parse(text);
-    } catch {
-      /* non-JSON answer: status decides */
-    }
-    if (res.ok) {
-      if (typeof answer.server_time === 'number') core.onServerTime(sentAt, Date.now(), answer.server_time);
-      this.settle_(count, ids);
-      const rejected = answer.rejected ?? [];
-      const bad = new Set(rejected.map((r) => r.index));
-      const delivered = ids.filter((_, i) => !bad.has(i));
-      this.deliveredSinceFlush_ += delivered.length;
-      if (delivered.length) this.emit_('delivered', { ids: delivered });
-      for (const r of rejected) {
-        const id = r.event_id ?? ids[r.index] ?? '';
-        this.emit_('dropped', { ids: [id], reason: r.error });
-        this.emit_('error', new TallyError('dropped', `events[${r.index}]: ${r.error}`));
-      }
-      this.attempts_ = 0;
-      this.retrying_ = false;
-      return true;
-    }
+    } = (await res.json().catch(() => 0)) || {};
     const why = `collector answered ${res.status}${answer.error ? ': ' + answer.error : ''}`;
     if (res.status === 429 || res.status >= 500) {
       const ra = Number(res.headers.get('Retry-After'));
       return this.backoff_(Number.isFinite(ra) ? ra * 1000 : 0, new TallyError('transport', why));
     }
-    // 400/401/403/413 and other refusals: retrying cannot help.
-    this.settle_(count, ids);
-    this.emit_('dropped', { ids, reason: why });
-    this.emit_('error', new TallyError('dropped', why));
+    if (res.ok && typeof answer.server_time === 'number') core.onServerTime(sentAt, Date.now(), answer.server_time);
+    core.ack(count);
+    this.store_?.remove_(ids);
+    for (const id of ids) this.beaconed_.delete(id);
     this.attempts_ = 0;
     this.retrying_ = false;
+    // 400/401/403/413 and other refusals: retrying cannot help.
+    if (!res.ok) this.drop_(ids, new TallyError('dropped', why));
+    else {
+      const rejected = answer.rejected ?? [];
+      const delivered = ids.filter((_, i) => !rejected.some((r) => r.index === i));
+      this.deliveredSinceFlush_ += delivered.length;
+      if (delivered.length) this.emit_('delivered', { ids: delivered });
+      for (const r of rejected)
+        this.drop_(
+          [r.event_id ?? ids[r.index] ?? ''],
+          new TallyError('dropped', `events[${r.index}]: ${r.error}`),
+          r.error,
+        );
+    }
     return true;
-  }
-
-  private settle_(count: number, ids: string[]): void {
-    this.core_!.ack(count);
-    this.store_?.remove(ids);
-    for (const id of ids) this.beaconed_.delete(id);
   }
 
   private backoff_(retryAfterMs: number, err: TallyError): boolean {
@@ -728,11 +711,11 @@ export class Tally {
       // Every tracked event goes to the core and the store now, whether or not a beacon goes,
       // and into the synchronous journal in case the page is torn down before the store commits.
       this.drainAll_();
-      this.store_?.journal();
+      this.store_?.journal_();
       // No beacon offline, nor while the collector asked to wait (Retry-After, backoff).
       if (navigator.onLine !== false && Date.now() >= this.retryAt_) this.beacon_(core);
     }
-    void this.store_?.flush();
+    void this.store_?.flush_();
   }
 
   // Sends the queued events not yet handed to a beacon, in bodies under 60 KB and under the 64 KB
@@ -749,29 +732,26 @@ export class Tally {
       (off === undefined ? '' : ',"clock_offset_ms":' + Math.round(off)) +
       ',"events":[';
     let budget = 63 * 1024;
-    let events: string[] = [];
-    let ids: string[] = [];
+    let lines: string[] = [];
     let bytes = 0;
     const send = (): boolean => {
-      if (!events.length) return true;
-      const body = head + events.join(',') + ']}';
-      if (!navigator.sendBeacon(this.url_, body)) return false;
-      for (const id of ids) this.beaconed_.add(id);
-      budget -= bytes;
-      events = [];
-      ids = [];
+      if (lines.length) {
+        if (!navigator.sendBeacon(this.url_, head + lines.join(',') + ']}')) return false;
+        for (const line of lines) this.beaconed_.add(line.slice(13, 49));
+        budget -= bytes;
+      }
+      lines = [];
       bytes = head.length + 2;
       return true;
     };
-    bytes = head.length + 2;
+    send();
     for (const line of core.snapshot().split('\n')) {
-      const id = line.slice(13, 49);
-      if (!line || this.beaconed_.has(id)) continue;
+      if (!line || this.beaconed_.has(line.slice(13, 49))) continue;
       const n = encoder.encode(line).length + 1;
-      if (bytes + n > Math.min(kBeaconBytes, budget) && !send()) return;
-      if (bytes + n > Math.min(kBeaconBytes, budget)) continue; // alone too big: the next page sends it
-      events.push(line);
-      ids.push(id);
+      const fits = () => bytes + n <= Math.min(kBeaconBytes, budget);
+      if (!fits() && !send()) return;
+      if (!fits()) continue; // alone too big: the next page sends it
+      lines.push(line);
       bytes += n;
     }
     send();
