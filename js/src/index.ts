@@ -4,7 +4,7 @@
 import loadGlue from 'tally-core-glue';
 import { startAutoTrack } from './autotrack';
 import { loadCoreModule, TallyError, type LoadOptions } from './core';
-import { Tally, type TallyOptions, type FlushResult, type TrackOptions } from './tally';
+import { Tally, type TallyOptions } from './tally';
 
 export { Tally, TallyError };
 export type { TallyErrorCode, LoadOptions, CoreKind } from './core';
@@ -57,41 +57,27 @@ function need(): Tally {
   return instance;
 }
 
+// A module-level function: the same method of the init() tracker.
+function call<K extends 'track' | 'page' | 'identify' | 'reset' | 'flush' | 'optOut' | 'optIn' | 'on'>(m: K): Tally[K] {
+  return ((...a: unknown[]) => (need()[m] as (...a: unknown[]) => unknown)(...a)) as Tally[K];
+}
+
 /** Tracks an action on the init() tracker; returns the event id (undefined until loaded or when dropped). */
-export function track(name: string, properties?: Record<string, unknown>, options?: TrackOptions): string | undefined {
-  return need().track(name, properties, options);
-}
+export const track = call('track');
 /** Records a page view on the init() tracker. */
-export function page(properties?: Record<string, unknown>, options?: TrackOptions): string | undefined {
-  return need().page(properties, options);
-}
+export const page = call('page');
 /** Ties later events of the init() tracker to a user. */
-export function identify(userId: string, traits?: Record<string, unknown>, options?: TrackOptions): string | undefined {
-  return need().identify(userId, traits, options);
-}
+export const identify = call('identify');
 /** Forgets the user of the init() tracker. */
-export function reset(): void {
-  need().reset();
-}
+export const reset = call('reset');
 /** Sends the init() tracker's queue now. */
-export function flush(): Promise<FlushResult> {
-  return need().flush();
-}
+export const flush = call('flush');
 /** Opts this browser out (persisted). */
-export function optOut(): void {
-  need().optOut();
-}
+export const optOut = call('optOut');
 /** Grants consent / undoes optOut() (persisted). */
-export function optIn(): void {
-  need().optIn();
-}
+export const optIn = call('optIn');
 /** Subscribes to 'delivered', 'dropped' or 'error' on the init() tracker. */
-export function on<K extends keyof import('./tally').TallyEvents>(
-  event: K,
-  handler: (payload: import('./tally').TallyEvents[K]) => void,
-): () => void {
-  return need().on(event, handler);
-}
+export const on = call('on');
 /** The init() tracker (undefined before init()); for on(), queued() and ids(). */
 export function getInstance(): Tally | undefined {
   return instance;
