@@ -26,10 +26,10 @@ export function propsOf(el: Element): Record<string, string> {
   return props;
 }
 
-/** Switches on the configured behaviours for `t`; returns the resolved switches. */
-export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | true | undefined): AutoTrackOptions {
-  // (init() never calls this with autoTrack: false.)
-  const on: AutoTrackOptions = { ...kAutoTrackDefaults, ...(typeof setting === 'object' ? setting : {}) };
+/** Switches on the configured behaviours for `t` (init() never calls this with autoTrack: false). */
+export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | true | undefined): void {
+  // Spreading `true` or undefined adds nothing: the defaults.
+  const on: AutoTrackOptions = { ...kAutoTrackDefaults, ...(setting as Partial<AutoTrackOptions>) };
 
   let seen = new WeakSet<Element>();
   let io: IntersectionObserver | undefined;
@@ -37,7 +37,7 @@ export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | tr
   // (re)observed: at start, on each page view, and after each batch of DOM changes.
   const observeAll = () => document.querySelectorAll('[data-tally-impression]').forEach((el) => io?.observe(el));
 
-  if (on.impressions && typeof IntersectionObserver === 'function') {
+  if (on.impressions) {
     io = new IntersectionObserver(
       (entries) => {
         for (const { isIntersecting, target } of entries) {
@@ -52,20 +52,16 @@ export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | tr
     observeAll();
   }
 
-  // A new page view resets "once per element per page view": re-observe so visible elements count again.
-  const pageView = () => {
+  let lastUrl = location.href;
+  const onHistory = () => {
+    if (location.href === lastUrl) return;
+    lastUrl = location.href;
+    // A new page view resets "once per element per page view": re-observe so visible elements count again.
     seen = new WeakSet();
     io?.disconnect();
     observeAll();
     if (on.pageViews) t.page();
     else t.refreshContext();
-  };
-
-  let lastUrl = location.href;
-  const onHistory = () => {
-    if (location.href === lastUrl) return;
-    lastUrl = location.href;
-    pageView();
   };
   for (const m of ['pushState', 'replaceState'] as const) {
     const orig = history[m];
@@ -135,5 +131,4 @@ export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | tr
       });
     });
   }
-  return on;
 }

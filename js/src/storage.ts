@@ -20,7 +20,6 @@ interface Backend {
   write(puts: Rec[], dels: string[]): Promise<void>;
 }
 
-const decoder = new TextDecoder();
 const kLockPrefix = 'tally.tab.';
 const kKeyPrefix = 'tally.q.';
 const kJournalPrefix = 'tally.j.';
@@ -41,39 +40,6 @@ export function holdTabLock(tab: string): Promise<void> {
   });
 }
 
-// Runs `fn` for each other tab's records once that tab no longer holds its lock: at once for
-// tabs already gone, later (through a waiting lock request) for tabs still open. Tabs that start
-// after this one announce themselves on a BroadcastChannel, so a page that stays open also
-// adopts the queue of a younger tab that closes first. `fn` runs inside the owner's lock, so two
-// tabs never take the same records.
-async function forOrphans(
-  name: string,
-  tab: string,
-  owners: Set<string>,
-  fn: (owner: string) => Promise<void>,
-  later: (owner: string) => Promise<void>,
-) {
-  const l = locks();
-  if (l && typeof BroadcastChannel === 'function') {
-    const ch = new BroadcastChannel(name);
-    ch.onmessage = (e) => void l.request(kLockPrefix + e.data, () => later(e.data as string)).catch(() => {});
-    ch.postMessage(tab);
-  }
-  for (const owner of owners) {
-    if (owner === tab) continue;
-    if (!l) {
-      await fn(owner); // no Web Locks: one tab at a time is assumed
-      continue;
-    }
-    let gone = false;
-    await l.request(kLockPrefix + owner, { ifAvailable: true }, async (lock) => {
-      gone = !!lock;
-      if (lock) await fn(owner);
-    });
-    if (!gone) void l.request(kLockPrefix + owner, () => later(owner)).catch(() => {});
-  }
-}
-
 function sorted(recs: Rec[]): string[] {
   // UUIDv7 ids sort by creation time.
   return recs.sort((a, b) => (a.id < b.id ? -1 : 1)).map((r) => r.line);
@@ -84,7 +50,7 @@ export class QueueStore {
   /** Writes that failed (quota, private mode, ...); never thrown into the page. */
   failures_ = 0;
   private tab_ = '';
-  private puts_ = new Map<string, Uint8Array>();
+  private puts_ = new Map<string, string>();
   private dels_ = new Set<string>();
   // Records handed to the backend whose write has not completed. Chromium aborts the IndexedDB
   // transactions of a page that is closing, so at unload these (and the buffered writes) are
@@ -109,16 +75,33 @@ export class QueueStore {
     await this.importJournals_().catch(() => this.failures_++);
     const recs = await this.b_.all();
     const mine = recs.filter((r) => r.tab === tab);
-    await forOrphans(
-      this.name_,
-      tab,
-      new Set(recs.map((r) => r.tab)),
-      async (owner) => void mine.push(...(await this.take_(owner))),
-      async (owner) => {
-        const got = await this.take_(owner).catch(() => (this.failures_++, []));
-        if (got.length) late(sorted(got));
-      },
-    );
+    // Another tab's records are taken only inside that tab's lock, i.e. once it is gone, so two
+    // tabs never take the same records: at once for tabs already gone, later (a waiting lock
+    // request) for tabs still open. Tabs that start after this one announce themselves on a
+    // BroadcastChannel, so a page that stays open also adopts the queue of a younger tab that
+    // closes first.
+    const l = locks();
+    const later = (owner: string) =>
+      void l!
+        .request(kLockPrefix + owner, async () => {
+          const got = await this.take_(owner).catch(() => (this.failures_++, []));
+          if (got.length) late(sorted(got));
+        })
+        .catch(() => {});
+    if (l && typeof BroadcastChannel === 'function') {
+      const ch = new BroadcastChannel(this.name_);
+      ch.onmessage = (e) => later(e.data);
+      ch.postMessage(tab);
+    }
+    for (const owner of new Set(recs.map((r) => r.tab))) {
+      if (owner === tab) continue;
+      // No Web Locks: one tab at a time is assumed.
+      const got = l
+        ? await l.request(kLockPrefix + owner, { ifAvailable: true }, (lock) => lock && this.take_(owner))
+        : await this.take_(owner);
+      if (got) mine.push(...got);
+      else later(owner);
+    }
     return sorted(mine);
   }
 
@@ -174,8 +157,8 @@ export class QueueStore {
   }
 
   /** Buffers one event for writing at the next flush. */
-  put_(id: string, encoded: Uint8Array): void {
-    this.puts_.set(id, encoded);
+  put_(id: string, line: string): void {
+    this.puts_.set(id, line);
     this.schedule_();
   }
 
@@ -218,7 +201,7 @@ export class QueueStore {
   // The buffered writes, as records (for a synchronous write at unload).
   private pending_(): Rec[] {
     const out: Rec[] = [];
-    for (const [id, enc] of this.puts_) out.push({ id, tab: this.tab_, line: decoder.decode(enc) });
+    for (const [id, line] of this.puts_) out.push({ id, tab: this.tab_, line });
     return out;
   }
 

@@ -95,6 +95,7 @@ const kVersion = '0.1.0';
 const kBeaconBytes = 60 * 1024; // under the 64 KB keepalive budget browsers allow
 const inBrowser = typeof window === 'object' && typeof document === 'object';
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 // Every encoded event (the core's EncodeEvent) starts {"event_id":"<36 chars>": its id is
 // line.slice(13, 49), read without parsing the line.
 
@@ -408,7 +409,7 @@ export class Tally {
       const json = this.backlog_[i]!;
       try {
         const { id, encoded } = this.core_!.track(json);
-        this.store_?.put_(id, encoded);
+        this.store_?.put_(id, decoder.decode(encoded));
       } catch (e) {
         this.drop_([(JSON.parse(json) as TallyEvent).event_id!], asError(e, 'internal'));
       }
@@ -568,7 +569,7 @@ export class Tally {
       this.core_!.restore(lines.join('\n'));
       // Events tracked while the queue was opening are written now.
       const snap = this.core_!.snapshot();
-      for (const line of snap.split('\n')) if (line) store.put_(line.slice(13, 49), encoder.encode(line));
+      for (const line of snap.split('\n')) if (line) store.put_(line.slice(13, 49), line);
     } catch (e) {
       this.emit_('error', asError(e, 'storage'));
     }
