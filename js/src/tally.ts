@@ -145,11 +145,6 @@ function safeSet(k: string, v: string | null): void {
   }
 }
 
-function readCookie(name: string): string | null {
-  const m = document.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
-  return m ? decodeURIComponent(m[1]!) : null;
-}
-
 // JSON.stringify writes Infinity and NaN as null, so the core would never see them. Only when the
 // text holds a null at all (rare) is the value walked again to find the path of a non-finite
 // number: no per-call cost for events without nulls.
@@ -183,11 +178,12 @@ export class Tally {
   private readonly listeners_: { [K in keyof TallyEvents]?: Array<(p: TallyEvents[K]) => void> } = {};
   private pending_: Array<() => void> = [];
   private anonymousId_ = '';
-  private userId_ = '';
+  private userId_?: string;
   private sessionId_ = '';
   private lastActivity_ = 0;
-  private idJson_ = '';
-  private ctxJson_ = '{}';
+  // Set by start() before any event is made: the ids and the page context as JSON fragments.
+  private idJson_!: string;
+  private ctxJson_!: string;
   private consent_: 'granted' | 'denied' | 'unknown' = 'granted';
   private sending_?: boolean;
   private sendTimer_: ReturnType<typeof setTimeout> | undefined;
@@ -348,7 +344,7 @@ export class Tally {
     options: TrackOptions | undefined,
   ): string | undefined {
     const now = Date.now();
-    if (now - this.lastActivity_ > (this.options.sessionTimeoutMs ?? 30 * 60 * 1000) || !this.sessionId_) {
+    if (now - this.lastActivity_ > (this.options.sessionTimeoutMs ?? 1.8e6) /* 30 minutes */ || !this.sessionId_) {
       this.sessionId_ = randomHex(16);
       this.rebuildIdJson_();
     }
@@ -357,7 +353,7 @@ export class Tally {
     // The id and created_at are fixed here, at the call; the core's work (validate, dedup, queue,
     // encode: tens of µs in Wasm) runs just after, off the call path, in time slices (lesson 9).
     const id = this.newId_(now);
-    const createdAt = options?.createdAt !== undefined ? +options.createdAt : now;
+    const createdAt = +(options?.createdAt ?? now);
     if (!isFinite(createdAt)) return this.fail_('createdAt: must be a finite number');
     let json: string;
     let bad: string | undefined;
@@ -490,8 +486,8 @@ export class Tally {
     const saved = safeGet('consent');
     const dnt =
       this.options.honorDoNotTrack &&
-      typeof navigator === 'object' &&
-      (navigator.doNotTrack === '1' || (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true);
+      inBrowser &&
+      (navigator.doNotTrack === '1' || (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl);
     // A choice the user made (optOut/optIn) wins over DNT/GPC, which wins over the default.
     this.consent_ =
       saved === 'denied' || saved === 'granted'
@@ -507,7 +503,9 @@ export class Tally {
     const mode = this.options.identity ?? 'localStorage';
     const storable = this.consent_ === 'granted' && mode !== 'memory';
     if (!this.anonymousId_ && storable) {
-      this.anonymousId_ = (mode === 'cookie' && inBrowser ? readCookie('tally_aid') : safeGet('aid')) || '';
+      this.anonymousId_ =
+        (mode === 'cookie' && inBrowser ? document.cookie.match(/(?:^|; )tally_aid=([^;]*)/)?.[1] : safeGet('aid')) ||
+        '';
       this.userId_ = this.userId_ || safeGet('uid') || '';
       const s = safeGet('session');
       if (s) {
@@ -530,11 +528,14 @@ export class Tally {
   }
 
   private rebuildIdJson_(): void {
+    // JSON.stringify leaves out the undefined ones.
     this.idJson_ =
-      ',"anonymous_id":' +
-      JSON.stringify(this.anonymousId_) +
-      (this.sessionId_ ? ',"session_id":' + JSON.stringify(this.sessionId_) : '') +
-      (this.userId_ ? ',"user_id":' + JSON.stringify(this.userId_) : '');
+      ',' +
+      JSON.stringify({
+        anonymous_id: this.anonymousId_,
+        session_id: this.sessionId_ || undefined,
+        user_id: this.userId_ || undefined,
+      }).slice(1, -1);
   }
 
   /** Re-reads the page context (on page views and history changes, never per track()). */
@@ -693,7 +694,7 @@ export class Tally {
     const onHide = () => this.sendOnUnload_();
     addEventListener('pagehide', onHide);
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'hidden') onHide();
+      if (document.hidden) onHide();
     });
     addEventListener('online', () => {
       this.retryAt_ = 0;
