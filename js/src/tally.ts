@@ -195,7 +195,7 @@ export class Tally {
   private idMs_ = 0;
   private idSeq_ = 0;
   private retrying_?: boolean; // a refused batch goes again when the backoff ends, due or not
-  private flushWaiters_: Array<() => void> = [];
+  private pumping_: Promise<void> = Promise.resolve(); // the running pump_, then the next
   private deliveredSinceFlush_ = 0;
   private sessionDirty_?: boolean;
   /** Storage writes that failed (quota) and were absorbed. */
@@ -287,11 +287,8 @@ export class Tally {
     if (!this.core_) return new Promise((r) => this.defer_(() => void this.flush().then(r)));
     this.deliveredSinceFlush_ = 0;
     this.drainAll_();
-    return new Promise<void>((r) => {
-      this.flushWaiters_.push(r);
-      this.retryAt_ = Math.min(this.retryAt_, Date.now());
-      void this.pump_(true);
-    }).then(() => ({ delivered: this.deliveredSinceFlush_, queued: this.core_!.queuedEvents() }));
+    this.retryAt_ = Math.min(this.retryAt_, Date.now());
+    return this.pump_(true).then(() => ({ delivered: this.deliveredSinceFlush_, queued: this.core_!.queuedEvents() }));
   }
 
   /** Stops tracking for this browser (persisted) and deletes the queued events. */
@@ -603,26 +600,27 @@ export class Tally {
     (this.sendTimer_ as { unref?: () => void }).unref?.();
   }
 
-  private async pump_(force: boolean): Promise<void> {
-    if (this.sending_) return;
-    this.sending_ = true;
-    this.saveSession_();
+  // Sends due batches (every batch when forced) until the queue is empty or must wait (backoff,
+  // consent). Pumps run one after another, so a flush() during a send runs its own forced pump
+  // once that send is done, and resolves when the queue is empty or must wait.
+  private pump_(force: boolean): Promise<void> {
     const core = this.core_!;
-    try {
-      while (this.consent_ === 'granted' && core.queuedEvents() > 0 && Date.now() >= this.retryAt_) {
-        if (!force && !this.retrying_ && !core.batchDue()) break;
-        if (!(await this.sendOne_())) break;
-      }
-    } finally {
-      this.sending_ = false;
-      if (this.store_) await this.store_.flush_();
-      if (core.queuedEvents() === 0 || Date.now() < this.retryAt_ || this.consent_ !== 'granted') {
-        const waiters = this.flushWaiters_;
-        this.flushWaiters_ = [];
-        for (const w of waiters) w();
-      }
-      this.scheduleSend_();
-    }
+    return (this.pumping_ = this.pumping_
+      .then(async () => {
+        this.sending_ = true;
+        this.saveSession_();
+        try {
+          while (this.consent_ === 'granted' && core.queuedEvents() > 0 && Date.now() >= this.retryAt_) {
+            if (!force && !this.retrying_ && !core.batchDue()) break;
+            if (!(await this.sendOne_())) break;
+          }
+        } finally {
+          this.sending_ = false;
+          await this.store_?.flush_();
+          this.scheduleSend_();
+        }
+      })
+      .catch((e) => this.emit_('error', asError(e, 'internal'))));
   }
 
   // One POST of the next batch. Returns false when the queue must wait (backoff).
