@@ -16,13 +16,13 @@ export const kAutoTrackDefaults: AutoTrackOptions = {
   impressions: true,
 };
 
-/** Reads `data-tally-prop-*` attributes into properties (`data-tally-prop-plan` → `plan`). */
+/** Reads `data-tally-prop-*` attributes into properties (`data-tally-prop-plan` → `plan`,
+ *  `data-tally-prop-content-id` → `contentId`); a name must start with a letter. */
 export function propsOf(el: Element): Record<string, string> {
   const props: Record<string, string> = {};
-  for (const a of Array.from(el.attributes)) {
-    if (a.name.startsWith('data-tally-prop-'))
-      props[a.name.slice(16).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = a.value;
-  }
+  // dataset has already turned `data-tally-prop-content-id` into `tallyPropContentId`.
+  for (const [k, v] of Object.entries((el as HTMLElement).dataset))
+    if (/^tallyProp[A-Z]/.test(k)) props[k[9]!.toLowerCase() + k.slice(10)] = v!;
   return props;
 }
 

@@ -206,7 +206,7 @@ export class QueueStore {
   }
 
   private schedule_(): void {
-    this.timer_ ??= setTimeout(() => void this.flush_(), 0);
+    if (!this.timer_) this.timer_ = setTimeout(() => void this.flush_(), 0);
   }
 }
 

@@ -147,19 +147,17 @@ function safeSet(k: string, v: string | null): void {
 
 // JSON.stringify writes Infinity and NaN as null, so the core would never see them. Only when the
 // text holds a null at all (rare) is the value walked again to find the path of a non-finite
-// number: no per-call cost for events without nulls.
-function nonFinite(v: unknown, text: string, root: string): string | undefined {
-  if (text.indexOf('null') < 0) return undefined;
-  const paths = new Map<unknown, string>();
-  let bad: string | undefined;
-  JSON.stringify(v, function (this: unknown, k, x) {
-    const base = paths.get(this);
-    const p = base === undefined ? root : Array.isArray(this) ? `${base}[${k}]` : base ? `${base}.${k}` : k;
-    if (typeof x === 'number' && !isFinite(x)) bad ??= p;
-    else if (x && typeof x === 'object') paths.set(x, p);
-    return x;
-  });
-  return bad;
+// number: no per-call cost for events without nulls. (The value was just stringified, so it has
+// no cycles; a custom toJSON() that returns a non-finite number is not looked into.)
+function nonFinite(v: unknown, text: string, path: string): string | undefined {
+  if (!text.includes('null')) return undefined;
+  if (typeof v === 'number' && !isFinite(v)) return path;
+  if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      const p = nonFinite(x, text, Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k);
+      if (p) return p;
+    }
+  return undefined;
 }
 
 /** One tracker. Create it with init() or createTally(); every method is safe before load. */
