@@ -12,6 +12,7 @@ export type { TallyOptions, TallyEvent, TallyEvents, TrackOptions, FlushResult, 
 export type { StorageKind } from './storage';
 
 declare const __TALLY_FORMAT__: 'esm' | 'cjs' | 'iife';
+declare const __TALLY_NODE__: boolean; // false in the browser builds: the Node paths are removed
 
 /** Options of init() and createTally(): the tracker's, plus where the core's files are. */
 export type InitOptions = TallyOptions & LoadOptions;
@@ -26,7 +27,7 @@ function assetBase(): string {
   }
   const s = typeof document === 'object' ? (document.currentScript as HTMLScriptElement | null) : null;
   if (s?.src) return new URL('.', s.src).href;
-  return typeof location === 'object' ? location.href : 'file://' + process.cwd() + '/';
+  return typeof location === 'object' || !__TALLY_NODE__ ? location.href : 'file://' + process.cwd() + '/';
 }
 const kBase = assetBase();
 
@@ -39,7 +40,7 @@ async function start(t: Tally, options: InitOptions): Promise<Tally> {
 }
 
 /** Creates and starts a tracker; resolves once the core is loaded and the queue restored. */
-export async function createTally(options: InitOptions): Promise<Tally> {
+export function createTally(options: InitOptions): Promise<Tally> {
   return start(new Tally(options), options);
 }
 

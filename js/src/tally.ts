@@ -91,6 +91,8 @@ export interface TallyEvents {
   error: TallyError;
 }
 
+declare const __TALLY_NODE__: boolean; // false in the browser builds: the Node paths are removed
+
 const kVersion = '0.1.0';
 const kBeaconBytes = 60 * 1024; // under the 64 KB keepalive budget browsers allow
 const inBrowser = typeof window === 'object' && typeof document === 'object';
@@ -262,9 +264,9 @@ export class Tally {
     if (!this.core_) return this.defer_(() => this.identify(userId, traits, withTime(options)));
     if (typeof userId !== 'string' || !userId) return this.fail_('userId: must be a non-empty string');
     this.userId_ = userId;
-    if (this.consent_ === 'granted') safeSet('uid', userId);
     this.rebuildIdJson_();
     if (this.consent_ !== 'granted') return undefined;
+    safeSet('uid', userId);
     return this.enqueue_('identify', 'Identify', traits, options);
   }
 
@@ -595,7 +597,7 @@ export class Tally {
       void this.pump_(false);
     }, wait);
     // In Node a pending batch must not keep the process alive; servers call flush() before exit.
-    (this.sendTimer_ as { unref?: () => void }).unref?.();
+    if (__TALLY_NODE__) (this.sendTimer_ as { unref?: () => void }).unref?.();
   }
 
   // Sends due batches (every batch when forced) until the queue is empty or must wait (backoff,
@@ -649,7 +651,7 @@ export class Tally {
     const why = `collector answered ${res.status}${answer.error ? ': ' + answer.error : ''}`;
     if (res.status === 429 || res.status >= 500) {
       const ra = Number(res.headers.get('Retry-After'));
-      return this.backoff_(Number.isFinite(ra) ? ra * 1000 : 0, new TallyError('transport', why));
+      return this.backoff_(ra * 1000 || 0, new TallyError('transport', why)); // seconds; a date: none
     }
     if (res.ok && typeof answer.server_time === 'number') core.onServerTime(sentAt, Date.now(), answer.server_time);
     core.ack(count);
