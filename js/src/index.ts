@@ -40,7 +40,7 @@ async function start(t: Tally, options: InitOptions): Promise<Tally> {
 }
 
 /** Creates and starts a tracker; resolves once the core is loaded and the queue restored. */
-export function createTally(options: InitOptions): Promise<Tally> {
+export async function createTally(options: InitOptions): Promise<Tally> {
   return start(new Tally(options), options);
 }
 
