@@ -50,7 +50,7 @@ let ready: Promise<Tally> | undefined;
 /** Starts the page's (or process's) tracker; calls made before it resolves are kept in order.
  *  Later calls return the same promise (their options are ignored). */
 export function init(options: InitOptions): Promise<Tally> {
-  return (ready ??= start((instance = new Tally(options)), options));
+  return ready || (ready = start((instance = new Tally(options)), options));
 }
 
 function need(): Tally {

@@ -312,7 +312,8 @@ export class Tally {
 
   /** Subscribes to 'delivered', 'dropped' or 'error'; returns an unsubscribe function. */
   on<K extends keyof TallyEvents>(event: K, handler: (payload: TallyEvents[K]) => void): () => void {
-    const list = (this.listeners_[event] ??= []) as Array<(p: TallyEvents[K]) => void>;
+    const l = this.listeners_;
+    const list = (l[event] || (l[event] = [])) as Array<(p: TallyEvents[K]) => void>;
     list.push(handler);
     return () => list.splice(list.indexOf(handler) >>> 0, 1);
   }
