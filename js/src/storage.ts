@@ -24,22 +24,6 @@ const kLockPrefix = 'tally.tab.';
 const kKeyPrefix = 'tally.q.';
 const kJournalPrefix = 'tally.j.';
 
-function locks(): LockManager | undefined {
-  return typeof navigator === 'object' ? (navigator as Navigator).locks : undefined;
-}
-
-/** Holds this tab's lock for the page's lifetime, so other tabs know it is alive. */
-export function holdTabLock(tab: string): Promise<void> {
-  const l = locks();
-  if (!l) return Promise.resolve();
-  return new Promise((granted) => {
-    l.request(kLockPrefix + tab, () => {
-      granted();
-      return new Promise<void>(() => {});
-    }).catch(() => granted());
-  });
-}
-
 function sorted(recs: Rec[]): string[] {
   // UUIDv7 ids sort by creation time.
   return recs.sort((a, b) => (a.id < b.id ? -1 : 1)).map((r) => r.line);
@@ -72,6 +56,15 @@ export class QueueStore {
   async adopt_(tab: string, late: (lines: string[]) => void): Promise<string[]> {
     this.tab_ = tab;
     if (!this.name_) return [];
+    const l = typeof navigator === 'object' ? navigator.locks : undefined;
+    // This tab's lock, held for the page's lifetime, tells other tabs it is alive.
+    if (l)
+      await new Promise<void>((granted) => {
+        l.request(kLockPrefix + tab, () => {
+          granted();
+          return new Promise<void>(() => {});
+        }).catch(() => granted());
+      });
     await this.importJournals_().catch(() => this.failures_++);
     const recs = await this.b_.all();
     const mine = recs.filter((r) => r.tab === tab);
@@ -80,7 +73,6 @@ export class QueueStore {
     // request) for tabs still open. Tabs that start after this one announce themselves on a
     // BroadcastChannel, so a page that stays open also adopts the queue of a younger tab that
     // closes first.
-    const l = locks();
     const later = (owner: string) =>
       void l!
         .request(kLockPrefix + owner, async () => {

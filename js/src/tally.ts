@@ -4,7 +4,7 @@
 // page context are kept in memory as ready-made JSON fragments.
 
 import { Core, TallyError, type CoreModule, type TallyErrorCode } from './core';
-import { holdTabLock, openStore, type QueueStore, type StorageKind } from './storage';
+import { openStore, type QueueStore, type StorageKind } from './storage';
 
 /** Every option of init(); all but writeKey and endpoint have defaults. */
 export interface TallyOptions {
@@ -447,7 +447,7 @@ export class Tally {
 
   /** Runs the core's work for every tracked event now (flush, page unload). */
   private drainAll_(): void {
-    if (this.drainTimer_) clearTimeout(this.drainTimer_);
+    clearTimeout(this.drainTimer_);
     if (this.backlog_.length) this.drain_(Infinity);
   }
 
@@ -553,7 +553,6 @@ export class Tally {
     const store = await openStore(this.options.storage ?? 'auto', 'tally-' + this.options.writeKey);
     this.store_ = store;
     this.storageKind = store.kind_;
-    await holdTabLock(this.tab_);
     try {
       const lines = await store.adopt_(this.tab_, (late) => {
         // A tab that was open when this one started has closed: its events are ours now.
