@@ -188,13 +188,13 @@ export class Tally {
   private sending_?: boolean;
   private sendTimer_: ReturnType<typeof setTimeout> | undefined;
   private retryAt_ = 0;
+  // Failed sends in a row; while > 0, a refused batch goes again when the backoff ends, due or not.
   private attempts_ = 0;
   private beaconed_ = new Set<string>(); // handed to a beacon, not yet confirmed by a fetch
   private backlog_: string[] = []; // tracked, not yet handed to the core
   private drainTimer_: ReturnType<typeof setTimeout> | undefined;
   private idMs_ = 0;
   private idSeq_ = 0;
-  private retrying_?: boolean; // a refused batch goes again when the backoff ends, due or not
   private pumping_: Promise<void> = Promise.resolve(); // the running pump_, then the next
   private deliveredSinceFlush_ = 0;
   private sessionDirty_?: boolean;
@@ -586,7 +586,7 @@ export class Tally {
   private scheduleSend_(): void {
     const core = this.core_;
     if (!core || this.sending_ || this.consent_ !== 'granted') return;
-    const wait = Math.max(this.retrying_ || core.batchDue() ? 0 : core.msUntilDue(), this.retryAt_ - Date.now());
+    const wait = Math.max(this.attempts_ || core.batchDue() ? 0 : core.msUntilDue(), this.retryAt_ - Date.now());
     if (core.queuedEvents() === 0 || wait < 0) return;
     if (this.sendTimer_ !== undefined) {
       if (wait > 0) return; // a timer is already set for the oldest event's age
@@ -611,7 +611,7 @@ export class Tally {
         this.saveSession_();
         try {
           while (this.consent_ === 'granted' && core.queuedEvents() > 0 && Date.now() >= this.retryAt_) {
-            if (!force && !this.retrying_ && !core.batchDue()) break;
+            if (!force && !this.attempts_ && !core.batchDue()) break;
             if (!(await this.sendOne_())) break;
           }
         } finally {
@@ -658,7 +658,6 @@ export class Tally {
     this.store_?.remove_(ids);
     for (const id of ids) this.beaconed_.delete(id);
     this.attempts_ = 0;
-    this.retrying_ = false;
     // 400/401/403/413 and other refusals: retrying cannot help.
     if (!res.ok) this.drop_(ids, new TallyError('dropped', why));
     else {
@@ -681,7 +680,6 @@ export class Tally {
     const cap = this.options.retry?.capMs ?? 60000;
     const jitter = Math.random() * Math.min(cap, base * 2 ** this.attempts_++);
     this.retryAt_ = Date.now() + Math.max(jitter, Math.min(retryAfterMs, cap * 10));
-    this.retrying_ = true;
     this.emit_('error', err);
     return false;
   }
