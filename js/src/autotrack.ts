@@ -16,70 +16,52 @@ export const kAutoTrackDefaults: AutoTrackOptions = {
   impressions: true,
 };
 
-/** Reads `data-tally-prop-*` attributes into properties (`data-tally-prop-plan` → `plan`). */
+/** Reads `data-tally-prop-*` attributes into properties (`data-tally-prop-plan` → `plan`,
+ *  `data-tally-prop-content-id` → `contentId`); a name must start with a letter. */
 export function propsOf(el: Element): Record<string, string> {
   const props: Record<string, string> = {};
-  for (const a of Array.from(el.attributes)) {
-    if (a.name.startsWith('data-tally-prop-'))
-      props[a.name.slice(16).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = a.value;
-  }
+  // dataset has already turned `data-tally-prop-content-id` into `tallyPropContentId`.
+  for (const [k, v] of Object.entries((el as HTMLElement).dataset))
+    if (/^tallyProp[A-Z]/.test(k)) props[k[9]!.toLowerCase() + k.slice(10)] = v!;
   return props;
 }
 
-/** Switches on the configured behaviours for `t`; returns the resolved switches. */
-export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | true | undefined): AutoTrackOptions {
-  // (init() never calls this with autoTrack: false.)
-  const on: AutoTrackOptions = { ...kAutoTrackDefaults, ...(typeof setting === 'object' ? setting : {}) };
+/** Switches on the configured behaviours for `t` (init() never calls this with autoTrack: false). */
+export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | true | undefined): void {
+  // Spreading `true` or undefined adds nothing: the defaults.
+  const on: AutoTrackOptions = { ...kAutoTrackDefaults, ...(setting as Partial<AutoTrackOptions>) };
 
   let seen = new WeakSet<Element>();
   let io: IntersectionObserver | undefined;
-  const observeAll = () => {
-    if (!io) return;
-    document.querySelectorAll('[data-tally-impression]').forEach((el) => io!.observe(el));
-  };
+  // Observing an element already observed does nothing, so every marked element is simply
+  // (re)observed: at start, on each page view, and after each batch of DOM changes.
+  const observeAll = () => document.querySelectorAll('[data-tally-impression]').forEach((el) => io?.observe(el));
 
-  if (on.impressions && typeof IntersectionObserver === 'function') {
+  if (on.impressions) {
     io = new IntersectionObserver(
       (entries) => {
-        for (const e of entries) {
-          if (!e.isIntersecting || seen.has(e.target)) continue;
-          seen.add(e.target);
-          t.track('Impression', {
-            content_id: e.target.getAttribute('data-tally-impression') || '',
-            ...propsOf(e.target),
-          });
+        for (const { isIntersecting, target } of entries) {
+          if (!isIntersecting || seen.has(target)) continue;
+          seen.add(target);
+          t.track('Impression', { content_id: target.getAttribute('data-tally-impression'), ...propsOf(target) });
         }
       },
       { threshold: 0.5 },
     );
-    new MutationObserver((records) => {
-      for (const r of records)
-        r.addedNodes.forEach((n) => {
-          if (n instanceof Element) {
-            if (n.hasAttribute('data-tally-impression')) io!.observe(n);
-            n.querySelectorAll('[data-tally-impression]').forEach((el) => io!.observe(el));
-          }
-        });
-    }).observe(document.documentElement, { childList: true, subtree: true });
+    new MutationObserver(observeAll).observe(document.documentElement, { childList: true, subtree: true });
     observeAll();
   }
-
-  // A new page view resets "once per element per page view": re-observe so visible elements count again.
-  const pageView = () => {
-    seen = new WeakSet();
-    if (io) {
-      io.disconnect();
-      observeAll();
-    }
-    if (on.pageViews) t.page();
-    else t.refreshContext();
-  };
 
   let lastUrl = location.href;
   const onHistory = () => {
     if (location.href === lastUrl) return;
     lastUrl = location.href;
-    pageView();
+    // A new page view resets "once per element per page view": re-observe so visible elements count again.
+    seen = new WeakSet();
+    io?.disconnect();
+    observeAll();
+    if (on.pageViews) t.page();
+    else t.refreshContext();
   };
   for (const m of ['pushState', 'replaceState'] as const) {
     const orig = history[m];
@@ -93,38 +75,31 @@ export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | tr
   addEventListener('hashchange', onHistory);
   if (on.pageViews) t.page();
 
-  if (on.clicks || on.outboundLinks) {
-    document.addEventListener(
-      'click',
-      (ev) => {
-        const target = ev.target instanceof Element ? ev.target : null;
-        if (!target) return;
-        // A marked form is tracked by its submit; a click inside it is not the form's event.
-        let marked = on.clicks ? target.closest('[data-tally-event]') : null;
-        if (marked && marked.tagName === 'FORM') marked = null;
-        if (marked) t.track(marked.getAttribute('data-tally-event') || 'Click', propsOf(marked));
-        if (!on.outboundLinks) return;
-        const a = target.closest('a[href]') as HTMLAnchorElement | null;
-        if (!a || a.origin === location.origin || !/^https?:/.test(a.protocol)) return;
-        const plain = ev.button === 0 && !ev.metaKey && !ev.ctrlKey && !ev.shiftKey && !ev.altKey;
-        const sameTab = !a.target || a.target === '_self';
-        if (!marked)
-          t.track('Outbound Link Clicked', { href: a.href, text: (a.textContent || '').trim().slice(0, 100) });
-        if (!plain || !sameTab || ev.defaultPrevented) return;
-        // Hold navigation until the event is handed to the transport, at most kLinkHoldMs.
-        ev.preventDefault();
-        let gone = false;
-        const go = () => {
-          if (gone) return;
-          gone = true;
-          location.href = a.href;
-        };
-        setTimeout(go, kLinkHoldMs);
-        void t.flush().then(go, go);
-      },
-      true,
-    );
-  }
+  document.addEventListener(
+    'click',
+    (ev) => {
+      const target = ev.target;
+      if (!(target instanceof Element)) return;
+      // A marked form is tracked by its submit; a click inside it is not the form's event.
+      const marked = on.clicks && target.closest('[data-tally-event]:not(form)');
+      if (marked) t.track(marked.getAttribute('data-tally-event') || 'Click', propsOf(marked));
+      const a = on.outboundLinks && (target.closest('a[href]') as HTMLAnchorElement | null);
+      if (!a || a.origin === location.origin || !/^https?:/.test(a.protocol)) return;
+      if (!marked) t.track('Outbound Link Clicked', { href: a.href, text: (a.textContent || '').trim().slice(0, 100) });
+      // A plain click that navigates this tab: hold it until the event is handed to the
+      // transport, at most kLinkHoldMs.
+      if (ev.button || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey || ev.defaultPrevented) return;
+      if (a.target && a.target !== '_self') return;
+      ev.preventDefault();
+      let gone = 0;
+      const go = () => {
+        if (!gone++) location.href = a.href;
+      };
+      setTimeout(go, kLinkHoldMs);
+      void t.flush().then(go, go);
+    },
+    true,
+  );
 
   if (on.forms) {
     document.addEventListener(
@@ -156,5 +131,4 @@ export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | tr
       });
     });
   }
-  return on;
 }

@@ -5,9 +5,22 @@
 //   data-write-key, data-endpoint, data-storage, data-identity, data-consent ("required"),
 //   data-honor-dnt, data-auto-track ("false", or a comma list: pageViews,clicks,...).
 
-import * as api from './index';
+import {
+  createTally,
+  flush,
+  getInstance,
+  identify,
+  init,
+  on,
+  optIn,
+  optOut,
+  page,
+  reset,
+  Tally,
+  TallyError,
+  track,
+} from './index';
 import { kAutoTrackDefaults } from './autotrack';
-import type { AutoTrackOptions } from './tally';
 
 type Call = [string, unknown[], number];
 interface Stub {
@@ -20,20 +33,28 @@ const stub = g.tally;
 const script = (document.currentScript || document.querySelector('script[data-write-key]')) as HTMLScriptElement | null;
 
 if (!stub?._loaded) {
-  const timed = new Set(['track', 'page', 'identify']);
-  const real: Record<string, unknown> = { ...api, _loaded: true };
-  g.tally = real as Stub & Record<string, unknown>;
+  // The package's exports (named one by one: a module namespace object costs a helper).
+  const api: Record<string, unknown> = {
+    Tally,
+    TallyError,
+    createTally,
+    init,
+    track,
+    page,
+    identify,
+    reset,
+    flush,
+    optOut,
+    optIn,
+    on,
+    getInstance,
+    _loaded: true,
+  };
+  g.tally = api;
   const queue: Call[] = stub?._q ?? [];
 
   const d = script?.dataset ?? {};
-  let initCall = queue.findIndex((c) => c[0] === 'init');
-  if (initCall < 0 && d.writeKey) {
-    const auto =
-      d.autoTrack === 'false'
-        ? false
-        : d.autoTrack
-          ? Object.fromEntries(Object.keys(kAutoTrackDefaults).map((k) => [k, d.autoTrack!.split(',').includes(k)]))
-          : undefined;
+  if (d.writeKey && !queue.some((c) => c[0] === 'init')) {
     queue.unshift([
       'init',
       [
@@ -44,26 +65,31 @@ if (!stub?._loaded) {
           identity: d.identity,
           consent: d.consent,
           honorDoNotTrack: d.honorDnt === 'true',
-          autoTrack: auto as Partial<AutoTrackOptions> | false | undefined,
+          autoTrack:
+            d.autoTrack === 'false'
+              ? false
+              : d.autoTrack &&
+                Object.fromEntries(
+                  Object.keys(kAutoTrackDefaults).map((k) => [k, d.autoTrack!.split(',').includes(k)]),
+                ),
         },
       ],
-      Date.now(),
+      0,
     ]);
-    initCall = 0;
   }
   for (const [method, args, at] of queue) {
-    const fn = (api as unknown as Record<string, (...a: unknown[]) => unknown>)[method];
+    const fn = api[method];
     if (typeof fn !== 'function') continue;
     try {
-      if (timed.has(method)) {
-        // Pad to the options argument and give it the time the call was really made.
-        const a = args.slice(0, 2);
-        while (a.length < 2) a.push(undefined);
-        const o = (args[2] as Record<string, unknown> | undefined) ?? {};
-        fn(...a, { createdAt: at, ...o });
-      } else {
-        void fn(...args);
+      // track(name, properties, options), identify(userId, traits, options), page(properties,
+      // options): the options argument gets the time the call was really made.
+      const n = method === 'page' ? 1 : 2;
+      if (/^(track|page|identify)$/.test(method)) {
+        const o = args[n] as object;
+        args.length = n;
+        args[n] = { createdAt: at, ...o };
       }
+      void fn(...args);
     } catch (e) {
       console.warn('tally:', e);
     }

@@ -4,7 +4,7 @@
 import loadGlue from 'tally-core-glue';
 import { startAutoTrack } from './autotrack';
 import { loadCoreModule, TallyError, type LoadOptions } from './core';
-import { Tally, type TallyOptions, type FlushResult, type TrackOptions } from './tally';
+import { Tally, type TallyOptions } from './tally';
 
 export { Tally, TallyError };
 export type { TallyErrorCode, LoadOptions, CoreKind } from './core';
@@ -12,6 +12,7 @@ export type { TallyOptions, TallyEvent, TallyEvents, TrackOptions, FlushResult, 
 export type { StorageKind } from './storage';
 
 declare const __TALLY_FORMAT__: 'esm' | 'cjs' | 'iife';
+declare const __TALLY_NODE__: boolean; // false in the browser builds: the Node paths are removed
 
 /** Options of init() and createTally(): the tracker's, plus where the core's files are. */
 export type InitOptions = TallyOptions & LoadOptions;
@@ -26,7 +27,7 @@ function assetBase(): string {
   }
   const s = typeof document === 'object' ? (document.currentScript as HTMLScriptElement | null) : null;
   if (s?.src) return new URL('.', s.src).href;
-  return typeof location === 'object' ? location.href : 'file://' + process.cwd() + '/';
+  return typeof location === 'object' || !__TALLY_NODE__ ? location.href : 'file://' + process.cwd() + '/';
 }
 const kBase = assetBase();
 
@@ -49,7 +50,7 @@ let ready: Promise<Tally> | undefined;
 /** Starts the page's (or process's) tracker; calls made before it resolves are kept in order.
  *  Later calls return the same promise (their options are ignored). */
 export function init(options: InitOptions): Promise<Tally> {
-  return (ready ??= start((instance = new Tally(options)), options));
+  return ready || (ready = start((instance = new Tally(options)), options));
 }
 
 function need(): Tally {
@@ -57,41 +58,27 @@ function need(): Tally {
   return instance;
 }
 
+// A module-level function: the same method of the init() tracker.
+function call<K extends 'track' | 'page' | 'identify' | 'reset' | 'flush' | 'optOut' | 'optIn' | 'on'>(m: K): Tally[K] {
+  return ((...a: unknown[]) => (need()[m] as (...a: unknown[]) => unknown)(...a)) as Tally[K];
+}
+
 /** Tracks an action on the init() tracker; returns the event id (undefined until loaded or when dropped). */
-export function track(name: string, properties?: Record<string, unknown>, options?: TrackOptions): string | undefined {
-  return need().track(name, properties, options);
-}
+export const track = call('track');
 /** Records a page view on the init() tracker. */
-export function page(properties?: Record<string, unknown>, options?: TrackOptions): string | undefined {
-  return need().page(properties, options);
-}
+export const page = call('page');
 /** Ties later events of the init() tracker to a user. */
-export function identify(userId: string, traits?: Record<string, unknown>, options?: TrackOptions): string | undefined {
-  return need().identify(userId, traits, options);
-}
+export const identify = call('identify');
 /** Forgets the user of the init() tracker. */
-export function reset(): void {
-  need().reset();
-}
+export const reset = call('reset');
 /** Sends the init() tracker's queue now. */
-export function flush(): Promise<FlushResult> {
-  return need().flush();
-}
+export const flush = call('flush');
 /** Opts this browser out (persisted). */
-export function optOut(): void {
-  need().optOut();
-}
+export const optOut = call('optOut');
 /** Grants consent / undoes optOut() (persisted). */
-export function optIn(): void {
-  need().optIn();
-}
+export const optIn = call('optIn');
 /** Subscribes to 'delivered', 'dropped' or 'error' on the init() tracker. */
-export function on<K extends keyof import('./tally').TallyEvents>(
-  event: K,
-  handler: (payload: import('./tally').TallyEvents[K]) => void,
-): () => void {
-  return need().on(event, handler);
-}
+export const on = call('on');
 /** The init() tracker (undefined before init()); for on(), queued() and ids(). */
 export function getInstance(): Tally | undefined {
   return instance;

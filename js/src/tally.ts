@@ -4,7 +4,7 @@
 // page context are kept in memory as ready-made JSON fragments.
 
 import { Core, TallyError, type CoreModule, type TallyErrorCode } from './core';
-import { holdTabLock, openStore, type QueueStore, type StorageKind } from './storage';
+import { openStore, type QueueStore, type StorageKind } from './storage';
 
 /** Every option of init(); all but writeKey and endpoint have defaults. */
 export interface TallyOptions {
@@ -91,10 +91,13 @@ export interface TallyEvents {
   error: TallyError;
 }
 
+declare const __TALLY_NODE__: boolean; // false in the browser builds: the Node paths are removed
+
 const kVersion = '0.1.0';
 const kBeaconBytes = 60 * 1024; // under the 64 KB keepalive budget browsers allow
 const inBrowser = typeof window === 'object' && typeof document === 'object';
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 // Every encoded event (the core's EncodeEvent) starts {"event_id":"<36 chars>": its id is
 // line.slice(13, 49), read without parsing the line.
 
@@ -125,45 +128,38 @@ function pageInfo(): Record<string, string> {
   return { url: location.href, path: location.pathname, title: document.title, referrer: document.referrer };
 }
 
+// localStorage 'tally.<k>', or null where there is none (Node, disabled, sandboxed).
 function safeGet(k: string): string | null {
   try {
-    return globalThis.localStorage ? localStorage.getItem(k) : null;
+    return localStorage.getItem('tally.' + k);
   } catch {
     return null;
   }
 }
 
-function safeSet(k: string, v: string | null): boolean {
+// Sets or (v null) removes localStorage 'tally.<k>'; quietly does nothing where it cannot.
+function safeSet(k: string, v: string | null): void {
   try {
-    if (!globalThis.localStorage) return false;
-    if (v === null) localStorage.removeItem(k);
-    else localStorage.setItem(k, v);
-    return true;
+    if (v === null) localStorage.removeItem('tally.' + k);
+    else localStorage.setItem('tally.' + k, v);
   } catch {
-    return false;
+    /* no storage: the value lives in memory only */
   }
-}
-
-function readCookie(name: string): string | null {
-  const m = document.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
-  return m ? decodeURIComponent(m[1]!) : null;
 }
 
 // JSON.stringify writes Infinity and NaN as null, so the core would never see them. Only when the
 // text holds a null at all (rare) is the value walked again to find the path of a non-finite
-// number: no per-call cost for events without nulls.
-function nonFinite(v: unknown, text: string, root: string): string | undefined {
-  if (text.indexOf('null') < 0) return undefined;
-  const paths = new Map<unknown, string>();
-  let bad: string | undefined;
-  JSON.stringify(v, function (this: unknown, k, x) {
-    const base = paths.get(this);
-    const p = base === undefined ? root : Array.isArray(this) ? `${base}[${k}]` : base ? `${base}.${k}` : k;
-    if (typeof x === 'number' && !isFinite(x)) bad ??= p;
-    else if (x && typeof x === 'object') paths.set(x, p);
-    return x;
-  });
-  return bad;
+// number: no per-call cost for events without nulls. (The value was just stringified, so it has
+// no cycles; a custom toJSON() that returns a non-finite number is not looked into.)
+function nonFinite(v: unknown, text: string, path: string): string | undefined {
+  if (!text.includes('null')) return undefined;
+  if (typeof v === 'number' && !isFinite(v)) return path;
+  if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      const p = nonFinite(x, text, Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k);
+      if (p) return p;
+    }
+  return undefined;
 }
 
 /** One tracker. Create it with init() or createTally(); every method is safe before load. */
@@ -182,28 +178,29 @@ export class Tally {
   private readonly listeners_: { [K in keyof TallyEvents]?: Array<(p: TallyEvents[K]) => void> } = {};
   private pending_: Array<() => void> = [];
   private anonymousId_ = '';
-  private userId_ = '';
+  private userId_?: string;
   private sessionId_ = '';
   private lastActivity_ = 0;
-  private idJson_ = '';
-  private ctxJson_ = '{}';
+  // Set by start() before any event is made: the ids and the page context as JSON fragments.
+  private idJson_!: string;
+  private ctxJson_!: string;
   private consent_: 'granted' | 'denied' | 'unknown' = 'granted';
-  private sending_ = false;
+  private sending_?: boolean;
   private sendTimer_: ReturnType<typeof setTimeout> | undefined;
   private retryAt_ = 0;
+  // Failed sends in a row; while > 0, a refused batch goes again when the backoff ends, due or not.
   private attempts_ = 0;
   private beaconed_ = new Set<string>(); // handed to a beacon, not yet confirmed by a fetch
   private backlog_: string[] = []; // tracked, not yet handed to the core
   private drainTimer_: ReturnType<typeof setTimeout> | undefined;
   private idMs_ = 0;
   private idSeq_ = 0;
-  private retrying_ = false; // a refused batch goes again when the backoff ends, due or not
-  private flushWaiters_: Array<() => void> = [];
+  private pumping_: Promise<void> = Promise.resolve(); // the running pump_, then the next
   private deliveredSinceFlush_ = 0;
-  private sessionDirty_ = false;
+  private sessionDirty_?: boolean;
   /** Storage writes that failed (quota) and were absorbed. */
   get storageFailures(): number {
-    return this.store_?.failures ?? 0;
+    return this.store_?.failures_ ?? 0;
   }
 
   /** @param options see TallyOptions. */
@@ -249,7 +246,7 @@ export class Tally {
   track(name: string, properties?: Record<string, unknown>, options?: TrackOptions): string | undefined {
     if (!this.core_) return this.defer_(() => this.track(name, properties, withTime(options)));
     if (this.consent_ !== 'granted') return undefined;
-    if (typeof name !== 'string' || !name) return this.fail_('invalid_argument', 'name: must be a non-empty string');
+    if (typeof name !== 'string' || !name) return this.fail_('name: must be a non-empty string');
     return this.enqueue_('track', name, properties, options);
   }
 
@@ -265,12 +262,11 @@ export class Tally {
   /** Ties later events to a known user, with optional traits. */
   identify(userId: string, traits?: Record<string, unknown>, options?: TrackOptions): string | undefined {
     if (!this.core_) return this.defer_(() => this.identify(userId, traits, withTime(options)));
-    if (typeof userId !== 'string' || !userId)
-      return this.fail_('invalid_argument', 'userId: must be a non-empty string');
+    if (typeof userId !== 'string' || !userId) return this.fail_('userId: must be a non-empty string');
     this.userId_ = userId;
-    if (this.consent_ === 'granted') safeSet('tally.uid', userId);
     this.rebuildIdJson_();
     if (this.consent_ !== 'granted') return undefined;
+    safeSet('uid', userId);
     return this.enqueue_('identify', 'Identify', traits, options);
   }
 
@@ -278,7 +274,7 @@ export class Tally {
   reset(): void {
     if (!this.core_) return void this.defer_(() => this.reset());
     this.userId_ = '';
-    safeSet('tally.uid', null);
+    safeSet('uid', null);
     this.anonymousId_ = '';
     this.writeAnonymousId_('');
     this.loadIdentity_();
@@ -291,35 +287,33 @@ export class Tally {
     if (!this.core_) return new Promise((r) => this.defer_(() => void this.flush().then(r)));
     this.deliveredSinceFlush_ = 0;
     this.drainAll_();
-    return new Promise<void>((r) => {
-      this.flushWaiters_.push(r);
-      this.retryAt_ = Math.min(this.retryAt_, Date.now());
-      void this.pump_(true);
-    }).then(() => ({ delivered: this.deliveredSinceFlush_, queued: this.core_!.queuedEvents() }));
+    this.retryAt_ = Math.min(this.retryAt_, Date.now());
+    return this.pump_(true).then(() => ({ delivered: this.deliveredSinceFlush_, queued: this.core_!.queuedEvents() }));
   }
 
   /** Stops tracking for this browser (persisted) and deletes the queued events. */
   optOut(): void {
     if (!this.core_) return void this.defer_(() => this.optOut());
     this.consent_ = 'denied';
-    safeSet('tally.consent', 'denied');
+    safeSet('consent', 'denied');
     this.backlog_ = [];
     this.core_.ack(this.core_.queuedEvents());
-    void this.store_?.clear();
+    void this.store_?.clear_();
   }
 
   /** Grants consent (consent-required mode) or undoes optOut(); persisted. */
   optIn(): void {
     if (!this.core_) return void this.defer_(() => this.optIn());
     this.consent_ = 'granted';
-    safeSet('tally.consent', 'granted');
+    safeSet('consent', 'granted');
     this.loadIdentity_();
     if (!this.store_) void this.openQueue_();
   }
 
   /** Subscribes to 'delivered', 'dropped' or 'error'; returns an unsubscribe function. */
   on<K extends keyof TallyEvents>(event: K, handler: (payload: TallyEvents[K]) => void): () => void {
-    const list = (this.listeners_[event] ??= []) as Array<(p: TallyEvents[K]) => void>;
+    const l = this.listeners_;
+    const list = (l[event] || (l[event] = [])) as Array<(p: TallyEvents[K]) => void>;
     list.push(handler);
     return () => list.splice(list.indexOf(handler) >>> 0, 1);
   }
@@ -348,7 +342,7 @@ export class Tally {
     options: TrackOptions | undefined,
   ): string | undefined {
     const now = Date.now();
-    if (now - this.lastActivity_ > (this.options.sessionTimeoutMs ?? 30 * 60 * 1000) || !this.sessionId_) {
+    if (now - this.lastActivity_ > (this.options.sessionTimeoutMs ?? 1.8e6) /* 30 minutes */ || !this.sessionId_) {
       this.sessionId_ = randomHex(16);
       this.rebuildIdJson_();
     }
@@ -357,50 +351,44 @@ export class Tally {
     // The id and created_at are fixed here, at the call; the core's work (validate, dedup, queue,
     // encode: tens of µs in Wasm) runs just after, off the call path, in time slices (lesson 9).
     const id = this.newId_(now);
-    const createdAt = options?.createdAt !== undefined ? +options.createdAt : now;
-    if (!isFinite(createdAt)) return this.fail_('invalid_argument', 'createdAt: must be a finite number');
+    const createdAt = +(options?.createdAt ?? now);
+    if (!isFinite(createdAt)) return this.fail_('createdAt: must be a finite number');
     let json: string;
     let bad: string | undefined;
+    const hook = this.options.beforeSend;
     try {
-      if (this.options.beforeSend || options?.context) {
-        let ev: TallyEvent | null = {
-          type,
-          name,
-          properties: properties ?? {},
-          context: { ...JSON.parse(this.ctxJson_), ...options?.context },
-          anonymous_id: this.anonymousId_,
-          session_id: this.sessionId_,
-          ...(this.userId_ ? { user_id: this.userId_ } : {}),
-          created_at: createdAt,
-          event_id: id,
-        };
-        if (this.options.beforeSend) ev = this.options.beforeSend(ev);
+      const props = properties ? JSON.stringify(properties) : '';
+      bad = props && nonFinite(properties, props, 'properties');
+      json =
+        '{"event_id":"' +
+        id +
+        '","created_at":' +
+        createdAt +
+        ',"type":"' +
+        type +
+        '","name":' +
+        JSON.stringify(name) +
+        (props && ',"properties":' + props) +
+        ',"context":' +
+        this.ctxJson_ +
+        this.idJson_ +
+        '}';
+      if (hook || options?.context) {
+        // The same event as an object (the caller's own properties, so the hook sees them as
+        // given), checked again after the hook and the per-call context had their say.
+        let ev: TallyEvent | null = JSON.parse(json);
+        ev!.properties = properties ?? {};
+        ev!.context = { ...ev!.context, ...options?.context };
+        if (hook) ev = hook(ev!);
         if (!ev) return undefined;
         json = JSON.stringify(ev);
         bad = nonFinite(ev, json, '');
-      } else {
-        const props = properties ? JSON.stringify(properties) : '';
-        bad = props && nonFinite(properties, props, 'properties');
-        json =
-          '{"event_id":"' +
-          id +
-          '","created_at":' +
-          createdAt +
-          ',"type":"' +
-          type +
-          '","name":' +
-          JSON.stringify(name) +
-          (props && ',"properties":' + props) +
-          ',"context":' +
-          this.ctxJson_ +
-          this.idJson_ +
-          '}';
       }
     } catch (e) {
       // JSON.stringify throws on cycles and BigInt.
-      return this.fail_('invalid_argument', `properties: ${(e as Error).message}`);
+      return this.fail_(`properties: ${(e as Error).message}`);
     }
-    if (bad) return this.fail_('invalid_argument', `${bad}: must be a finite number`);
+    if (bad) return this.fail_(`${bad}: must be a finite number`);
     this.backlog_.push(json);
     if (!this.drainTimer_) this.drainTimer_ = setTimeout(() => this.drain_(8), 0);
     return id;
@@ -415,12 +403,9 @@ export class Tally {
       const json = this.backlog_[i]!;
       try {
         const { id, encoded } = this.core_!.track(json);
-        this.store_?.put(id, encoded);
+        this.store_?.put_(id, decoder.decode(encoded));
       } catch (e) {
-        const err = asError(e, 'internal');
-        const id = (JSON.parse(json) as { event_id: string }).event_id;
-        this.emit_('dropped', { ids: [id], reason: err.message });
-        this.emit_('error', err);
+        this.drop_([(JSON.parse(json) as TallyEvent).event_id!], asError(e, 'internal'));
       }
       if ((i & 15) === 15 && performance.now() > end) {
         i++;
@@ -462,7 +447,7 @@ export class Tally {
 
   /** Runs the core's work for every tracked event now (flush, page unload). */
   private drainAll_(): void {
-    if (this.drainTimer_) clearTimeout(this.drainTimer_);
+    clearTimeout(this.drainTimer_);
     if (this.backlog_.length) this.drain_(Infinity);
   }
 
@@ -471,9 +456,16 @@ export class Tally {
     return undefined;
   }
 
-  private fail_(code: 'invalid_argument', message: string): undefined {
-    this.emit_('error', new TallyError(code, message));
+  // An invalid call: reported as an 'error' event, never thrown into the page.
+  private fail_(message: string): undefined {
+    this.emit_('error', new TallyError('invalid_argument', message));
     return undefined;
+  }
+
+  // Events given up for good: 'dropped' with their ids, then the error.
+  private drop_(ids: string[], err: TallyError, reason = err.message): void {
+    this.emit_('dropped', { ids, reason });
+    this.emit_('error', err);
   }
 
   private emit_<K extends keyof TallyEvents>(event: K, payload: TallyEvents[K]): void {
@@ -489,11 +481,11 @@ export class Tally {
   // ---- identity, consent, context ----
 
   private loadConsent_(): void {
-    const saved = safeGet('tally.consent');
+    const saved = safeGet('consent');
     const dnt =
       this.options.honorDoNotTrack &&
-      typeof navigator === 'object' &&
-      (navigator.doNotTrack === '1' || (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true);
+      inBrowser &&
+      (navigator.doNotTrack === '1' || (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl);
     // A choice the user made (optOut/optIn) wins over DNT/GPC, which wins over the default.
     this.consent_ =
       saved === 'denied' || saved === 'granted'
@@ -509,9 +501,11 @@ export class Tally {
     const mode = this.options.identity ?? 'localStorage';
     const storable = this.consent_ === 'granted' && mode !== 'memory';
     if (!this.anonymousId_ && storable) {
-      this.anonymousId_ = (mode === 'cookie' && inBrowser ? readCookie('tally_aid') : safeGet('tally.aid')) || '';
-      this.userId_ = this.userId_ || safeGet('tally.uid') || '';
-      const s = safeGet('tally.session');
+      this.anonymousId_ =
+        (mode === 'cookie' && inBrowser ? document.cookie.match(/(?:^|; )tally_aid=([^;]*)/)?.[1] : safeGet('aid')) ||
+        '';
+      this.userId_ = this.userId_ || safeGet('uid') || '';
+      const s = safeGet('session');
       if (s) {
         const [id, at] = s.split('|');
         this.sessionId_ = id || '';
@@ -528,15 +522,18 @@ export class Tally {
   private writeAnonymousId_(id: string): void {
     if (this.options.identity === 'cookie' && inBrowser) {
       document.cookie = `tally_aid=${id};path=/;max-age=${id ? 31536000 : 0};samesite=lax`;
-    } else if (this.options.identity !== 'memory') safeSet('tally.aid', id || null);
+    } else if (this.options.identity !== 'memory') safeSet('aid', id || null);
   }
 
   private rebuildIdJson_(): void {
+    // JSON.stringify leaves out the undefined ones.
     this.idJson_ =
-      ',"anonymous_id":' +
-      JSON.stringify(this.anonymousId_) +
-      (this.sessionId_ ? ',"session_id":' + JSON.stringify(this.sessionId_) : '') +
-      (this.userId_ ? ',"user_id":' + JSON.stringify(this.userId_) : '');
+      ',' +
+      JSON.stringify({
+        anonymous_id: this.anonymousId_,
+        session_id: this.sessionId_ || undefined,
+        user_id: this.userId_ || undefined,
+      }).slice(1, -1);
   }
 
   /** Re-reads the page context (on page views and history changes, never per track()). */
@@ -555,10 +552,9 @@ export class Tally {
     if (this.store_) return;
     const store = await openStore(this.options.storage ?? 'auto', 'tally-' + this.options.writeKey);
     this.store_ = store;
-    this.storageKind = store.kind;
-    await holdTabLock(this.tab_);
+    this.storageKind = store.kind_;
     try {
-      const lines = await store.adopt(this.tab_, (late) => {
+      const lines = await store.adopt_(this.tab_, (late) => {
         // A tab that was open when this one started has closed: its events are ours now.
         if (this.consent_ !== 'granted') return;
         try {
@@ -571,7 +567,7 @@ export class Tally {
       this.core_!.restore(lines.join('\n'));
       // Events tracked while the queue was opening are written now.
       const snap = this.core_!.snapshot();
-      for (const line of snap.split('\n')) if (line) store.put(line.slice(13, 49), encoder.encode(line));
+      for (const line of snap.split('\n')) if (line) store.put_(line.slice(13, 49), line);
     } catch (e) {
       this.emit_('error', asError(e, 'storage'));
     }
@@ -581,7 +577,7 @@ export class Tally {
   private saveSession_(): void {
     if (this.sessionDirty_ && this.consent_ === 'granted' && this.options.identity !== 'memory') {
       this.sessionDirty_ = false;
-      safeSet('tally.session', this.sessionId_ + '|' + this.lastActivity_);
+      safeSet('session', this.sessionId_ + '|' + this.lastActivity_);
     }
   }
 
@@ -590,7 +586,7 @@ export class Tally {
   private scheduleSend_(): void {
     const core = this.core_;
     if (!core || this.sending_ || this.consent_ !== 'granted') return;
-    const wait = Math.max(this.retrying_ || core.batchDue() ? 0 : core.msUntilDue(), this.retryAt_ - Date.now());
+    const wait = Math.max(this.attempts_ || core.batchDue() ? 0 : core.msUntilDue(), this.retryAt_ - Date.now());
     if (core.queuedEvents() === 0 || wait < 0) return;
     if (this.sendTimer_ !== undefined) {
       if (wait > 0) return; // a timer is already set for the oldest event's age
@@ -601,29 +597,30 @@ export class Tally {
       void this.pump_(false);
     }, wait);
     // In Node a pending batch must not keep the process alive; servers call flush() before exit.
-    (this.sendTimer_ as { unref?: () => void }).unref?.();
+    if (__TALLY_NODE__) (this.sendTimer_ as { unref?: () => void }).unref?.();
   }
 
-  private async pump_(force: boolean): Promise<void> {
-    if (this.sending_) return;
-    this.sending_ = true;
-    this.saveSession_();
+  // Sends due batches (every batch when forced) until the queue is empty or must wait (backoff,
+  // consent). Pumps run one after another, so a flush() during a send runs its own forced pump
+  // once that send is done, and resolves when the queue is empty or must wait.
+  private pump_(force: boolean): Promise<void> {
     const core = this.core_!;
-    try {
-      while (this.consent_ === 'granted' && core.queuedEvents() > 0 && Date.now() >= this.retryAt_) {
-        if (!force && !this.retrying_ && !core.batchDue()) break;
-        if (!(await this.sendOne_())) break;
-      }
-    } finally {
-      this.sending_ = false;
-      if (this.store_) await this.store_.flush();
-      if (core.queuedEvents() === 0 || Date.now() < this.retryAt_ || this.consent_ !== 'granted') {
-        const waiters = this.flushWaiters_;
-        this.flushWaiters_ = [];
-        for (const w of waiters) w();
-      }
-      this.scheduleSend_();
-    }
+    return (this.pumping_ = this.pumping_
+      .then(async () => {
+        this.sending_ = true;
+        this.saveSession_();
+        try {
+          while (this.consent_ === 'granted' && core.queuedEvents() > 0 && Date.now() >= this.retryAt_) {
+            if (!force && !this.attempts_ && !core.batchDue()) break;
+            if (!(await this.sendOne_())) break;
+          }
+        } finally {
+          this.sending_ = false;
+          await this.store_?.flush_();
+          this.scheduleSend_();
+        }
+      })
+      .catch((e) => this.emit_('error', asError(e, 'internal'))));
   }
 
   // One POST of the next batch. Returns false when the queue must wait (backoff).
@@ -635,9 +632,9 @@ export class Tally {
     const sentAt = Date.now();
     let res: Response;
     try {
+      // A string body goes as text/plain;charset=UTF-8: a simple request, no CORS preflight.
       res = await fetch(this.url_, {
         method: 'POST',
-        headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, // a simple request: no CORS preflight
         body,
         credentials: 'omit',
         keepalive: body.length < kBeaconBytes,
@@ -645,52 +642,37 @@ export class Tally {
     } catch (e) {
       return this.backoff_(0, new TallyError('transport', `network: ${(e as Error).message}`));
     }
-    const text = await res.text().catch(() => '');
-    let answer: {
+    // A non-JSON answer leaves the status to decide.
+    const answer: {
       rejected?: Array<{ index: number; event_id?: string; error: string }>;
       server_time?: number;
       error?: string;
-    } = {};
-    try {
-      answer = JSON.parse(text);
-    } catch {
-      /* non-JSON answer: status decides */
-    }
-    if (res.ok) {
-      if (typeof answer.server_time === 'number') core.onServerTime(sentAt, Date.now(), answer.server_time);
-      this.settle_(count, ids);
-      const rejected = answer.rejected ?? [];
-      const bad = new Set(rejected.map((r) => r.index));
-      const delivered = ids.filter((_, i) => !bad.has(i));
-      this.deliveredSinceFlush_ += delivered.length;
-      if (delivered.length) this.emit_('delivered', { ids: delivered });
-      for (const r of rejected) {
-        const id = r.event_id ?? ids[r.index] ?? '';
-        this.emit_('dropped', { ids: [id], reason: r.error });
-        this.emit_('error', new TallyError('dropped', `events[${r.index}]: ${r.error}`));
-      }
-      this.attempts_ = 0;
-      this.retrying_ = false;
-      return true;
-    }
+    } = (await res.json().catch(() => 0)) || {};
     const why = `collector answered ${res.status}${answer.error ? ': ' + answer.error : ''}`;
     if (res.status === 429 || res.status >= 500) {
       const ra = Number(res.headers.get('Retry-After'));
-      return this.backoff_(Number.isFinite(ra) ? ra * 1000 : 0, new TallyError('transport', why));
+      return this.backoff_(ra * 1000 || 0, new TallyError('transport', why)); // seconds; a date: none
     }
-    // 400/401/403/413 and other refusals: retrying cannot help.
-    this.settle_(count, ids);
-    this.emit_('dropped', { ids, reason: why });
-    this.emit_('error', new TallyError('dropped', why));
-    this.attempts_ = 0;
-    this.retrying_ = false;
-    return true;
-  }
-
-  private settle_(count: number, ids: string[]): void {
-    this.core_!.ack(count);
-    this.store_?.remove(ids);
+    if (res.ok && typeof answer.server_time === 'number') core.onServerTime(sentAt, Date.now(), answer.server_time);
+    core.ack(count);
+    this.store_?.remove_(ids);
     for (const id of ids) this.beaconed_.delete(id);
+    this.attempts_ = 0;
+    // 400/401/403/413 and other refusals: retrying cannot help.
+    if (!res.ok) this.drop_(ids, new TallyError('dropped', why));
+    else {
+      const rejected = answer.rejected ?? [];
+      const delivered = ids.filter((_, i) => !rejected.some((r) => r.index === i));
+      this.deliveredSinceFlush_ += delivered.length;
+      if (delivered.length) this.emit_('delivered', { ids: delivered });
+      for (const r of rejected)
+        this.drop_(
+          [r.event_id ?? ids[r.index] ?? ''],
+          new TallyError('dropped', `events[${r.index}]: ${r.error}`),
+          r.error,
+        );
+    }
+    return true;
   }
 
   private backoff_(retryAfterMs: number, err: TallyError): boolean {
@@ -698,7 +680,6 @@ export class Tally {
     const cap = this.options.retry?.capMs ?? 60000;
     const jitter = Math.random() * Math.min(cap, base * 2 ** this.attempts_++);
     this.retryAt_ = Date.now() + Math.max(jitter, Math.min(retryAfterMs, cap * 10));
-    this.retrying_ = true;
     this.emit_('error', err);
     return false;
   }
@@ -709,7 +690,7 @@ export class Tally {
     const onHide = () => this.sendOnUnload_();
     addEventListener('pagehide', onHide);
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'hidden') onHide();
+      if (document.hidden) onHide();
     });
     addEventListener('online', () => {
       this.retryAt_ = 0;
@@ -728,11 +709,11 @@ export class Tally {
       // Every tracked event goes to the core and the store now, whether or not a beacon goes,
       // and into the synchronous journal in case the page is torn down before the store commits.
       this.drainAll_();
-      this.store_?.journal();
+      this.store_?.journal_();
       // No beacon offline, nor while the collector asked to wait (Retry-After, backoff).
       if (navigator.onLine !== false && Date.now() >= this.retryAt_) this.beacon_(core);
     }
-    void this.store_?.flush();
+    void this.store_?.flush_();
   }
 
   // Sends the queued events not yet handed to a beacon, in bodies under 60 KB and under the 64 KB
@@ -749,29 +730,26 @@ export class Tally {
       (off === undefined ? '' : ',"clock_offset_ms":' + Math.round(off)) +
       ',"events":[';
     let budget = 63 * 1024;
-    let events: string[] = [];
-    let ids: string[] = [];
+    let lines: string[] = [];
     let bytes = 0;
     const send = (): boolean => {
-      if (!events.length) return true;
-      const body = head + events.join(',') + ']}';
-      if (!navigator.sendBeacon(this.url_, body)) return false;
-      for (const id of ids) this.beaconed_.add(id);
-      budget -= bytes;
-      events = [];
-      ids = [];
+      if (lines.length) {
+        if (!navigator.sendBeacon(this.url_, head + lines.join(',') + ']}')) return false;
+        for (const line of lines) this.beaconed_.add(line.slice(13, 49));
+        budget -= bytes;
+      }
+      lines = [];
       bytes = head.length + 2;
       return true;
     };
-    bytes = head.length + 2;
+    send();
     for (const line of core.snapshot().split('\n')) {
-      const id = line.slice(13, 49);
-      if (!line || this.beaconed_.has(id)) continue;
+      if (!line || this.beaconed_.has(line.slice(13, 49))) continue;
       const n = encoder.encode(line).length + 1;
-      if (bytes + n > Math.min(kBeaconBytes, budget) && !send()) return;
-      if (bytes + n > Math.min(kBeaconBytes, budget)) continue; // alone too big: the next page sends it
-      events.push(line);
-      ids.push(id);
+      const fits = () => bytes + n <= Math.min(kBeaconBytes, budget);
+      if (!fits() && !send()) return;
+      if (!fits()) continue; // alone too big: the next page sends it
+      lines.push(line);
       bytes += n;
     }
     send();

@@ -20,7 +20,7 @@ const pages = {
       snippet(
         `/sdk/tally.js?delay=${u.searchParams.get('delay') || 0}`,
         { 'write-key': KEY, endpoint: '', 'auto-track': 'false' },
-        `window.__t=[];var b=Date.now();tally.track('First',{n:1});__t.push([b,b=Date.now()]);tally.identify('C-9');__t.push([b,b=Date.now()]);tally.track('Second',{n:2});__t.push([b,Date.now()]);`,
+        `window.__t=[];var b=Date.now();tally.track('First',{n:1});__t.push([b,b=Date.now()]);tally.identify('C-9');__t.push([b,b=Date.now()]);tally.track('Second',{n:2});__t.push([b,b=Date.now()]);tally.page({n:3});__t.push([b,Date.now()]);`,
       ),
     ),
   '/app': (u) =>
@@ -98,13 +98,14 @@ test('snippet calls made before the SDK loads are replayed in order with their o
   const evs = srv.events();
   assert.deepEqual(
     evs.map((e) => e.name ?? e.type),
-    ['First', 'Identify', 'Second'],
+    ['First', 'Identify', 'Second', 'Page Viewed'],
   );
   // Each created_at is the time of its stub call (between the clock reads around it), not of the replay.
   evs.forEach((e, i) =>
     assert.ok(times[i][0] <= e.created_at && e.created_at <= times[i][1], JSON.stringify([e.created_at, times[i]])),
   );
-  assert.ok(times[2][1] + 300 <= loadedAt);
+  assert.ok(times[3][1] + 300 <= loadedAt);
+  assert.equal(evs[3].properties.n, 3);
   assert.equal(evs[2].user_id, 'C-9');
   assert.equal(srv.state.batches[0].body.write_key, KEY);
   assert.deepEqual(errors, []);
