@@ -33,11 +33,15 @@ export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | tr
 
   let seen = new WeakSet<Element>();
   let io: IntersectionObserver | undefined;
-  // Observing an element already observed does nothing, so every marked element is simply
-  // (re)observed: at start, on each page view, and after each batch of DOM changes.
-  const observeAll = () => document.querySelectorAll('[data-tally-impression]').forEach((el) => io?.observe(el));
+  // Marked elements in `root` (itself included) are observed; observing one twice does nothing.
+  const observeIn = (root: ParentNode) => {
+    if (root instanceof Element && root.matches('[data-tally-impression]')) io?.observe(root);
+    root.querySelectorAll('[data-tally-impression]').forEach((el) => io?.observe(el));
+  };
+  const observeAll = () => observeIn(document);
 
-  if (on.impressions) {
+  // (A browser without IntersectionObserver simply reports no impressions.)
+  if (on.impressions && self.IntersectionObserver) {
     io = new IntersectionObserver(
       (entries) => {
         for (const { isIntersecting, target } of entries) {
@@ -48,7 +52,11 @@ export function startAutoTrack(t: Tally, setting: Partial<AutoTrackOptions> | tr
       },
       { threshold: 0.5 },
     );
-    new MutationObserver(observeAll).observe(document.documentElement, { childList: true, subtree: true });
+    // Only the added subtrees are scanned: a page that changes its DOM often (infinite scroll,
+    // live updates) must not pay a whole-document query per change.
+    new MutationObserver((records) => {
+      for (const r of records) r.addedNodes.forEach((n) => n instanceof Element && observeIn(n));
+    }).observe(document.documentElement, { childList: true, subtree: true });
     observeAll();
   }
 

@@ -174,6 +174,16 @@ test('SPA history changes are page views; impressions count once per element per
     [...perView.values()].every((n) => n === 1),
     JSON.stringify([...perView]),
   );
+  // An element added later, inside a new subtree, is observed too.
+  await page.evaluate(() => {
+    const wrap = document.createElement('section');
+    wrap.innerHTML = '<div data-tally-impression="banner-late" style="height:100px">late</div>';
+    document.body.prepend(wrap);
+  });
+  await waitFor(
+    async () => (await flush(page)) && named('Impression').some((e) => e.properties.content_id === 'banner-late'),
+    'the impression of an element added after load',
+  );
   // Marked clicks carry data-tally-prop-*; form submits are tracked.
   await page.click('#cta');
   await page.click('#send');
