@@ -6,6 +6,16 @@
 
 #include "json_internal.h"
 
+// TALLY_JSON_LITE (the browser module, wasm/CMakeLists.txt) keeps every fault and its kind but
+// not its detail: `at byte 17: expected a JSON value` instead of `..., got character 'x'`. The
+// text the SDK hands the module is JSON.stringify output, so only a caller bypassing the SDK
+// meets these messages, and the code that builds the details is ~1 KB of the module.
+#ifdef TALLY_JSON_LITE
+#define TALLY_JSON_WHY(brief, detailed) std::string(brief)
+#else
+#define TALLY_JSON_WHY(brief, detailed) (detailed)
+#endif
+
 namespace tally {
 namespace detail {
 namespace {
@@ -86,6 +96,7 @@ JsonReader::Token JsonReader::FailAt(Code code, size_t offset, const std::string
   return Token::kError;
 }
 
+#ifndef TALLY_JSON_LITE
 // What sits at p_, for "unexpected ..." messages.
 std::string JsonReader::Describe() const {
   if (p_ == end_) return "end of text";
@@ -104,6 +115,7 @@ std::string JsonReader::Describe() const {
   }
   return s;
 }
+#endif
 
 void JsonReader::SkipWhitespace() {
   while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
@@ -123,7 +135,9 @@ JsonReader::Token JsonReader::Next() {
     case Expect::kDone:
       if (!error_.ok()) return Token::kError;
       if (p_ != end_)
-        return Fail(Code::kParseError, "unexpected " + Describe() + " after the JSON value");
+        return Fail(Code::kParseError,
+                    TALLY_JSON_WHY("unexpected text after the JSON value",
+                                   "unexpected " + Describe() + " after the JSON value"));
       return Token::kEnd;
     case Expect::kValue:
       return Value();
@@ -137,18 +151,24 @@ JsonReader::Token JsonReader::Next() {
   }
   const bool object = levels_.back().is_object;
   if (p_ == end_) {
-    return Fail(Code::kParseError, object ? "unterminated object, expected ',' or '}'"
-                                          : "unterminated array, expected ',' or ']'");
+    return Fail(Code::kParseError,
+                TALLY_JSON_WHY("unterminated container",
+                               object ? "unterminated object, expected ',' or '}'"
+                                      : "unterminated array, expected ',' or ']'"));
   }
   if (*p_ == (object ? '}' : ']')) return Close();
   if (*p_ != ',') {
-    return Fail(Code::kParseError,
-                (object ? "expected ',' or '}', got " : "expected ',' or ']', got ") + Describe());
+    return Fail(Code::kParseError, TALLY_JSON_WHY("expected ',' or the end of a container",
+                                                  (object ? "expected ',' or '}', got "
+                                                          : "expected ',' or ']', got ") +
+                                                      Describe()));
   }
   ++p_;
   SkipWhitespace();
   if (p_ != end_ && *p_ == (object ? '}' : ']')) {
-    return Fail(Code::kParseError, object ? "trailing comma in object" : "trailing comma in array");
+    return Fail(Code::kParseError,
+                TALLY_JSON_WHY("trailing comma",
+                               object ? "trailing comma in object" : "trailing comma in array"));
   }
   if (object) return Key();
   return Value();
@@ -172,7 +192,9 @@ JsonReader::Token JsonReader::Close() {
 JsonReader::Token JsonReader::Value() {
   token_offset_ = Offset();
   expect_ = levels_.empty() ? Expect::kDone : Expect::kCommaOrEnd;
-  if (p_ == end_) return Fail(Code::kParseError, "expected a JSON value, got end of text");
+  if (p_ == end_)
+    return Fail(Code::kParseError,
+                TALLY_JSON_WHY("expected a JSON value", "expected a JSON value, got end of text"));
   switch (*p_) {
     case '{':
     case '[': {
@@ -180,7 +202,8 @@ JsonReader::Token JsonReader::Value() {
       if (levels_.size() + 1 > max_depth_) {
         std::string m = "nested deeper than ";
         AppendInt(static_cast<int64_t>(max_depth_), &m);
-        return Fail(Code::kTooLarge, m + " levels");
+        m += " levels";
+        return Fail(Code::kTooLarge, m);
       }
       const bool object = *p_ == '{';
       ++p_;
@@ -217,41 +240,49 @@ JsonReader::Token JsonReader::Value() {
       if (ConsumeLiteral("null", 4)) return Token::kNull;
       break;
     case 'N':
+#ifndef TALLY_JSON_LITE
       if (ConsumeLiteral("NaN", 3)) {
         p_ -= 3;
         return Fail(Code::kParseError, "NaN is not JSON (numbers must be finite)");
       }
+#endif
       break;
     case 'I':
+#ifndef TALLY_JSON_LITE
       if (ConsumeLiteral("Infinity", 8)) {
         p_ -= 8;
         return Fail(Code::kParseError, "Infinity is not JSON (numbers must be finite)");
       }
+#endif
       break;
     default:
       if (*p_ == '-' || IsDigit(*p_)) return ParseNumber();
       break;
   }
-  return Fail(Code::kParseError, "expected a JSON value, got " + Describe());
+  return Fail(Code::kParseError,
+              TALLY_JSON_WHY("expected a JSON value", "expected a JSON value, got " + Describe()));
 }
 
 // p_ is where a key must start (after '{' or ',' and whitespace).
 JsonReader::Token JsonReader::Key() {
   if (p_ == end_ || *p_ != '"') {
-    return Fail(Code::kParseError, "expected a string key, got " + Describe());
+    return Fail(Code::kParseError, TALLY_JSON_WHY("expected a string key",
+                                                  "expected a string key, got " + Describe()));
   }
   token_offset_ = Offset();
   string_.clear();
   if (!ParseString(&string_)) return Token::kError;
   SkipWhitespace();
   if (p_ == end_ || *p_ != ':') {
-    return Fail(Code::kParseError, "expected ':' after a key, got " + Describe());
+    return Fail(Code::kParseError, TALLY_JSON_WHY("expected ':' after a key",
+                                                  "expected ':' after a key, got " + Describe()));
   }
   ++p_;
   SkipWhitespace();
   duplicate_ = IsDuplicateKey();
   if (duplicate_ && !record_duplicates_) {
-    return FailAt(Code::kParseError, token_offset_, "duplicate key " + QuoteForMessage(string_));
+    return FailAt(Code::kParseError, token_offset_,
+                  TALLY_JSON_WHY("duplicate key", "duplicate key " + QuoteForMessage(string_)));
   }
   expect_ = Expect::kValue;
   return Token::kKey;
@@ -317,14 +348,17 @@ bool JsonReader::ParseString(std::string* out) {
         run = p_;
         break;
       case kControl:
-        Fail(Code::kParseError, "control character " + Describe() + " in a string must be escaped");
+        Fail(Code::kParseError,
+             TALLY_JSON_WHY("unescaped control character in a string",
+                            "control character " + Describe() + " in a string must be escaped"));
         return false;
       default: {  // kHigh
         const char* why = nullptr;
         size_t n = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p_),
                                       reinterpret_cast<const unsigned char*>(end_), &why);
         if (n == 0) {
-          Fail(Code::kParseError, std::string("invalid UTF-8 in a string: ") + why);
+          Fail(Code::kParseError, TALLY_JSON_WHY("invalid UTF-8 in a string",
+                                                 std::string("invalid UTF-8 in a string: ") + why));
           return false;
         }
         p_ += n;
@@ -351,7 +385,9 @@ bool JsonReader::ReadHex4(uint32_t* v) {
       d = static_cast<uint32_t>(c - 'A' + 10);
     } else {
       p_ += i;
-      Fail(Code::kParseError, "expected 4 hex digits in a \\u escape, got " + Describe());
+      Fail(Code::kParseError,
+           TALLY_JSON_WHY("invalid \\u escape",
+                          "expected 4 hex digits in a \\u escape, got " + Describe()));
       return false;
     }
     r = r * 16 + d;
@@ -376,7 +412,8 @@ bool JsonReader::ParseEscape(std::string* out) {
     const void* hit = std::memchr(kFrom, c, sizeof kFrom);
     if (hit == nullptr) {
       --p_;
-      Fail(Code::kParseError, "invalid escape: backslash followed by " + Describe());
+      Fail(Code::kParseError,
+           TALLY_JSON_WHY("invalid escape", "invalid escape: backslash followed by " + Describe()));
       return false;
     }
     out->push_back(kTo[static_cast<const char*>(hit) - kFrom]);
@@ -412,13 +449,17 @@ JsonReader::Token JsonReader::ParseNumber() {
   if (*p_ == '-') {
     negative = true;
     ++p_;
+#ifndef TALLY_JSON_LITE
     if (ConsumeLiteral("Infinity", 8)) {
       p_ = start;
       return Fail(Code::kParseError, "-Infinity is not JSON (numbers must be finite)");
     }
+#endif
   }
   if (p_ == end_ || !IsDigit(*p_)) {
-    return Fail(Code::kParseError, "expected a digit in a number, got " + Describe());
+    return Fail(
+        Code::kParseError,
+        TALLY_JSON_WHY("invalid number", "expected a digit in a number, got " + Describe()));
   }
   const char* int_start = p_;
   if (*p_ == '0') {
@@ -436,7 +477,9 @@ JsonReader::Token JsonReader::ParseNumber() {
     simple = false;
     ++p_;
     if (p_ == end_ || !IsDigit(*p_)) {
-      return Fail(Code::kParseError, "expected a digit after '.', got " + Describe());
+      return Fail(
+          Code::kParseError,
+          TALLY_JSON_WHY("invalid number", "expected a digit after '.', got " + Describe()));
     }
     while (p_ != end_ && IsDigit(*p_)) ++p_;
   }
@@ -445,7 +488,9 @@ JsonReader::Token JsonReader::ParseNumber() {
     ++p_;
     if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
     if (p_ == end_ || !IsDigit(*p_)) {
-      return Fail(Code::kParseError, "expected a digit in an exponent, got " + Describe());
+      return Fail(
+          Code::kParseError,
+          TALLY_JSON_WHY("invalid number", "expected a digit in an exponent, got " + Describe()));
     }
     while (p_ != end_ && IsDigit(*p_)) ++p_;
   }

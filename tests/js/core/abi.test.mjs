@@ -250,7 +250,7 @@ for (const build of BUILDS) {
       it('refuses invalid UTF-8 as a parse error', () => {
         const t = tracker();
         const bytes = new TextEncoder().encode('{"type":"track","name":"xx","anonymous_id":"a"}');
-        bytes[23] = 0xff; // inside "xx"
+        bytes[24] = 0xff; // inside "xx" (byte 23 is its opening quote)
         const r = t.track(bytes);
         assert.equal(r.code, Code.parseError, r.out);
         assert.match(r.out, /UTF-8/i);
