@@ -51,6 +51,49 @@ for (const build of BUILDS) {
       });
     });
 
+    // wasm/small_malloc.cc: power-of-two blocks on free lists, 16-byte aligned.
+    describe('memory', () => {
+      it('hands out 16-byte aligned blocks that do not overlap', () => {
+        const blocks = [];
+        for (const size of [0, 1, 15, 16, 17, 100, 1000, 70000]) {
+          const ptr = core.m._tally_alloc(size) >>> 0;
+          assert.ok(ptr > 0, `size ${size}`);
+          assert.equal(ptr % 16, 0, `size ${size} at ${ptr}`);
+          core.m.HEAPU8.fill(blocks.length + 1, ptr, ptr + size);
+          blocks.push([ptr, size]);
+        }
+        blocks.forEach(([ptr, size], i) => {
+          assert.ok(
+            core.m.HEAPU8.subarray(ptr, ptr + size).every((b) => b === i + 1),
+            `block ${i}`,
+          );
+          core.free(ptr);
+        });
+      });
+
+      it('reuses freed blocks: tracking and acking many events does not grow memory', () => {
+        const t = tracker({ queue: { max_events: 100 } });
+        const cycle = () => {
+          for (let i = 0; i < 50; i++)
+            assert.equal(t.track(event({ properties: { i, s: 'x'.repeat(i * 5) } })).code, Code.ok);
+          while (t.nextBatch().count > 0) t.ack(t.queuedEvents());
+        };
+        for (let i = 0; i < 5; i++) cycle();
+        const settled = core.m.HEAPU8.length;
+        for (let i = 0; i < 200; i++) cycle();
+        assert.equal(core.m.HEAPU8.length, settled);
+        t.free();
+      });
+
+      it('answers an impossible allocation with 0, not a trap', () => {
+        assert.equal(core.m._tally_alloc(0xfffffff0), 0);
+        assert.equal(core.m._tally_alloc(0x7fffffff), 0);
+        const ptr = core.m._tally_alloc(64);
+        assert.ok(ptr > 0);
+        core.free(ptr);
+      });
+    });
+
     describe('options', () => {
       it('accepts empty options and every documented field', () => {
         assert.ok(core.newTracker('').handle);
