@@ -18,7 +18,8 @@
 #include <emscripten/html5.h>  // emscripten_date_now: Date.now() without a custom JS library
 #endif
 
-#include "json_reader.h"  // sdk/src: the core's pull reader (no document in the module)
+#include "json_internal.h"  // sdk/src: IntText
+#include "json_reader.h"    // sdk/src: the core's pull reader (no document in the module)
 #include "tally/clock.h"
 #include "tally/json.h"
 #include "tally/options.h"
@@ -366,8 +367,8 @@ int32_t tally_restore(TallyTracker* tracker, const char* snapshot, size_t len) {
       tracker->tracker.Restore(std::string_view(snapshot, snapshot ? len : 0), &restored, &dropped);
   // A full queue still restored what fits: the counts are the answer, with the reason added.
   if (!s.ok() && s.code() != tally::Code::kResourceExhausted) return tracker->Report(s);
-  tracker->out =
-      "{\"restored\":" + std::to_string(restored) + ",\"dropped\":" + std::to_string(dropped);
+  tracker->out = "{\"restored\":" + tally::detail::IntText(static_cast<int64_t>(restored)) +
+                 ",\"dropped\":" + tally::detail::IntText(static_cast<int64_t>(dropped));
   if (!s.ok()) {
     tracker->out += ",\"error\":";
     tally::WriteJsonString(s.message(), &tracker->out);

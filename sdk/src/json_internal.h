@@ -49,6 +49,13 @@ void WriteNumber(double d, std::string* out);
 
 /// Decimal text of `v` (no allocation beyond `out`'s growth).
 void AppendInt(int64_t v, std::string* out);
+/// The same as a new string: std::to_string's job without libc++'s digit tables (which the
+/// browser module would otherwise carry for a few messages).
+inline std::string IntText(int64_t v) {
+  std::string s;
+  AppendInt(v, &s);
+  return s;
+}
 
 /// Length of the well-formed UTF-8 sequence starting at `p` (1 to 4), or 0 when the bytes at
 /// `p` are not one; then `*why` says what is wrong (for the error message).

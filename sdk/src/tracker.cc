@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "json_internal.h"
 #include "tally/codec.h"
 #include "tally/validate.h"
 
@@ -78,9 +79,9 @@ Status Tracker::CheckFitsBatch(size_t encoded_bytes) const {
   const size_t envelope = envelope_bytes_;
   const size_t limit = options_.batch.max_bytes;
   if (envelope > limit || encoded_bytes > limit - envelope) {
-    return Status::TooLarge("event: " + std::to_string(encoded_bytes) +
+    return Status::TooLarge("event: " + detail::IntText(static_cast<int64_t>(encoded_bytes)) +
                             " encoded bytes cannot fit a batch of at most " +
-                            std::to_string(limit) + " bytes");
+                            detail::IntText(static_cast<int64_t>(limit)) + " bytes");
   }
   return Status::Ok();
 }
@@ -153,7 +154,8 @@ Status Tracker::Restore(std::string_view snapshot, size_t* restored, size_t* dro
   if (restored != nullptr) *restored = restored_count;
   if (dropped != nullptr) *dropped = dropped_count;
   if (no_room > 0) {
-    return Status::ResourceExhausted("queue: full; " + std::to_string(no_room) +
+    return Status::ResourceExhausted("queue: full; " +
+                                     detail::IntText(static_cast<int64_t>(no_room)) +
                                      " events could not be restored");
   }
   return Status::Ok();

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 
-import { BUILDS, Core, buildDir, fixturesDir } from './core-module.mjs';
+import { BUILDS, Code, Core, buildDir, fixturesDir } from './core-module.mjs';
 
 const NOW = 1731690000000;
 const WRITE_KEY = 'wk_roundtrip';
@@ -131,7 +131,17 @@ for (const { file: seedFile, refusedLines } of FIXTURES) {
           const r = t.track(line);
           if (r.code !== 0) refused.set(index, { code: r.code, message: r.out });
         });
-        assert.deepEqual(refused, expected.refused);
+        // The module's JSON faults keep their code and byte offset but not their detail
+        // (TALLY_JSON_LITE, sdk/src/json_reader.cc): `at byte 23: expected a JSON value` where
+        // the native reader adds `, got end of text`. Every other message must be identical.
+        const brief = (refusals) =>
+          new Map(
+            [...refusals].map(([line, r]) => [
+              line,
+              r.code === Code.parseError ? { code: r.code, message: r.message.replace(/^(at byte \d+:).*/s, '$1') } : r,
+            ]),
+          );
+        assert.deepEqual(brief(refused), brief(expected.refused));
         t.free();
       });
 
