@@ -35,10 +35,6 @@ struct StringClassTable {
 };
 constexpr StringClassTable kStringClass;
 
-// Objects with more keys than this check for repeated keys through a hash index instead of a
-// linear scan, so a hostile object with 100k keys costs O(n), not O(n^2).
-constexpr size_t kLinearKeyScanLimit = 16;
-
 uint32_t Hash(std::string_view key) {  // FNV-1a
   uint32_t h = 2166136261u;
   for (char c : key) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
@@ -207,7 +203,7 @@ JsonReader::Token JsonReader::Value() {
       }
       const bool object = *p_ == '{';
       ++p_;
-      levels_.push_back(Level{object, static_cast<uint32_t>(key_end_.size()), {}});
+      levels_.push_back(Level{object, static_cast<uint32_t>(key_end_.size())});
       if (object) {
         expect_ = Expect::kFirstKey;
         return Token::kBeginObject;
@@ -294,36 +290,40 @@ std::string_view JsonReader::KeyAt(size_t i) const {
 }
 
 // Whether string_ repeats a key of the innermost object; if not, remembers it.
+//
+// One open-addressing table of key indexes (+1; 0 is empty) serves every open object, so a
+// hostile object with 100k keys costs O(n). An entry counts only while its index is one of the
+// innermost object's keys: a closed object's entries need no removal (once its indexes are
+// reused they name keys of the current object, a fair comparison), and the table is rebuilt
+// from the open keys alone when it is half full.
 bool JsonReader::IsDuplicateKey() {
-  Level& level = levels_.back();
-  const size_t first = level.first_key;
-  const size_t n = key_end_.size() - first;  // keys before this one
-  if (n < kLinearKeyScanLimit) {
-    for (size_t i = first; i < key_end_.size(); ++i) {
-      if (KeyAt(i) == string_) return true;
-    }
-  } else {
-    // Open addressing over key indexes (+1; 0 is empty), at most half full.
-    std::vector<uint32_t>& slots = level.slots;
-    auto place = [&](uint32_t index, std::string_view key) {
-      const size_t mask = slots.size() - 1;
-      for (size_t s = Hash(key) & mask;; s = (s + 1) & mask) {
-        if (slots[s] == 0) {
-          slots[s] = index + 1;
-          return true;
-        }
-        if (KeyAt(slots[s] - 1) == key) return false;
-      }
-    };
-    if (2 * (n + 1) > slots.size()) {
-      slots.assign(slots.empty() ? 64 : 2 * slots.size(), 0);
-      for (size_t i = first; i < key_end_.size(); ++i) place(static_cast<uint32_t>(i), KeyAt(i));
-    }
-    if (!place(static_cast<uint32_t>(key_end_.size()), string_)) return true;
+  const size_t first = levels_.back().first_key;
+  const size_t n = key_end_.size();
+  if (2 * (used_ + 1) > slots_.size()) {
+    size_t size = 64;
+    while (size < 4 * (n + 1)) size *= 2;
+    slots_.assign(size, 0);
+    used_ = 0;
+    for (size_t i = 0; i < n; ++i) Place(i, KeyAt(i), n);  // n: no index is compared
   }
+  if (!Place(n, string_, first)) return true;
   keys_ += string_;
   key_end_.push_back(static_cast<uint32_t>(keys_.size()));
   return false;
+}
+
+// Inserts key index `index` under `key`, unless a key with an index in [from, index) is equal.
+bool JsonReader::Place(size_t index, std::string_view key, size_t from) {
+  const size_t mask = slots_.size() - 1;
+  for (size_t s = Hash(key) & mask;; s = (s + 1) & mask) {
+    const size_t other = slots_[s];
+    if (other == 0) {
+      slots_[s] = static_cast<uint32_t>(index + 1);
+      ++used_;
+      return true;
+    }
+    if (other - 1 >= from && other - 1 < index && KeyAt(other - 1) == key) return false;
+  }
 }
 
 // p_ is at the opening quote. Appends the decoded string to *out.
