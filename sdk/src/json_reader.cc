@@ -300,7 +300,7 @@ bool JsonReader::IsDuplicateKey() {
   const size_t first = levels_.back().first_key;
   const size_t n = key_end_.size();
   if (2 * (used_ + 1) > slots_.size()) {
-    size_t size = 64;
+    size_t size = 16;  // a typical event: one small table per Track (64 slots cost ~10 %)
     while (size < 4 * (n + 1)) size *= 2;
     slots_.assign(size, 0);
     used_ = 0;
