@@ -307,27 +307,24 @@ const char* tally_last_id_ptr(TallyTracker* tracker) {
   return tracker == nullptr ? nullptr : tracker->last_id.c_str();
 }
 
-int32_t tally_restore(TallyTracker* tracker, const char* snapshot, size_t len) {
+int32_t tally_restore(TallyTracker* tracker, const char* line, size_t len) {
   if (tracker == nullptr) return Fail(tally::Code::kInvalidArgument);
-  if (!InMemory(snapshot, len)) {
-    return tracker->Report(
-        Status::InvalidArgument(snapshot == nullptr ? "snapshot: null pointer with non-zero length"
-                                                    : "snapshot: pointer + length outside memory"));
+  if (!InMemory(line, len)) {
+    return tracker->Report(Status::InvalidArgument(line == nullptr
+                                                       ? "line: null pointer with non-zero length"
+                                                       : "line: pointer + length outside memory"));
   }
-  size_t restored = 0;
-  size_t dropped = 0;
-  Status s =
-      tracker->tracker.Restore(std::string_view(snapshot, snapshot ? len : 0), &restored, &dropped);
-  // A full queue still restored what fits: the counts are the answer, with the reason added.
-  if (!s.ok() && s.code() != tally::Code::kResourceExhausted) return tracker->Report(s);
-  tracker->out = "{\"restored\":" + tally::detail::IntText(static_cast<int64_t>(restored)) +
-                 ",\"dropped\":" + tally::detail::IntText(static_cast<int64_t>(dropped));
-  if (!s.ok()) {
-    tracker->out += ",\"error\":";
-    tally::WriteJsonString(s.message(), &tracker->out);
+  switch (tracker->tracker.RestoreEvent(std::string_view(line, line ? len : 0))) {
+    case tally::Tracker::Restored::kRestored:
+      return 1;
+    case tally::Tracker::Restored::kSkipped:
+      return 0;
+    case tally::Tracker::Restored::kNoRoom:
+      return Fail(tally::Code::kResourceExhausted);
+    case tally::Tracker::Restored::kDropped:
+      break;
   }
-  tracker->out += '}';
-  return static_cast<int32_t>(restored);
+  return Fail(tally::Code::kInvalidArgument);
 }
 
 int32_t tally_snapshot(TallyTracker* tracker) {
