@@ -125,7 +125,8 @@ export class Core {
     let dropped = 0;
     // One call per line: tally_restore answers 1 restored, 0 skipped, < 0 dropped.
     for (const line of lines.split('\n')) {
-      const rc = this.m._tally_restore(this.handle, this.scratch, this.put(line));
+      const len = this.put(line); // first: it may move the scratch buffer
+      const rc = this.m._tally_restore(this.handle, this.scratch, len);
       if (rc > 0) restored++;
       else if (rc < 0) dropped++;
     }
