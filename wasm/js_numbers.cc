@@ -5,8 +5,9 @@
 // and snprintf pull in the whole printf machinery and 128-bit long-double soft-float: 23 KB of
 // the module, 11.6 KB gzip (docs/BENCHMARKS.md, "Core module size"). The browser already
 // carries a correctly rounded parser and a shortest round-trip formatter, so this file, linked
-// only into the Emscripten builds (ahead of libc), provides strtod and FormatShortest on top of
-// them (TALLY_JS_NUMBERS, wasm/CMakeLists.txt).
+// only into the Emscripten builds (ahead of libc), provides ParseDecimal and FormatShortest
+// (what json_reader.cc and json.cc call under TALLY_JS_NUMBERS, wasm/CMakeLists.txt) on top of
+// them, and strtod for anything else that would reach libc's.
 //
 // Contract: the results are the native core's, byte for byte. strtod on a decimal number
 // (optional sign, digits, fraction, exponent) is correctly rounded (ECMAScript's Number(), as
@@ -67,5 +68,9 @@ float strtof(const char* text, char** end) { return static_cast<float>(strtod(te
 long double strtold(const char* text, char** end) { return strtod(text, end); }
 
 }  // extern "C"
+
+double tally::detail::ParseDecimal(const char* text, size_t len) {
+  return tally_js_parse_number(text, static_cast<int>(len));
+}
 
 void tally::detail::FormatShortest(double d, char* buf) { tally_js_format_shortest(d, buf, 40); }

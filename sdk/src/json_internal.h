@@ -53,6 +53,11 @@ void WriteNumber(double d, std::string* out);
 /// shortest round-trip digits; everywhere else json.cc searches with snprintf and strtod.
 void FormatShortest(double d, char* buf);
 
+/// The double nearest the decimal number text[0, len) (its JSON grammar already checked), as
+/// strtod reads it. The browser module (TALLY_JS_NUMBERS) defines it in wasm/js_numbers.cc on
+/// top of JavaScript's Number(); everywhere else json_reader.cc hands strtod a terminated copy.
+double ParseDecimal(const char* text, size_t len);
+
 /// Decimal text of `v` (no allocation beyond `out`'s growth).
 void AppendInt(int64_t v, std::string* out);
 /// The same as a new string: std::to_string's job without libc++'s digit tables (which the

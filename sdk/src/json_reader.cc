@@ -70,6 +70,22 @@ void AppendUtf8(uint32_t cp, std::string* out) {
 
 }  // namespace
 
+#ifndef TALLY_JS_NUMBERS
+double ParseDecimal(const char* text, size_t len) {
+  // strtod needs a terminated string. The grammar was checked by the caller, so strtod reads
+  // exactly these bytes (it would otherwise also accept hex, "inf", leading '+').
+  char small[64];
+  std::string big;
+  if (len < sizeof small) {
+    std::memcpy(small, text, len);
+    small[len] = '\0';
+    return std::strtod(small, nullptr);
+  }
+  big.assign(text, len);
+  return std::strtod(big.c_str(), nullptr);
+}
+#endif
+
 JsonReader::JsonReader(std::string_view text, size_t max_depth, bool record_duplicates)
     : begin_(text.data()),
       p_(text.data()),
@@ -502,21 +518,7 @@ JsonReader::Token JsonReader::ParseNumber() {
     if (negative) number_ = -number_;
     return Token::kNumber;
   }
-  // strtod needs a terminated string. The grammar was checked above, so strtod reads exactly
-  // these bytes (it would otherwise also accept hex, "inf", leading '+').
-  const size_t len = static_cast<size_t>(p_ - start);
-  char small[64];
-  std::string big;
-  const char* text;
-  if (len < sizeof small) {
-    std::memcpy(small, start, len);
-    small[len] = '\0';
-    text = small;
-  } else {
-    big.assign(start, len);
-    text = big.c_str();
-  }
-  number_ = std::strtod(text, nullptr);
+  number_ = ParseDecimal(start, static_cast<size_t>(p_ - start));
   if (!std::isfinite(number_)) {
     p_ = start;
     return Fail(Code::kParseError, "number out of range (numbers must be finite)");
