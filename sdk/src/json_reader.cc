@@ -35,6 +35,9 @@ struct StringClassTable {
 };
 constexpr StringClassTable kStringClass;
 
+// Keys of an object compared one by one before it gets a hash table (IsDuplicateKey).
+constexpr size_t kLinearKeyScanLimit = 16;
+
 uint32_t Hash(std::string_view key) {  // FNV-1a
   uint32_t h = 2166136261u;
   for (char c : key) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
@@ -308,15 +311,29 @@ std::string_view JsonReader::KeyAt(size_t i) const {
 
 // Whether string_ repeats a key of the innermost object; if not, remembers it.
 //
-// One open-addressing table of key indexes (+1; 0 is empty) serves every open object, so a
-// hostile object with 100k keys costs O(n). An entry counts only while its index is one of the
+// Objects of fewer than kLinearKeyScanLimit keys are scanned. Past that, one open-addressing
+// table of key indexes (+1; 0 is empty) serves every open object, so a hostile object with 100k
+// keys costs O(n). An entry counts only while its index is one of the
 // innermost object's keys: a closed object's entries need no removal (once its indexes are
 // reused they name keys of the current object, a fair comparison), and the table is rebuilt
 // from the open keys alone when it is half full.
 bool JsonReader::IsDuplicateKey() {
   const size_t first = levels_.back().first_key;
   const size_t n = key_end_.size();
-  if (2 * (used_ + 1) > slots_.size()) {
+  if (n - first < kLinearKeyScanLimit) {
+    // A small object (every event's): comparing with its few keys is cheaper than hashing, and
+    // its keys stay out of the table (the collector reads a whole batch, ~15 keys per event,
+    // with one reader).
+    for (size_t i = first; i < n; ++i) {
+      if (KeyAt(i) == string_) return true;
+    }
+    keys_ += string_;
+    key_end_.push_back(static_cast<uint32_t>(keys_.size()));
+    return false;
+  }
+  // A large one: its first keys enter the table when it crosses the limit (with every open key,
+  // as when the table is rebuilt).
+  if (n - first == kLinearKeyScanLimit || 2 * (used_ + 1) > slots_.size()) {
     size_t size = 16;  // a typical event: one small table per Track (64 slots cost ~10 %)
     while (size < 4 * (n + 1)) size *= 2;
     slots_.assign(size, 0);

@@ -139,6 +139,41 @@ TEST(JsonParse, ComparesKeysOnlyWithinTheirObject) {
   EXPECT_NE(ParseErrorOf(text).find("duplicate key \"k2999\""), std::string::npos);
 }
 
+// Small objects are scanned, larger ones hashed (json_reader.cc): a repeat is found wherever it
+// falls around that switch, with small and large objects open inside each other.
+TEST(JsonParse, FindsEveryRepeatAroundTheScanToHashSwitch) {
+  auto keys = [](int n, const std::string& value) {
+    std::string t;
+    for (int i = 0; i < n; ++i) t += "\"k" + std::to_string(i) + "\":" + value + ",";
+    return t;
+  };
+  for (int n = 1; n <= 40; ++n) {
+    for (int j = 0; j < n; ++j) {
+      const std::string repeat = "\"k" + std::to_string(j) + "\":0}";
+      SCOPED_TRACE(std::to_string(n) + " keys, repeat of key " + std::to_string(j));
+      EXPECT_NE(ParseErrorOf("{" + keys(n, "1") + repeat).find("duplicate key"), std::string::npos);
+      // The same inside a large object whose members are large and small objects.
+      const std::string inner = "{" + keys(n, "{" + keys(3, "2") + "\"z\":0}") + repeat;
+      EXPECT_NE(ParseErrorOf("{" + keys(20, inner) + "\"last\":1}").find("duplicate key"),
+                std::string::npos);
+      // After a large sibling left entries in the table.
+      std::string sibling = "{";
+      for (int i = 0; i < 30; ++i) sibling += "\"s" + std::to_string(i) + "\":1,";
+      sibling.back() = '}';
+      EXPECT_NE(
+          ParseErrorOf("[" + sibling + ",{" + keys(n, "1") + repeat + "]").find("duplicate key"),
+          std::string::npos);
+    }
+    std::string good = "{" + keys(n, "{" + keys(20, "[1]") + "\"z\":0}");
+    good.back() = '}';
+    EXPECT_TRUE(ParseJson("{" + keys(20, good) + "\"k0\":1}")
+                    .status()
+                    .message()
+                    .find("duplicate key \"k0\"") != std::string::npos);
+    EXPECT_TRUE(ParseJson("{" + keys(20, good) + "\"last\":1}").ok());
+  }
+}
+
 TEST(JsonParse, DepthIsBoundedBeforeRecursing) {
   JsonParseOptions three;
   three.max_depth = 3;
