@@ -39,6 +39,7 @@
 #include "tally/codec.h"
 
 #include <cmath>
+#include <cstring>
 #include <utility>
 
 #include "event_writer_internal.h"
@@ -274,7 +275,6 @@ bool DecodeBatchStreaming(std::string_view body, const BatchLimits& limits, Deco
   bool have_events = false;
   std::optional<int64_t> sent_at;
   EventWriter writer(limits.validation);
-  std::string encoded;
   for (;;) {
     Token t = next();
     if (t == Token::kEndObject) break;
@@ -302,7 +302,7 @@ bool DecodeBatchStreaming(std::string_view body, const BatchLimits& limits, Deco
         if (t == Token::kEndArray) break;
         if (t == Token::kError || i >= limits.max_events) return false;
         detail::EventWriterInBatch::Seen seen;
-        Status s = detail::EventWriterInBatch::Write(&writer, &r, t, &encoded, &seen);
+        Status s = detail::EventWriterInBatch::Write(&writer, &r, t, &seen);
         if (r.failed()) return false;
         if (s.ok() && seen.created_at && !seen.duplicate_key) {
           Event event;
@@ -338,22 +338,60 @@ bool DecodeBatchStreaming(std::string_view body, const BatchLimits& limits, Deco
 
 namespace detail {
 
-void AppendEventHead(const EventHead& h, std::string* out) {
-  out->push_back('{');
-  if (!h.event_id.empty()) {
-    AppendMember("\"event_id\":", h.event_id, out);
-    out->push_back(',');
+namespace {
+
+// Where EventHeadTo writes: into a string, or only counting the bytes (the same code, so the
+// count is exact by construction).
+struct StringOut {
+  std::string* s;
+  void push_back(char c) { s->push_back(c); }
+  void append(std::string_view v) { s->append(v.data(), v.size()); }
+  void member(const char* key_and_colon, std::string_view value) {
+    s->append(key_and_colon);
+    WriteJsonString(value, s);
   }
-  out->append("\"type\":\"");
-  out->append(EventTypeName(h.type));
-  out->push_back('"');
-  AppendMember(",\"name\":", h.name, out);
-  if (!h.user_id.empty()) AppendMember(",\"user_id\":", h.user_id, out);
-  if (!h.anonymous_id.empty()) AppendMember(",\"anonymous_id\":", h.anonymous_id, out);
-  if (!h.session_id.empty()) AppendMember(",\"session_id\":", h.session_id, out);
-  out->append(",\"created_at\":");
-  AppendInt(h.created_at_ms, out);
-  out->append(",\"properties\":");
+  void integer(int64_t v) { AppendInt(v, s); }
+};
+struct ByteCount {
+  size_t n = 0;
+  void push_back(char) { ++n; }
+  void append(std::string_view v) { n += v.size(); }
+  void member(const char* key_and_colon, std::string_view value) {
+    n += std::strlen(key_and_colon) + JsonStringSize(value);
+  }
+  void integer(int64_t v) {
+    n += v < 0 ? 2 : 1;  // a sign, and the last digit
+    for (v /= 10; v != 0; v /= 10) ++n;
+  }
+};
+
+template <typename Out>
+void EventHeadTo(const EventHead& h, Out out) {
+  out.push_back('{');
+  if (!h.event_id.empty()) {
+    out.member("\"event_id\":", h.event_id);
+    out.push_back(',');
+  }
+  out.append("\"type\":\"");
+  out.append(EventTypeName(h.type));
+  out.push_back('"');
+  out.member(",\"name\":", h.name);
+  if (!h.user_id.empty()) out.member(",\"user_id\":", h.user_id);
+  if (!h.anonymous_id.empty()) out.member(",\"anonymous_id\":", h.anonymous_id);
+  if (!h.session_id.empty()) out.member(",\"session_id\":", h.session_id);
+  out.append(",\"created_at\":");
+  out.integer(h.created_at_ms);
+  out.append(",\"properties\":");
+}
+
+}  // namespace
+
+void AppendEventHead(const EventHead& h, std::string* out) { EventHeadTo(h, StringOut{out}); }
+
+size_t EventHeadSize(const EventHead& h) {
+  ByteCount count;
+  EventHeadTo<ByteCount&>(h, count);
+  return count.n;
 }
 
 }  // namespace detail

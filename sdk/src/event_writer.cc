@@ -47,6 +47,15 @@ const char* TypeName(Token t) {
 
 bool IsContainer(Token t) { return t == Token::kBeginArray || t == Token::kBeginObject; }
 
+// Whether Validate may be asked for the encoded size without the text (the collector's batch
+// decoder, which stores the documents instead). The browser core always wants the text, and
+// this keeps the counting code out of its module.
+#ifdef TALLY_BROWSER_CORE
+constexpr bool kMeasureOnly = false;
+#else
+constexpr bool kMeasureOnly = true;
+#endif
+
 // The members of an event, by their key. Matched as string_views of known length (no strlen or
 // out-of-line compare per candidate: the collector reads nine keys per event).
 enum class Field : uint8_t {
@@ -222,18 +231,27 @@ class EventWriter::Pass {
     if (properties_fault_.code != Code::kOk) return ToStatus(std::move(properties_fault_));
     if (context_fault_.code != Code::kOk) return ToStatus(std::move(context_fault_));
 
-    out->clear();
-    out->reserve(w.properties_.size() + w.context_.size() + w.name_.size() + 160);
-    detail::AppendEventHead({w.event_id_, w.type_, w.name_, w.user_id_, w.anonymous_id_,
-                             w.session_id_, w.created_at_ms_},
-                            out);
-    out->append(w.properties_);
-    if (w.context_.size() != 2) {  // "{}" is omitted
-      out->append(",\"context\":");
-      out->append(w.context_);
+    const detail::EventHead head{w.event_id_,     w.type_,       w.name_,         w.user_id_,
+                                 w.anonymous_id_, w.session_id_, w.created_at_ms_};
+    constexpr std::string_view kContext = ",\"context\":";
+    const bool with_context = w.context_.size() != 2;  // "{}" is omitted
+    size_t size;
+    if (kMeasureOnly && out == nullptr) {  // the batch decoder: the size alone
+      size = detail::EventHeadSize(head) + w.properties_.size() +
+             (with_context ? kContext.size() + w.context_.size() : 0) + 1;
+    } else {
+      out->clear();
+      out->reserve(w.properties_.size() + w.context_.size() + w.name_.size() + 160);
+      detail::AppendEventHead(head, out);
+      out->append(w.properties_);
+      if (with_context) {
+        out->append(kContext.data(), kContext.size());
+        out->append(w.context_);
+      }
+      out->push_back('}');
+      size = out->size();
     }
-    out->push_back('}');
-    code = detail::CheckEncodedSize(out->size(), o_, &why);
+    code = detail::CheckEncodedSize(size, o_, &why);
     if (code != Code::kOk) return ToStatus({code, std::move(why)});
     return Status::Ok();
   }
@@ -537,9 +555,9 @@ Status EventWriter::Write(std::string_view json, std::string* out, const Fill* f
 namespace detail {
 
 Status EventWriterInBatch::Write(EventWriter* writer, JsonReader* reader, JsonReader::Token first,
-                                 std::string* out, Seen* seen) {
+                                 Seen* seen) {
   EventWriter::Pass pass(writer, reader, /*in_batch=*/true);
-  Status s = pass.RunFrom(first, out, nullptr);
+  Status s = pass.RunFrom(first, nullptr, nullptr);
   seen->created_at = pass.saw_created_at_;
   seen->duplicate_key = pass.duplicate_key_;
   return s;

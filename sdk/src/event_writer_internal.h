@@ -22,9 +22,9 @@ struct EventWriterInBatch {
   /// Reads one event of a request's events array from `reader` (its token `first`, already read,
   /// starts the event) through the event's last token, as EventWriter::Write reads a whole text
   /// without a Fill. A JSON fault leaves `reader` failed; any other fault leaves it after the
-  /// event. When `seen->duplicate_key`, the verdict is meaningless.
-  static Status Write(EventWriter* writer, JsonReader* reader, JsonReader::Token first,
-                      std::string* out, Seen* seen);
+  /// event. When `seen->duplicate_key`, the verdict is meaningless. The encoded event is not
+  /// written, only measured against the size bound (Take gives the documents).
+  static Status Write(EventWriter* writer, JsonReader* reader, JsonReader::Token first, Seen* seen);
   /// Moves the accepted event's fields and its properties and context text out of `writer`
   /// (after a Write that succeeded); `event`'s documents are left as they are.
   static void Take(EventWriter* writer, Event* event, EventDocsJson* docs);

@@ -499,6 +499,19 @@ void WriteNumber(double d, std::string* out) {
 
 }  // namespace detail
 
+namespace detail {
+
+size_t JsonStringSize(std::string_view s) {
+  size_t n = s.size() + 2;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x80 && kEscape.esc[c] != 0) n += kEscape.esc[c] == 'u' ? 5 : 1;
+  }
+  return n;
+}
+
+}  // namespace detail
+
 void WriteJsonString(std::string_view s, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
   // No reserve(size + n) here: libc++ (Emscripten's) reserves exactly what is asked, so reserving

@@ -44,6 +44,9 @@ void AppendPathIndex(size_t index, std::string* path);
 /// be invalid UTF-8; bad bytes are shown as \xNN.
 std::string QuoteForMessage(std::string_view text, size_t max_chars = 64);
 
+/// The bytes WriteJsonString writes for `s`, quotes included.
+size_t JsonStringSize(std::string_view s);
+
 /// The number as WriteJson writes it (integers exactly, others shortest round-trip).
 void WriteNumber(double d, std::string* out);
 
@@ -86,6 +89,9 @@ struct EventHead {
 };
 /// Appends `{"event_id":...,...,"created_at":N,"properties":` (the grammar in codec.cc).
 void AppendEventHead(const EventHead& head, std::string* out);
+/// The bytes AppendEventHead would append (the batch decoder checks an event's encoded size
+/// without writing it).
+size_t EventHeadSize(const EventHead& head);
 
 }  // namespace detail
 }  // namespace tally

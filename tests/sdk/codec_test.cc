@@ -616,9 +616,12 @@ TEST(DecodeBatchStreaming, AgreesWithTheDocumentPathOnHostileBodies) {
 TEST(DecodeBatchStreaming, AgreesOnTheEncodedSizeBound) {
   BatchLimits limits;
   limits.validation.max_string_chars = 1 << 20;
+  // Escapes of every width in the head the size is counted from: \" and \n (2 bytes), \u0001
+  // (6), and UTF-8 that is not escaped.
   const std::string head =
-      R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","name":"say \"hi\"\n",)"
-      R"("user_id":"C-1","created_at":1731681204017,"properties":{"v":")";
+      R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","name":"say \"hi\"\n\u0001 é",)"
+      R"("user_id":"C-\"1","anonymous_id":"a\u0002","session_id":"s\\1",)"
+      R"("created_at":1731681204017,"properties":{"v":")";
   const size_t base = EncodeEvent(MustDecode(BatchOf(head + "\"}}")).events[0]).size();
   size_t accepted = 0, refused = 0;
   for (size_t n = 32768 - base - 4; n <= 32768 - base + 4; ++n) {
