@@ -1,27 +1,30 @@
-// The browser module's strtod and snprintf, backed by JavaScript's own number conversions.
+// The browser module's number conversions, backed by JavaScript's own.
 //
-// Why: the core's JSON code (sdk/src/json.cc) reads numbers with strtod and writes them with
-// snprintf("%.*g"). In Wasm, musl's versions pull in the whole printf machinery and 128-bit
-// long-double soft-float: 23 KB of the module, 11.6 KB gzip, more than a third of it
-// (docs/BENCHMARKS.md, "Core module size"). The browser already carries a correctly rounded
-// parser and formatter, so this file, linked only into the Emscripten builds ahead of libc,
-// provides the two symbols on top of them and leaves sdk/ portable and unchanged.
+// Why: the core's JSON code (sdk/src/json.cc) reads numbers with strtod and writes them as the
+// shortest of "%.15g".."%.17g" that reads back (detail::FormatShortest). In Wasm, musl's strtod
+// and snprintf pull in the whole printf machinery and 128-bit long-double soft-float: 23 KB of
+// the module, 11.6 KB gzip (docs/BENCHMARKS.md, "Core module size"). The browser already
+// carries a correctly rounded parser and a shortest round-trip formatter, so this file, linked
+// only into the Emscripten builds (ahead of libc), provides strtod and FormatShortest on top of
+// them (TALLY_JS_NUMBERS, wasm/CMakeLists.txt).
 //
-// Contract: the results are the ones musl (and glibc) give, byte for byte, for what the core
-// asks: strtod on a decimal number (optional sign, digits, fraction, exponent) is correctly
-// rounded (ECMAScript's Number(), as every engine implements it with double-conversion or
-// equivalent); snprintf supports exactly "%.*g" with a double, rounding the exact binary value
-// half to even as printf does. JavaScript's toExponential rounds exact ties away from zero, so
-// when a tie is possible the digits are derived exactly with BigInt instead. The Node suite
-// (tests/js/core/roundtrip.test.mjs) checks the output against the native core's.
-// Anything else (hex floats, "inf", other formats) is not supported: strtod reads no number and
-// snprintf writes an empty string and returns -1. Nothing in Tally asks for them.
-#include <cstdarg>
+// Contract: the results are the native core's, byte for byte. strtod on a decimal number
+// (optional sign, digits, fraction, exponent) is correctly rounded (ECMAScript's Number(), as
+// every engine implements it). FormatShortest starts from the shortest digits that read back as
+// the number (Number.prototype.toExponential() without an argument; engines pick the closest
+// such digits, half to even on a tie, as printf rounds) and lays them out as "%.*g" at
+// precision max(15, digits) (subnormals: digits): a search from %.15g stops at that precision,
+// and the correctly rounded value at that precision is those digits (wasm/js_numbers.js says
+// why). The Node suite (tests/js/core/roundtrip.test.mjs) checks thousands of numbers, ties
+// included, against the native core's output. Anything else of strtod's (hex floats, "inf") is
+// not supported: it reads no number. Nothing in Tally asks for it.
 #include <cstddef>
+
+#include "json_internal.h"  // sdk/src: detail::FormatShortest
 
 // Implemented in JavaScript (wasm/js_numbers.js), imported by the module.
 extern "C" double tally_js_parse_number(const char* text, int len);
-extern "C" int tally_js_format_g(double d, int p, char* buf, int size);
+extern "C" void tally_js_format_shortest(double d, char* buf, int size);
 
 namespace {
 
@@ -63,20 +66,6 @@ double strtod(const char* text, char** end) {
 float strtof(const char* text, char** end) { return static_cast<float>(strtod(text, end)); }
 long double strtold(const char* text, char** end) { return strtod(text, end); }
 
-int snprintf(char* buf, size_t size, const char* format, ...) {
-  int written = -1;
-  va_list args;
-  va_start(args, format);
-  if (format[0] == '%' && format[1] == '.' && format[2] == '*' && format[3] == 'g' &&
-      format[4] == '\0') {
-    const int precision = va_arg(args, int);
-    const double value = va_arg(args, double);
-    written = tally_js_format_g(value, precision, buf, static_cast<int>(size));
-  } else if (size > 0) {
-    buf[0] = '\0';
-  }
-  va_end(args);
-  return written;
-}
-
 }  // extern "C"
+
+void tally::detail::FormatShortest(double d, char* buf) { tally_js_format_shortest(d, buf, 40); }

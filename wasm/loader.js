@@ -12,7 +12,7 @@
 // (browsers); in Node pass wasmBinary.
 //
 // The imports are what the module asks for (its import section): abort, emscripten_resize_heap
-// (emmalloc's sbrk), emscripten_date_now and the two number helpers; make_loader.mjs fails the
+// (wasm/small_malloc.cc), emscripten_date_now and the two number helpers; make_loader.mjs fails the
 // build if the module ever asks for another.
 var createTallyCore = (function (script) {
   var dir = script.slice(0, script.lastIndexOf("/") + 1);
@@ -32,7 +32,7 @@ var createTallyCore = (function (script) {
         abort: abort,
         emscripten_date_now: Date.now,
         tally_js_parse_number: tallyJsNumbers.tally_js_parse_number,
-        tally_js_format_g: tallyJsNumbers.tally_js_format_g,
+        tally_js_format_shortest: tallyJsNumbers.tally_js_format_shortest,
         // Grows memory to at least `size` bytes (and by at least a quarter, as Emscripten's
         // glue does, so that a growing queue does not grow memory page by page); 0 on failure.
         emscripten_resize_heap: function (size) {

@@ -38,7 +38,7 @@ const provided = [
   "emscripten_resize_heap",
   "emscripten_date_now",
   "tally_js_parse_number",
-  "tally_js_format_g",
+  "tally_js_format_shortest",
 ];
 for (const name of Object.keys(imports)) {
   if (!provided.includes(name)) fail(`import ${name} not provided by wasm/loader.js`);

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <optional>
 #include <string>
@@ -18,7 +19,8 @@
 #include <emscripten/html5.h>  // emscripten_date_now: Date.now() without a custom JS library
 #endif
 
-#include "json_reader.h"  // sdk/src: the core's pull reader (no document in the module)
+#include "json_internal.h"  // sdk/src: IntText
+#include "json_reader.h"    // sdk/src: the core's pull reader (no document in the module)
 #include "tally/clock.h"
 #include "tally/json.h"
 #include "tally/options.h"
@@ -90,90 +92,65 @@ enum class Kind : uint8_t {
 };
 
 struct Field {
-  const char* section;
-  const char* name;
+  const char* path;
   Kind kind;
 };
 
 // The order is the index into the values array that ApplyOptions reads.
 constexpr Field kFields[] = {
-    {"batch", "max_events", Kind::kPositive},                     // 0
-    {"batch", "max_bytes", Kind::kPositive},                      // 1
-    {"batch", "max_age_ms", Kind::kNonNegative},                  // 2
-    {"queue", "max_events", Kind::kPositive},                     // 3
-    {"queue", "max_bytes", Kind::kPositive},                      // 4
-    {"validation", "intercom_strict", Kind::kBool},               // 5
-    {"validation", "max_name_chars", Kind::kPositive},            // 6
-    {"validation", "max_string_chars", Kind::kPositive},          // 7
-    {"validation", "overlong_strings", Kind::kOverlong},          // 8
-    {"validation", "max_id_chars", Kind::kPositive},              // 9
-    {"validation", "max_context_string_chars", Kind::kPositive},  // 10
-    {"validation", "max_properties", Kind::kNonNegative},         // 11
-    {"validation", "max_members", Kind::kNonNegative},            // 12
-    {"validation", "max_depth", Kind::kPositive},                 // 13
-    {"validation", "max_event_bytes", Kind::kPositive},           // 14
-    {"dedup", "window_ms", Kind::kNonNegative},                   // 15
-    {"dedup", "max_entries", Kind::kPositive},                    // 16
-    {"dedup", "fingerprint", Kind::kBool},                        // 17
-    {"clock_offset", "window", Kind::kPositive},                  // 18
-    {"clock_offset", "max_round_trip_ms", Kind::kNonNegative},    // 19
+    {"batch.max_events", Kind::kPositive},                     // 0
+    {"batch.max_bytes", Kind::kPositive},                      // 1
+    {"batch.max_age_ms", Kind::kNonNegative},                  // 2
+    {"queue.max_events", Kind::kPositive},                     // 3
+    {"queue.max_bytes", Kind::kPositive},                      // 4
+    {"validation.intercom_strict", Kind::kBool},               // 5
+    {"validation.max_name_chars", Kind::kPositive},            // 6
+    {"validation.max_string_chars", Kind::kPositive},          // 7
+    {"validation.overlong_strings", Kind::kOverlong},          // 8
+    {"validation.max_id_chars", Kind::kPositive},              // 9
+    {"validation.max_context_string_chars", Kind::kPositive},  // 10
+    {"validation.max_properties", Kind::kNonNegative},         // 11
+    {"validation.max_members", Kind::kNonNegative},            // 12
+    {"validation.max_depth", Kind::kPositive},                 // 13
+    {"validation.max_event_bytes", Kind::kPositive},           // 14
+    {"dedup.window_ms", Kind::kNonNegative},                   // 15
+    {"dedup.max_entries", Kind::kPositive},                    // 16
+    {"dedup.fingerprint", Kind::kBool},                        // 17
+    {"clock_offset.window", Kind::kPositive},                  // 18
+    {"clock_offset.max_round_trip_ms", Kind::kNonNegative},    // 19
 };
 constexpr size_t kFieldCount = sizeof kFields / sizeof kFields[0];
 
-// Present options as numbers (bools and enums as 0/1); NaN where absent.
-struct OptionValues {
-  double v[kFieldCount];
-};
-
-Status FieldError(const std::string& path, const char* what) {
-  return Status::InvalidArgument(path + what);
-}
-
 // Checks the value (the reader's current token t) against the field's kind and stores it as a
-// number.
-Status ReadField(const Field& field, Token t, tally::detail::JsonReader& r, const std::string& path,
-                 double* out) {
-  switch (field.kind) {
+// number (bools and the enum as 0/1); else returns what is wrong.
+const char* ReadField(Kind kind, Token t, tally::detail::JsonReader& r, double* out) {
+  switch (kind) {
     case Kind::kBool:
-      if (t != Token::kBool) return FieldError(path, ": must be true or false");
+      if (t != Token::kBool) return ": must be true or false";
       *out = r.bool_value() ? 1 : 0;
-      return Status::Ok();
+      return nullptr;
     case Kind::kOverlong:
       if (t == Token::kString && r.string() == "reject") {
         *out = static_cast<double>(tally::OverlongString::kReject);
       } else if (t == Token::kString && r.string() == "truncate") {
         *out = static_cast<double>(tally::OverlongString::kTruncate);
       } else {
-        return FieldError(path, ": must be \"reject\" or \"truncate\"");
+        return ": must be \"reject\" or \"truncate\"";
       }
-      return Status::Ok();
+      return nullptr;
     case Kind::kPositive:
-    case Kind::kNonNegative: {
-      const double min = field.kind == Kind::kPositive ? 1 : 0;
-      const double v = r.number();
-      // 2^53: the largest whole number a JSON number carries exactly.
-      if (t != Token::kNumber || v != std::floor(v) || v < min || v > 9007199254740992.0) {
-        return FieldError(
-            path, min > 0 ? ": must be a positive integer" : ": must be a non-negative integer");
-      }
-      *out = v;
-      return Status::Ok();
-    }
+    case Kind::kNonNegative:
+      break;
   }
-  return Status::Ok();
-}
-
-// Reads past the rest of a value whose first token is t; false on a JSON fault.
-bool Skip(tally::detail::JsonReader& r, Token t) {
-  size_t open = t == Token::kBeginArray || t == Token::kBeginObject ? 1 : 0;
-  if (t == Token::kError) return false;
-  while (open > 0) {
-    t = r.Next();
-    if (t == Token::kError) return false;
-    if (t == Token::kBeginArray || t == Token::kBeginObject) ++open;
-    if (t == Token::kEndArray || t == Token::kEndObject) --open;
+  const bool positive = kind == Kind::kPositive;
+  const double v = r.number();
+  // 2^53: the largest whole number a JSON number carries exactly.
+  if (t != Token::kNumber || v != std::floor(v) || v < (positive ? 1 : 0) ||
+      v > 9007199254740992.0) {
+    return positive ? ": must be a positive integer" : ": must be a non-negative integer";
   }
-  return true;
+  *out = v;
+  return nullptr;
 }
 
 template <typename T>
@@ -181,8 +158,7 @@ void Set(double v, T* field) {
   if (v == v) *field = static_cast<T>(v);  // NaN: not given, keep the default
 }
 
-void ApplyOptions(const OptionValues& o, tally::TrackerOptions* options) {
-  const double* v = o.v;
+void ApplyOptions(const double* v, tally::TrackerOptions* options) {
   Set(v[0], &options->batch.max_events);
   Set(v[1], &options->batch.max_bytes);
   Set(v[2], &options->batch.max_age_ms);
@@ -207,73 +183,51 @@ void ApplyOptions(const OptionValues& o, tally::TrackerOptions* options) {
   Set(v[19], &options->clock_offset.max_round_trip_ms);
 }
 
-// Streams the options text (the module links no JSON document). As with a parse-then-check,
-// a JSON fault anywhere wins over a field's fault; the first field fault wins over later ones.
+// Streams the options text (the module links no JSON document) in one walk of every token: as
+// with a parse-then-check, a JSON fault anywhere wins over a field's fault, and the first field
+// fault wins over later ones. Keys one level in name a section (or write_key), two levels in a
+// field of the section; whatever sits deeper is only read.
 Status ParseOptions(std::string_view text, tally::TrackerOptions* options) {
   if (text.empty()) return Status::Ok();  // every field is optional
   tally::detail::JsonReader r(text, tally::JsonParseOptions().max_depth);
-  Status first;  // the first field fault
-  auto fail = [&](Status s) {
-    if (first.ok()) first = std::move(s);
-  };
-  OptionValues values;
-  for (double& v : values.v) v = NAN;
+  double values[kFieldCount];
+  for (double& v : values) v = NAN;
+  std::string fault;    // the first field fault
+  std::string section;  // the section whose fields are being read
   Token t = r.Next();
-  if (t != Token::kBeginObject) {
-    if (Skip(r, t)) r.Next();
-    fail(Status::InvalidArgument("options: must be a JSON object"));
-  } else {
-    for (t = r.Next(); t == Token::kKey; t = r.Next()) {
-      const std::string name = r.string();
-      t = r.Next();
-      if (!first.ok() || t == Token::kError) {
-        if (!Skip(r, t)) break;
-        continue;
-      }
-      if (name == "write_key") {
-        if (t != Token::kString) {
-          fail(FieldError(name, ": must be a string"));
-        } else {
-          options->write_key = r.string();
-        }
-        if (!Skip(r, t)) break;
-        continue;
-      }
+  if (t != Token::kBeginObject) fault = "options: must be a JSON object";
+  for (; t != Token::kEnd && t != Token::kError; t = r.Next()) {
+    const size_t depth = r.depth();
+    if (t != Token::kKey || depth > 2 || !fault.empty()) continue;
+    std::string path = depth == 1 ? r.string() : section + "." + r.string();
+    t = r.Next();
+    const char* why = nullptr;
+    if (depth == 2) {
+      size_t i = 0;
+      while (i < kFieldCount && path != kFields[i].path) ++i;
+      why = i == kFieldCount ? ": unknown option" : ReadField(kFields[i].kind, t, r, &values[i]);
+    } else if (path == "write_key") {
+      if (t == Token::kString) options->write_key = r.string();
+      why = t == Token::kString ? nullptr : ": must be a string";
+    } else {
       bool known = false;
-      for (const Field& f : kFields) known = known || name == f.section;
-      if (!known || t != Token::kBeginObject) {
-        fail(FieldError(name, known ? ": must be an object" : ": unknown option"));
-        if (!Skip(r, t)) break;
-        continue;
+      for (const Field& f : kFields) {
+        known = known || (std::strncmp(f.path, path.c_str(), path.size()) == 0 &&
+                          f.path[path.size()] == '.');
       }
-      for (t = r.Next(); t == Token::kKey; t = r.Next()) {
-        const std::string path = name + "." + r.string();
-        size_t i = 0;
-        while (i < kFieldCount && path.compare(0, name.size(), name) == 0 &&
-               (name != kFields[i].section ||
-                path.compare(name.size() + 1, std::string::npos, kFields[i].name) != 0)) {
-          ++i;
-        }
-        t = r.Next();
-        if (first.ok()) {
-          if (i == kFieldCount) {
-            fail(FieldError(path, ": unknown option"));
-          } else {
-            Status s = ReadField(kFields[i], t, r, path, &values.v[i]);
-            if (!s.ok()) fail(std::move(s));
-          }
-        }
-        if (!Skip(r, t)) break;
-      }
+      section = path;
+      why = !known                     ? ": unknown option"
+            : t != Token::kBeginObject ? ": must be an object"
+                                       : nullptr;
     }
-    if (t == Token::kEndObject) r.Next();  // the end of the text, or a fault after it
+    if (why != nullptr) fault = path + why;
   }
   if (!r.status().ok()) {
     return r.status().code() == tally::Code::kTooLarge
                ? Status::TooLarge("options: " + r.status().message())
                : Status::ParseError("options: " + r.status().message());
   }
-  if (!first.ok()) return first;
+  if (!fault.empty()) return Status::InvalidArgument(std::move(fault));
   ApplyOptions(values, options);
   return Status::Ok();
 }
@@ -353,27 +307,24 @@ const char* tally_last_id_ptr(TallyTracker* tracker) {
   return tracker == nullptr ? nullptr : tracker->last_id.c_str();
 }
 
-int32_t tally_restore(TallyTracker* tracker, const char* snapshot, size_t len) {
+int32_t tally_restore(TallyTracker* tracker, const char* line, size_t len) {
   if (tracker == nullptr) return Fail(tally::Code::kInvalidArgument);
-  if (!InMemory(snapshot, len)) {
-    return tracker->Report(
-        Status::InvalidArgument(snapshot == nullptr ? "snapshot: null pointer with non-zero length"
-                                                    : "snapshot: pointer + length outside memory"));
+  if (!InMemory(line, len)) {
+    return tracker->Report(Status::InvalidArgument(line == nullptr
+                                                       ? "line: null pointer with non-zero length"
+                                                       : "line: pointer + length outside memory"));
   }
-  size_t restored = 0;
-  size_t dropped = 0;
-  Status s =
-      tracker->tracker.Restore(std::string_view(snapshot, snapshot ? len : 0), &restored, &dropped);
-  // A full queue still restored what fits: the counts are the answer, with the reason added.
-  if (!s.ok() && s.code() != tally::Code::kResourceExhausted) return tracker->Report(s);
-  tracker->out =
-      "{\"restored\":" + std::to_string(restored) + ",\"dropped\":" + std::to_string(dropped);
-  if (!s.ok()) {
-    tracker->out += ",\"error\":";
-    tally::WriteJsonString(s.message(), &tracker->out);
+  switch (tracker->tracker.RestoreEvent(std::string_view(line, line ? len : 0))) {
+    case tally::Tracker::Restored::kRestored:
+      return 1;
+    case tally::Tracker::Restored::kSkipped:
+      return 0;
+    case tally::Tracker::Restored::kNoRoom:
+      return Fail(tally::Code::kResourceExhausted);
+    case tally::Tracker::Restored::kDropped:
+      break;
   }
-  tracker->out += '}';
-  return static_cast<int32_t>(restored);
+  return Fail(tally::Code::kInvalidArgument);
 }
 
 int32_t tally_snapshot(TallyTracker* tracker) {

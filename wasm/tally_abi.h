@@ -59,11 +59,17 @@ const char* tally_last_create_error(void);
 int32_t tally_track(TallyTracker* tracker, const char* event_json, size_t len);
 const char* tally_last_id_ptr(TallyTracker* tracker);
 
-/* Restores persisted events (one encoded event per line). Returns the number restored; the
- * output buffer holds {"restored":n,"dropped":m}. When the queue fills, the events that fit are
- * restored and the rest counted in m: the result is still n, and the buffer adds the reason,
- * {"restored":n,"dropped":m,"error":"queue: full; k events could not be restored"}. */
-int32_t tally_restore(TallyTracker* tracker, const char* snapshot, size_t len);
+/* Restores one persisted event: an encoded event as tally_track left it in the output buffer
+ * (one line of tally_snapshot; trailing CR, spaces and tabs are ignored). Returns 1 when it is
+ * queued again, with its id and created_at (it counts as queued since created_at, so a restored
+ * backlog is due at once); 0 when it is skipped: a blank line, or its id is still queued
+ * (restoring twice, or two tabs' overlap, duplicates nothing); -5 (resource exhausted) when the
+ * queue is full; -1 when it is dropped: it does not decode or validate, lacks event_id or
+ * created_at, or could never fit a batch. The output buffer is left as it was, except for the
+ * pointer faults below. (Until session 3 this took a whole snapshot and answered with counts in
+ * JSON; js/src/core.ts now splits the lines and counts, which keeps that loop and its JSON out
+ * of the module.) */
+int32_t tally_restore(TallyTracker* tracker, const char* line, size_t len);
 /* Output buffer: the queued events, one per line. Returns their count. */
 int32_t tally_snapshot(TallyTracker* tracker);
 

@@ -121,10 +121,16 @@ export class Core {
 
   /** Puts back persisted events (one encoded event per line); duplicates are skipped. */
   restore(lines: string): { restored: number; dropped: number } {
-    if (!lines) return { restored: 0, dropped: 0 };
-    const len = this.put(lines);
-    this.check(this.m._tally_restore(this.handle, this.scratch, len));
-    return JSON.parse(this.out()) as { restored: number; dropped: number };
+    let restored = 0;
+    let dropped = 0;
+    // One call per line: tally_restore answers 1 restored, 0 skipped, < 0 dropped.
+    for (const line of lines.split('\n')) {
+      const len = this.put(line); // first: it may move the scratch buffer
+      const rc = this.m._tally_restore(this.handle, this.scratch, len);
+      if (rc > 0) restored++;
+      else if (rc < 0) dropped++;
+    }
+    return { restored, dropped };
   }
 
   /** The queued events, one encoded event per line, oldest first. */

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "json_internal.h"
+
 namespace tally {
 namespace {
 
@@ -19,20 +21,21 @@ Batcher::Batcher(const BatchOptions& batch, const QueueOptions& queue)
 
 Status Batcher::CanPush(std::string_view event_id, size_t encoded_bytes) const {
   if (encoded_bytes > batch_.max_bytes) {
-    return Status::TooLarge("event: " + std::to_string(encoded_bytes) +
+    return Status::TooLarge("event: " + detail::IntText(static_cast<int64_t>(encoded_bytes)) +
                             " encoded bytes can never fit a batch of at most " +
-                            std::to_string(batch_.max_bytes));
+                            detail::IntText(static_cast<int64_t>(batch_.max_bytes)));
   }
   if (Contains(event_id)) {
     return Status::Duplicate("event_id: " + std::string(event_id) + " is already queued");
   }
   if (size() >= queue_.max_events) {
-    return Status::ResourceExhausted("queue: full (" + std::to_string(size()) +
-                                     " events, the bound)");
+    return Status::ResourceExhausted(
+        "queue: full (" + detail::IntText(static_cast<int64_t>(size())) + " events, the bound)");
   }
   if (encoded_bytes > queue_.max_bytes || bytes_ > queue_.max_bytes - encoded_bytes) {
-    return Status::ResourceExhausted("queue: full (" + std::to_string(bytes_) + " of " +
-                                     std::to_string(queue_.max_bytes) + " bytes used)");
+    return Status::ResourceExhausted(
+        "queue: full (" + detail::IntText(static_cast<int64_t>(bytes_)) + " of " +
+        detail::IntText(static_cast<int64_t>(queue_.max_bytes)) + " bytes used)");
   }
   return Status::Ok();
 }

@@ -460,6 +460,20 @@ constexpr EscapeTable kEscape;
 
 namespace detail {
 
+#ifndef TALLY_JS_NUMBERS
+void FormatShortest(double d, char* buf) {
+  // Shortest of %.15g..%.17g that reads back to the same double. std::to_chars would do this
+  // in one step but is missing from the libc++ of Debian's Emscripten 3.1.6. Any decimal of at
+  // most 15 digits survives a trip through a normal double, so when a shorter form exists %.15g
+  // finds it; subnormals hold fewer digits, so they start the search at one.
+  const int first = std::fabs(d) < DBL_MIN ? 1 : 15;
+  for (int precision = first; precision <= 17; ++precision) {
+    std::snprintf(buf, 40, "%.*g", precision, d);
+    if (precision == 17 || std::strtod(buf, nullptr) == d) break;
+  }
+}
+#endif
+
 void WriteNumber(double d, std::string* out) {
   if (!std::isfinite(d)) {  // as JSON.stringify; validation keeps these out of events
     out->append("null");
@@ -469,16 +483,8 @@ void WriteNumber(double d, std::string* out) {
     detail::AppendInt(static_cast<int64_t>(d), out);  // also turns -0 into 0, as JSON.stringify
     return;
   }
-  // Shortest of %.15g..%.17g that reads back to the same double. std::to_chars would do this
-  // in one step but is missing from the libc++ of Debian's Emscripten 3.1.6. Any decimal of at
-  // most 15 digits survives a trip through a normal double, so when a shorter form exists %.15g
-  // finds it; subnormals hold fewer digits, so they start the search at one.
   char buf[40];
-  const int first = std::fabs(d) < DBL_MIN ? 1 : 15;
-  for (int precision = first; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, d);
-    if (precision == 17 || std::strtod(buf, nullptr) == d) break;
-  }
+  FormatShortest(d, buf);
   // Exponents as JavaScript writes them: "1e-7", not "1e-07".
   char* e = std::strchr(buf, 'e');
   if (e == nullptr) {

@@ -47,8 +47,21 @@ std::string QuoteForMessage(std::string_view text, size_t max_chars = 64);
 /// The number as WriteJson writes it (integers exactly, others shortest round-trip).
 void WriteNumber(double d, std::string* out);
 
+/// For WriteNumber: `d` (finite) as printf's "%.*g" at the first precision from 15 to 17 (from
+/// 1 for subnormals) that reads back as `d`, NUL-terminated in buf (at least 40 bytes). The
+/// browser module (TALLY_JS_NUMBERS) defines it in wasm/js_numbers.cc on top of JavaScript's
+/// shortest round-trip digits; everywhere else json.cc searches with snprintf and strtod.
+void FormatShortest(double d, char* buf);
+
 /// Decimal text of `v` (no allocation beyond `out`'s growth).
 void AppendInt(int64_t v, std::string* out);
+/// The same as a new string: std::to_string's job without libc++'s digit tables (which the
+/// browser module would otherwise carry for a few messages).
+inline std::string IntText(int64_t v) {
+  std::string s;
+  AppendInt(v, &s);
+  return s;
+}
 
 /// Length of the well-formed UTF-8 sequence starting at `p` (1 to 4), or 0 when the bytes at
 /// `p` are not one; then `*why` says what is wrong (for the error message).

@@ -65,8 +65,7 @@ class JsonReader {
   enum class Expect : uint8_t { kValue, kFirstKey, kKey, kCommaOrEnd, kDone };
   struct Level {
     bool is_object;
-    uint32_t first_key;           // index into key_end_ of the object's first key
-    std::vector<uint32_t> slots;  // hash index over the object's keys, once it is large
+    uint32_t first_key;  // index into key_end_ of the object's first key
   };
 
   Token Fail(Code code, const std::string& msg);
@@ -83,6 +82,7 @@ class JsonReader {
   bool ParseEscape(std::string* out);
   Token ParseNumber();
   bool IsDuplicateKey();
+  bool Place(size_t index, std::string_view key, size_t from);
   std::string_view KeyAt(size_t i) const;
 
   const char* begin_;
@@ -100,6 +100,8 @@ class JsonReader {
   std::vector<Level> levels_;
   std::string keys_;               // the keys of every open object, back to back
   std::vector<uint32_t> key_end_;  // end offset in keys_ of each key
+  std::vector<uint32_t> slots_;    // hash index over the open keys (IsDuplicateKey)
+  size_t used_ = 0;                // slots_ taken, stale ones included
   Status error_;
 };
 

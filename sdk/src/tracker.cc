@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "json_internal.h"
 #include "tally/codec.h"
 #include "tally/validate.h"
 
@@ -78,9 +79,9 @@ Status Tracker::CheckFitsBatch(size_t encoded_bytes) const {
   const size_t envelope = envelope_bytes_;
   const size_t limit = options_.batch.max_bytes;
   if (envelope > limit || encoded_bytes > limit - envelope) {
-    return Status::TooLarge("event: " + std::to_string(encoded_bytes) +
+    return Status::TooLarge("event: " + detail::IntText(static_cast<int64_t>(encoded_bytes)) +
                             " encoded bytes cannot fit a batch of at most " +
-                            std::to_string(limit) + " bytes");
+                            detail::IntText(static_cast<int64_t>(limit)) + " bytes");
   }
   return Status::Ok();
 }
@@ -112,51 +113,61 @@ Status Tracker::Restore(std::string_view snapshot, size_t* restored, size_t* dro
   const int64_t now_ms = clock_->NowMs();
   while (!snapshot.empty()) {
     const size_t end = std::min(snapshot.find('\n'), snapshot.size());
-    std::string_view line = snapshot.substr(0, end);
+    const std::string_view line = snapshot.substr(0, end);
     snapshot.remove_prefix(std::min(end + 1, snapshot.size()));
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
-      line.remove_suffix(1);
+    switch (RestoreLine(line, now_ms)) {
+      case Restored::kRestored:
+        ++restored_count;
+        break;
+      case Restored::kSkipped:
+        break;
+      case Restored::kNoRoom:
+        ++no_room;
+        [[fallthrough]];
+      case Restored::kDropped:
+        ++dropped_count;
+        break;
     }
-    if (line.empty()) continue;
-
-    std::string bytes;
-    // Only a complete event comes back: restoring must not mint a new id or time for it.
-    if (!writer_.Write(line, &bytes).ok() || writer_.event_id().empty() ||
-        writer_.created_at_ms() == 0) {
-      ++dropped_count;
-      continue;
-    }
-    const EventKey key = KeyOf(writer_);
-    if (batcher_.Contains(key.event_id)) continue;  // already queued: restoring twice is a no-op
-    if (!CheckFitsBatch(bytes.size()).ok()) {
-      ++dropped_count;
-      continue;
-    }
-    const Status room = batcher_.CanPush(key.event_id, bytes.size());
-    if (room.code() == Code::kResourceExhausted) {
-      ++dropped_count;
-      ++no_room;
-      continue;
-    }
-    if (!room.ok()) {
-      ++dropped_count;
-      continue;
-    }
-    // Tracked (and delivered) earlier in this tracker's life: not to be sent again.
-    if (!CheckNotSeen(key, now_ms).ok()) continue;
-    // The event has waited since it was tracked: a restored queue is due at once once its
-    // oldest event is older than max_age_ms.
-    const int64_t queued_since = std::min(key.created_at_ms, now_ms);
-    batcher_.Push(std::string(key.event_id), std::move(bytes), queued_since);
-    ++restored_count;
   }
   if (restored != nullptr) *restored = restored_count;
   if (dropped != nullptr) *dropped = dropped_count;
   if (no_room > 0) {
-    return Status::ResourceExhausted("queue: full; " + std::to_string(no_room) +
+    return Status::ResourceExhausted("queue: full; " +
+                                     detail::IntText(static_cast<int64_t>(no_room)) +
                                      " events could not be restored");
   }
   return Status::Ok();
+}
+
+Tracker::Restored Tracker::RestoreEvent(std::string_view line) {
+  return RestoreLine(line, clock_->NowMs());
+}
+
+Tracker::Restored Tracker::RestoreLine(std::string_view line, int64_t now_ms) {
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+    line.remove_suffix(1);
+  }
+  if (line.empty()) return Restored::kSkipped;
+  std::string bytes;
+  // Only a complete event comes back: restoring must not mint a new id or time for it.
+  if (!writer_.Write(line, &bytes).ok() || writer_.event_id().empty() ||
+      writer_.created_at_ms() == 0) {
+    return Restored::kDropped;
+  }
+  const EventKey key = KeyOf(writer_);
+  // Already queued: restoring twice is a no-op.
+  if (batcher_.Contains(key.event_id)) return Restored::kSkipped;
+  if (!CheckFitsBatch(bytes.size()).ok()) return Restored::kDropped;
+  const Status room = batcher_.CanPush(key.event_id, bytes.size());
+  if (room.code() == Code::kResourceExhausted) return Restored::kNoRoom;
+  if (!room.ok()) return Restored::kDropped;
+  // Tracked (and delivered) earlier in this tracker's life: not to be sent again.
+  if (!CheckNotSeen(key, now_ms).ok()) return Restored::kSkipped;
+  // The event has waited since it was tracked: a restored queue is due at once once its
+  // oldest event is older than max_age_ms.
+  const int64_t queued_since = std::min(key.created_at_ms, now_ms);
+  batcher_.Push(std::string(key.event_id), std::move(bytes), queued_since);
+  return Restored::kRestored;
 }
 
 std::string Tracker::Snapshot() const {

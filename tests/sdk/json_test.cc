@@ -117,6 +117,28 @@ TEST(JsonParse, FindsDuplicateKeysInLargeObjects) {
   EXPECT_NE(ParseErrorOf(text).find("duplicate key \"k4321\""), std::string::npos);
 }
 
+// One key index serves every open object (json_reader.cc): a key counts only against the
+// keys of its own object, whether the others are still open or already closed.
+TEST(JsonParse, ComparesKeysOnlyWithinTheirObject) {
+  EXPECT_TRUE(ParseJson(R"({"a":{"a":{"a":1}},"b":{"a":2,"b":3}})").ok());
+  EXPECT_TRUE(ParseJson(R"([{"k":1},{"k":2},{"k":3}])").ok());
+  // A closed object's keys sit at the indexes the next keys reuse.
+  EXPECT_TRUE(ParseJson(R"({"o":{"x":1,"y":2},"x":3,"y":4})").ok());
+  EXPECT_EQ(ParseErrorOf(R"({"o":{"x":1,"y":2},"x":3,"x":4})"), "at byte 25: duplicate key \"x\"");
+  EXPECT_EQ(ParseErrorOf(R"({"a":1,"o":{"b":2},"a":3})"), "at byte 19: duplicate key \"a\"");
+  // Thousands of small objects inside a large one: the index is rebuilt many times over.
+  std::string text = "{";
+  for (int i = 0; i < 3000; ++i) {
+    text +=
+        "\"k" + std::to_string(i) + "\":{\"k" + std::to_string(i + 1) + "\":0,\"v\":[{\"k0\":1}]},";
+  }
+  std::string good = text;
+  good.back() = '}';
+  EXPECT_EQ(MustParse(good).as_object().size(), 3000u);
+  text += "\"k2999\":0}";
+  EXPECT_NE(ParseErrorOf(text).find("duplicate key \"k2999\""), std::string::npos);
+}
+
 TEST(JsonParse, DepthIsBoundedBeforeRecursing) {
   JsonParseOptions three;
   three.max_depth = 3;

@@ -439,6 +439,27 @@ TEST_F(TrackerTest, RestoreIntoAFullQueueSaysSoAndKeepsWhatFits) {
   EXPECT_EQ(tab2.queued_events(), 3u);
 }
 
+// The browser module restores line by line (wasm/tally_abi.h tally_restore).
+TEST_F(TrackerTest, RestoreEventSaysWhatItDidWithOneLine) {
+  Tracker tab1(Options(), &clock_, &random_);
+  std::string a, b;
+  ASSERT_TRUE(tab1.Track(ClickJson(), &a, nullptr).ok());
+  ASSERT_TRUE(tab1.Track(ClickJson(), &b, nullptr).ok());
+  TrackerOptions one = Options();
+  one.queue.max_events = 1;
+  CountingRandom other_random(42);
+  Tracker tab2(one, &clock_, &other_random);
+  using R = Tracker::Restored;
+  EXPECT_EQ(tab2.RestoreEvent(""), R::kSkipped);
+  EXPECT_EQ(tab2.RestoreEvent(" \t\r"), R::kSkipped);
+  EXPECT_EQ(tab2.RestoreEvent("not json"), R::kDropped);
+  EXPECT_EQ(tab2.RestoreEvent(R"({"type":"track","name":"x","user_id":"u"})"), R::kDropped);
+  EXPECT_EQ(tab2.RestoreEvent(a + "\r"), R::kRestored);
+  EXPECT_EQ(tab2.RestoreEvent(a), R::kSkipped);  // still queued
+  EXPECT_EQ(tab2.RestoreEvent(b), R::kNoRoom);
+  EXPECT_EQ(tab2.Snapshot(), a + "\n");
+}
+
 TEST_F(TrackerTest, TrackingARestoredIdIsADuplicate) {
   Tracker tab1(Options(), &clock_, &random_);
   std::string id;

@@ -66,6 +66,13 @@ class Tracker {
   /// and the result is kResourceExhausted (the counts are still set; the events that fit are
   /// queued).
   Status Restore(std::string_view snapshot, size_t* restored, size_t* dropped);
+  /// What RestoreEvent did with one persisted event.
+  enum class Restored { kRestored, kSkipped, kDropped, kNoRoom };
+  /// One line of Restore, with the same checks: kSkipped for a blank line or an event already
+  /// queued (or tracked before); kDropped when it fails to decode or validate, lacks an id or
+  /// created_at, or could never fit a batch; kNoRoom when the queue is full. The browser module
+  /// restores line by line (JavaScript splits the snapshot and counts).
+  Restored RestoreEvent(std::string_view line);
   /// The queued events, one encoded event per line, oldest first.
   std::string Snapshot() const;
 
@@ -97,6 +104,7 @@ class Tracker {
                std::string* event_id);
   Status CheckFitsBatch(size_t encoded_bytes) const;
   Status CheckNotSeen(const EventKey& event, int64_t now_ms);
+  Restored RestoreLine(std::string_view line, int64_t now_ms);
 
   TrackerOptions options_;
   const Clock* clock_;

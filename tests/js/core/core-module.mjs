@@ -138,11 +138,22 @@ export class TrackerDriver {
     return { code, out: this.out(), id };
   }
 
-  restore(snapshot) {
-    const [ptr, len] = this.core.put(snapshot);
+  /// Restores one line (an encoded event): 1 restored, 0 skipped, < 0 dropped (-5: no room).
+  restoreLine(line) {
+    const [ptr, len] = this.core.put(line);
     const code = this.m._tally_restore(this.h, ptr, len);
     this.core.free(ptr);
-    return { code, out: this.out() };
+    return code;
+  }
+
+  /// Restores a snapshot line by line, as js/src/core.ts does: { restored, dropped, codes }.
+  restore(snapshot) {
+    const codes = snapshot.split('\n').map((line) => this.restoreLine(line));
+    return {
+      restored: codes.filter((c) => c > 0).length,
+      dropped: codes.filter((c) => c < 0).length,
+      codes,
+    };
   }
 
   snapshot() {

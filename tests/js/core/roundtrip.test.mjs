@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 
-import { BUILDS, Core, buildDir, fixturesDir } from './core-module.mjs';
+import { BUILDS, Code, Core, buildDir, fixturesDir } from './core-module.mjs';
 
 const NOW = 1731690000000;
 const WRITE_KEY = 'wk_roundtrip';
@@ -26,7 +26,7 @@ const FIXTURES = [
 ];
 
 // Thousands of doubles, written as events, for the number writer: random bit patterns,
-// subnormals, short decimals at every scale, and exact ties of printf's half-to-even rounding
+// subnormals, every power of two, short decimals at every scale, and exact ties of printf's half-to-even rounding
 // (x = M / 2^q with 16 or 17 significant digits, the last a 5), where a formatter that rounds
 // ties away from zero, as JavaScript's toExponential does, would write a different digit.
 function numberFixture() {
@@ -51,6 +51,9 @@ function numberFixture() {
     if (Number.isFinite(x)) values.push(x);
   }
   for (let i = 0; i < 100; i++) values.push(rand() * 2 ** -1022); // subnormals
+  // Every power of two: the only doubles whose rounding interval is lopsided, where the shortest
+  // digits (JavaScript's) and printf's first precision that reads back can part (wasm/js_numbers.js).
+  for (let k = -1074; k <= 1023; k++) values.push(2 ** k, -(2 ** k));
   for (let i = 0; i < 600; i++) {
     // short decimals: 1-17 digits, exponents -30..30
     const digits = String(Math.floor(rand() * 1e17)).slice(0, 1 + Math.floor(rand() * 17));
@@ -131,7 +134,17 @@ for (const { file: seedFile, refusedLines } of FIXTURES) {
           const r = t.track(line);
           if (r.code !== 0) refused.set(index, { code: r.code, message: r.out });
         });
-        assert.deepEqual(refused, expected.refused);
+        // The module's JSON faults keep their code and byte offset but not their detail
+        // (TALLY_JSON_LITE, sdk/src/json_reader.cc): `at byte 23: expected a JSON value` where
+        // the native reader adds `, got end of text`. Every other message must be identical.
+        const brief = (refusals) =>
+          new Map(
+            [...refusals].map(([line, r]) => [
+              line,
+              r.code === Code.parseError ? { code: r.code, message: r.message.replace(/^(at byte \d+:).*/s, '$1') } : r,
+            ]),
+          );
+        assert.deepEqual(brief(refused), brief(expected.refused));
         t.free();
       });
 
