@@ -92,6 +92,7 @@ export interface TallyEvents {
 }
 
 declare const __TALLY_NODE__: boolean; // false in the browser builds: the Node paths are removed
+declare const __TALLY_LITE__: boolean; // true in the script-tag build: the lite core (core.ts)
 
 const kVersion = '0.1.0';
 const kBeaconBytes = 60 * 1024; // under the 64 KB keepalive budget browsers allow
@@ -381,7 +382,8 @@ export class Tally {
         ev!.context = { ...ev!.context, ...options?.context };
         if (hook) ev = hook(ev!);
         if (!ev) return undefined;
-        json = JSON.stringify(ev);
+        // Id and created_at stay first, where the lite core and the store read them.
+        json = JSON.stringify({ event_id: id, created_at: createdAt, ...ev });
         bad = nonFinite(ev, json, '');
       }
     } catch (e) {
@@ -402,8 +404,14 @@ export class Tally {
     for (; i < this.backlog_.length; i++) {
       const json = this.backlog_[i]!;
       try {
-        const { id, encoded } = this.core_!.track(json);
-        this.store_?.put_(id, decoder.decode(encoded));
+        if (__TALLY_LITE__) {
+          // The script tag's lite core queues the text as built here; the collector validates.
+          this.core_!.check(this.core_!.push(json));
+          this.store_?.put_(json.slice(13, 49), json);
+        } else {
+          const { id, encoded } = this.core_!.track(json);
+          this.store_?.put_(id, decoder.decode(encoded));
+        }
       } catch (e) {
         this.drop_([(JSON.parse(json) as TallyEvent).event_id!], asError(e, 'internal'));
       }
