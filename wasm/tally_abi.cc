@@ -236,10 +236,10 @@ Status ParseOptions(std::string_view text, tally::TrackerOptions* options) {
 // The lite module links no JSON reader, so tally_tracker_new_typed takes the numbers in an array,
 // in this order, each checked as ReadField checks a JSON number.
 constexpr const char* kTypedNames[] = {
-    "batch.max_events",           "batch.max_bytes",
-    "batch.max_age_ms",           "queue.max_events",
-    "queue.max_bytes",            "validation.max_event_bytes",
-    "clock_offset.window",        "clock_offset.max_round_trip_ms",
+    "batch.max_events",    "batch.max_bytes",
+    "batch.max_age_ms",    "queue.max_events",
+    "queue.max_bytes",     "validation.max_event_bytes",
+    "clock_offset.window", "clock_offset.max_round_trip_ms",
 };
 constexpr size_t kTypedCount = sizeof kTypedNames / sizeof kTypedNames[0];
 // Bit i set: option i may be 0 (a time); else it must be >= 1.
@@ -247,9 +247,9 @@ constexpr unsigned kTypedNonNegative = (1u << 2) | (1u << 7);
 
 Status ApplyTyped(const double* v, size_t count, tally::TrackerOptions* options) {
   if (count > kTypedCount) {
-    return Status::InvalidArgument("options: at most " + tally::detail::IntText(static_cast<int64_t>(kTypedCount)) +
-                                   " values, got " +
-                                   tally::detail::IntText(static_cast<int64_t>(count)));
+    return Status::InvalidArgument(
+        "options: at most " + tally::detail::IntText(static_cast<int64_t>(kTypedCount)) +
+        " values, got " + tally::detail::IntText(static_cast<int64_t>(count)));
   }
   double values[kTypedCount];
   for (size_t i = 0; i < kTypedCount; ++i) {
@@ -258,9 +258,9 @@ Status ApplyTyped(const double* v, size_t count, tally::TrackerOptions* options)
     if (x != x) continue;  // NaN: not given
     const bool positive = (kTypedNonNegative >> i & 1) == 0;
     if (x != std::floor(x) || x < (positive ? 1 : 0) || x > 9007199254740992.0) {
-      return Status::InvalidArgument(std::string(kTypedNames[i]) +
-                                     (positive ? ": must be a positive integer"
-                                               : ": must be a non-negative integer"));
+      return Status::InvalidArgument(
+          std::string(kTypedNames[i]) +
+          (positive ? ": must be a positive integer" : ": must be a non-negative integer"));
     }
   }
   Set(values[0], &options->batch.max_events);
@@ -398,9 +398,9 @@ int32_t tally_push(TallyTracker* tracker, const char* event_id, double created_a
                    const char* text, size_t len) {
   if (tracker == nullptr) return Fail(tally::Code::kInvalidArgument);
   if (event_id == nullptr || !InMemory(event_id, 36) || !InMemory(text, len)) {
-    return tracker->Report(Status::InvalidArgument(
-        event_id == nullptr || text == nullptr ? "event: null pointer"
-                                               : "event: pointer + length outside memory"));
+    return tracker->Report(Status::InvalidArgument(event_id == nullptr || text == nullptr
+                                                       ? "event: null pointer"
+                                                       : "event: pointer + length outside memory"));
   }
   int64_t created = INT64_MAX;  // not a time: queued since now
   ToMs(created_at_ms, &created);
