@@ -86,12 +86,12 @@ const decoder = new TextDecoder();
 
 /** One tracker handle inside a loaded module. Not thread-safe; one per SDK instance. */
 export class Core {
-  private readonly m: CoreModule;
-  private readonly handle: number;
-  private scratch = 0;
+  protected readonly m: CoreModule;
+  protected readonly handle: number;
+  protected scratch = 0;
   private scratchCap = 0;
 
-  private constructor(m: CoreModule, handle: number) {
+  protected constructor(m: CoreModule, handle: number) {
     this.m = m;
     this.handle = handle;
   }
@@ -127,19 +127,7 @@ export class Core {
       while (m.HEAPU8[end]) end++;
       throw new TallyError('invalid_argument', decoder.decode(m.HEAPU8.subarray(p, end)));
     }
-    return new Core(m, handle);
-  }
-
-  /** Tracks one event JSON; returns its id and its encoded form (to persist). */
-  track(eventJson: string): { id: string; encoded: Uint8Array } {
-    const len = this.put(eventJson);
-    this.check(this.m._tally_track(this.handle, this.scratch, len));
-    const heap = this.m.HEAPU8;
-    const idp = this.m._tally_last_id_ptr(this.handle) >>> 0;
-    // The id is 36 ASCII bytes: fromCharCode is cheaper than a TextDecoder call on the hot path.
-    const id = String.fromCharCode.apply(null, heap.subarray(idp, idp + 36) as unknown as number[]);
-    const p = this.m._tally_out_ptr(this.handle) >>> 0;
-    return { id, encoded: heap.slice(p, p + (this.m._tally_out_len(this.handle) >>> 0)) };
+    return new (__TALLY_LITE__ ? Core : FullCore)(m, handle);
   }
 
   /** Lite core: queues an event as tally.ts built it ({"event_id":"<36>","created_at":<ms>,...},
@@ -233,7 +221,7 @@ export class Core {
   }
 
   // Copies `s` as UTF-8 into a scratch buffer reused across calls; returns the byte length.
-  private put(s: string): number {
+  protected put(s: string): number {
     for (;;) {
       if (this.scratchCap === 0 || s.length > this.scratchCap) this.grow(s.length * 3 + 16);
       const r = encoder.encodeInto(s, this.m.HEAPU8.subarray(this.scratch, this.scratch + this.scratchCap));
@@ -258,6 +246,23 @@ export class Core {
   check(rc: number): number {
     if (rc >= 0) return rc;
     throw new TallyError(kCodeNames[-rc] ?? 'internal', this.out());
+  }
+}
+
+/** The full core's event path (npm builds only). A subclass, so that the script tag's bundle,
+ *  where Core.create never makes one, leaves it out (esbuild drops an unused class, not an unused
+ *  method: 80 B gzip). */
+export class FullCore extends Core {
+  /** Tracks one event JSON; returns its id and its encoded form (to persist). */
+  track(eventJson: string): { id: string; encoded: Uint8Array } {
+    const len = this.put(eventJson);
+    this.check(this.m._tally_track(this.handle, this.scratch, len));
+    const heap = this.m.HEAPU8;
+    const idp = this.m._tally_last_id_ptr(this.handle) >>> 0;
+    // The id is 36 ASCII bytes: fromCharCode is cheaper than a TextDecoder call on the hot path.
+    const id = String.fromCharCode.apply(null, heap.subarray(idp, idp + 36) as unknown as number[]);
+    const p = this.m._tally_out_ptr(this.handle) >>> 0;
+    return { id, encoded: heap.slice(p, p + (this.m._tally_out_len(this.handle) >>> 0)) };
   }
 }
 

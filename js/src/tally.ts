@@ -3,7 +3,7 @@
 // The track() path does no storage I/O and no cookie reads (DESIGN.md lesson 9): identity and
 // page context are kept in memory as ready-made JSON fragments.
 
-import { Core, TallyError, type CoreModule, type TallyErrorCode } from './core';
+import { Core, FullCore, TallyError, type CoreModule, type TallyErrorCode } from './core';
 import { openStore, type QueueStore, type StorageKind } from './storage';
 
 /** Every option of init(); all but writeKey and endpoint have defaults. */
@@ -409,7 +409,7 @@ export class Tally {
           this.core_!.check(this.core_!.push(json));
           this.store_?.put_(json.slice(13, 49), json);
         } else {
-          const { id, encoded } = this.core_!.track(json);
+          const { id, encoded } = (this.core_ as FullCore).track(json);
           this.store_?.put_(id, decoder.decode(encoded));
         }
       } catch (e) {
