@@ -37,7 +37,8 @@ function decode(body) {
     const [kind, ...f] = line.split('\t');
     if (kind === 'status') [out.status, out.message] = [Number(f[0]), f[1]];
     else if (kind === 'batch') out.batch = { writeKey: f[0], sentAt: Number(f[1]), offset: f[2] };
-    else if (kind === 'accepted') out.accepted.push({ index: Number(f[0]), id: f[1], createdAt: Number(f[2]), name: f[3] });
+    else if (kind === 'accepted')
+      out.accepted.push({ index: Number(f[0]), id: f[1], createdAt: Number(f[2]), name: f[3] });
     else out.rejected.push({ index: Number(f[0]), id: f[1], error: f[2] });
   }
   return out;
@@ -86,7 +87,10 @@ for (const build of LITE_BUILDS) {
       const lines = [1, 2, 3].map((n) => text(n));
       for (const line of lines) assert.deepEqual(t.push(line, T0 - 1000), { code: Code.ok, out: '' });
       assert.equal(t.queuedEvents(), 3);
-      assert.equal(t.queuedBytes(), lines.reduce((s, l) => s + l.length, 0));
+      assert.equal(
+        t.queuedBytes(),
+        lines.reduce((s, l) => s + l.length, 0),
+      );
       assert.deepEqual(t.snapshot(), { code: 3, out: lines.map((l) => l + '\n').join('') });
 
       const { count, body } = t.nextBatch();
@@ -145,7 +149,10 @@ for (const build of LITE_BUILDS) {
       assert.equal(t.push(text(3)).code, Code.ok);
       const d = decode(t.nextBatch().body);
       assert.equal(d.status, 0, d.message);
-      assert.deepEqual(d.accepted.map((a) => a.id), [id(1), id(3)]);
+      assert.deepEqual(
+        d.accepted.map((a) => a.id),
+        [id(1), id(3)],
+      );
       assert.equal(d.rejected.length, 1);
       assert.equal(d.rejected[0].index, 1);
       assert.equal(d.rejected[0].id, id(2));
@@ -153,7 +160,7 @@ for (const build of LITE_BUILDS) {
       t.free();
     });
 
-    it('refuses text over validation.max_event_bytes with the core rule\'s own message (-3)', () => {
+    it("refuses text over validation.max_event_bytes with the core rule's own message (-3)", () => {
       const t = tracker([undefined, undefined, undefined, undefined, undefined, 400]);
       const small = text(1);
       assert.equal(t.push(small).code, Code.ok);
@@ -268,7 +275,10 @@ for (const build of LITE_BUILDS) {
       function m_free(h) {
         core.m._tally_tracker_free(h);
       }
-      assert.deepEqual(core.newLiteTracker(new Array(9).fill(1)), { handle: 0, error: 'options: at most 8 values, got 9' });
+      assert.deepEqual(core.newLiteTracker(new Array(9).fill(1)), {
+        handle: 0,
+        error: 'options: at most 8 values, got 9',
+      });
       assert.deepEqual(core.newLiteTracker(null, KEY, undefined, 3), {
         handle: 0,
         error: 'options: pointer + count outside memory',

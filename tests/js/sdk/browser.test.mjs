@@ -640,7 +640,9 @@ test('tabs closed before IndexedDB commits keep their events: the pagehide journ
 
 test('beforeSend may return a new object in any key order: the event keeps its id and created_at (lite core)', async () => {
   reset();
-  const { context, page, errors } = await open('/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false })));
+  const { context, page, errors } = await open(
+    '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false })),
+  );
   // The script tag's lite core reads the id and created_at at the front of the text tally.ts
   // builds; a hook that rebuilds the event without them, in another order, must not lose them.
   const { id, before, after } = await page.evaluate(async () => {
@@ -649,7 +651,12 @@ test('beforeSend may return a new object in any key order: the event keeps its i
       endpoint: '',
       storage: 'memory',
       autoTrack: false,
-      beforeSend: (e) => ({ properties: { ...e.properties, hooked: true }, name: e.name, type: e.type, anonymous_id: e.anonymous_id }),
+      beforeSend: (e) => ({
+        properties: { ...e.properties, hooked: true },
+        name: e.name,
+        type: e.type,
+        anonymous_id: e.anonymous_id,
+      }),
     });
     const before = Date.now();
     const id = t.track('Hooked', { n: 1 });
