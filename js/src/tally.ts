@@ -1,5 +1,7 @@
-// The tracker the public API drives. The core (core.ts) validates, ids, stamps, dedups and
-// batches; this layer owns identity, consent, persistence, transport and auto-tracking.
+// The tracker the public API drives. The core (core.ts) queues and batches, and in the npm builds
+// validates and encodes too (the script tag's lite core takes the text built here as it is: the
+// collector validates); this layer owns ids, identity, consent, persistence, transport and
+// auto-tracking.
 // The track() path does no storage I/O and no cookie reads (DESIGN.md lesson 9): identity and
 // page context are kept in memory as ready-made JSON fragments.
 
