@@ -106,7 +106,9 @@ export class Core {
       // then the write key.
       const b = options.batch ?? {};
       const q = options.queue ?? {};
-      const v = new Uint8Array(new Float64Array([b.max_events!, b.max_bytes!, b.max_age_ms!, q.max_events!, q.max_bytes!]).buffer);
+      const v = new Uint8Array(
+        new Float64Array([b.max_events!, b.max_bytes!, b.max_age_ms!, q.max_events!, q.max_bytes!]).buffer,
+      );
       const key = encoder.encode(options.write_key);
       const p = m._tally_alloc(40 + key.length);
       m.HEAPU8.set(v, p);
