@@ -672,3 +672,32 @@ test('beforeSend may return a new object in any key order: the event keeps its i
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('the script tag checks batch and queue options in its lite core and names the one at fault', async () => {
+  const { context, page, errors } = await open(
+    '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false })),
+  );
+  const results = await page.evaluate(async () => {
+    const tryInit = (extra) =>
+      window.tally
+        .createTally({ writeKey: 'wk_opts', endpoint: '', storage: 'memory', autoTrack: false, ...extra })
+        .then(
+          () => 'ok',
+          (e) => `${e.name} ${e.code}: ${e.message}`,
+        );
+    return [
+      await tryInit({ batch: { maxEvents: 0 } }),
+      await tryInit({ batch: { maxBytes: 1.5 } }),
+      await tryInit({ queue: { maxBytes: -1 } }),
+      await tryInit({ batch: { maxAgeMs: 0 }, queue: { maxEvents: 1 } }),
+    ];
+  });
+  assert.deepEqual(results, [
+    'TallyError invalid_argument: batch.max_events: must be a positive integer',
+    'TallyError invalid_argument: batch.max_bytes: must be a positive integer',
+    'TallyError invalid_argument: queue.max_bytes: must be a positive integer',
+    'ok',
+  ]);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
