@@ -79,11 +79,11 @@ var createTallyCore = (function (script) {
       (Module.wasmBinary
         ? WebAssembly.instantiate(Module.wasmBinary, imports)
         : fetch(
-            Module.locateFile ? Module.locateFile("tally-core.wasm", dir) : dir + "tally-core.wasm",
+            Module.locateFile ? Module.locateFile("@TALLY_WASM_FILE@", dir) : dir + "@TALLY_WASM_FILE@",
             { credentials: "same-origin" },
           )
             .then(function (r) {
-              if (!r.ok) throw new Error("tally-core.wasm: HTTP " + r.status);
+              if (!r.ok) throw new Error("@TALLY_WASM_FILE@: HTTP " + r.status);
               return r.arrayBuffer();
             })
             .then(function (bytes) {

@@ -1,12 +1,14 @@
 // Writes the Wasm build's tally-core.js: wasm/loader.js with wasm/js_numbers.js pasted in and the
 // module's import and export names, which the optimizing link minifies ("a", "b", ...), read from
 // the glue Emscripten wrote for the same link. Run by wasm/CMakeLists.txt after the link:
-//   node make_loader.mjs <emscripten glue> <loader.js> <js_numbers.js> <out>
+//   node make_loader.mjs <emscripten glue> <loader.js> <js_numbers.js> <out> [exports file] [wasm name]
+// (defaults: exports.txt beside this file, tally-core.wasm; the lite link passes exports-lite.txt
+// and tally-core-lite.wasm). js_numbers.js is left out when the module imports neither helper.
 // Fails (exit 1, naming what) when the glue does not have the expected shape or the module needs
 // an import the loader does not provide: a new Emscripten, or a new libc call that reaches JS.
 import { readFileSync, writeFileSync } from "node:fs";
 
-const [gluePath, loaderPath, numbersPath, outPath] = process.argv.slice(2);
+const [gluePath, loaderPath, numbersPath, outPath, exportsPath, wasmName = 'tally-core.wasm'] = process.argv.slice(2);
 const glue = readFileSync(gluePath, "utf8");
 const fail = (why) => {
   console.error(`make_loader: ${why} in ${gluePath}`);
@@ -43,7 +45,7 @@ const provided = [
 for (const name of Object.keys(imports)) {
   if (!provided.includes(name)) fail(`import ${name} not provided by wasm/loader.js`);
 }
-const wanted = readFileSync(new URL("exports.txt", import.meta.url), "utf8")
+const wanted = readFileSync(exportsPath || new URL("exports.txt", import.meta.url), "utf8")
   .split("\n")
   .map((l) => l.trim())
   .filter((l) => l && !l.startsWith("#") && !l.startsWith("runtime:"));
@@ -52,5 +54,10 @@ for (const name of wanted) if (!exports[name]) fail(`export ${name} not found`);
 const abi = JSON.stringify({ module: mod[1], imports, exports });
 const text = readFileSync(loaderPath, "utf8")
   .replace("@TALLY_ABI@", () => abi)
-  .replace("@TALLY_JS_NUMBERS@", () => readFileSync(numbersPath, "utf8"));
+  .replaceAll("@TALLY_WASM_FILE@", wasmName)
+  .replace("@TALLY_JS_NUMBERS@", () =>
+    Object.keys(imports).some((n) => n.startsWith("tally_js_"))
+      ? readFileSync(numbersPath, "utf8")
+      : "var tallyJsNumbers = {};",
+  );
 writeFileSync(outPath, text);

@@ -232,6 +232,48 @@ Status ParseOptions(std::string_view text, tally::TrackerOptions* options) {
   return Status::Ok();
 }
 
+// --- typed options (the lite module) ----------------------------------------------------------
+// The lite module links no JSON reader, so tally_tracker_new_typed takes the numbers in an array,
+// in this order, each checked as ReadField checks a JSON number.
+constexpr const char* kTypedNames[] = {
+    "batch.max_events",    "batch.max_bytes",
+    "batch.max_age_ms",    "queue.max_events",
+    "queue.max_bytes",     "validation.max_event_bytes",
+    "clock_offset.window", "clock_offset.max_round_trip_ms",
+};
+constexpr size_t kTypedCount = sizeof kTypedNames / sizeof kTypedNames[0];
+// Bit i set: option i may be 0 (a time); else it must be >= 1.
+constexpr unsigned kTypedNonNegative = (1u << 2) | (1u << 7);
+
+Status ApplyTyped(const double* v, size_t count, tally::TrackerOptions* options) {
+  if (count > kTypedCount) {
+    return Status::InvalidArgument(
+        "options: at most " + tally::detail::IntText(static_cast<int64_t>(kTypedCount)) +
+        " values, got " + tally::detail::IntText(static_cast<int64_t>(count)));
+  }
+  double values[kTypedCount];
+  for (size_t i = 0; i < kTypedCount; ++i) {
+    const double x = i < count ? v[i] : NAN;
+    values[i] = x;
+    if (x != x) continue;  // NaN: not given
+    const bool positive = (kTypedNonNegative >> i & 1) == 0;
+    if (x != std::floor(x) || x < (positive ? 1 : 0) || x > 9007199254740992.0) {
+      return Status::InvalidArgument(
+          std::string(kTypedNames[i]) +
+          (positive ? ": must be a positive integer" : ": must be a non-negative integer"));
+    }
+  }
+  Set(values[0], &options->batch.max_events);
+  Set(values[1], &options->batch.max_bytes);
+  Set(values[2], &options->batch.max_age_ms);
+  Set(values[3], &options->queue.max_events);
+  Set(values[4], &options->queue.max_bytes);
+  Set(values[5], &options->validation.max_event_bytes);
+  Set(values[6], &options->clock_offset.window);
+  Set(values[7], &options->clock_offset.max_round_trip_ms);
+  return Status::Ok();
+}
+
 std::string& CreateError() {
   static std::string* error = new std::string();  // never destroyed: no exit-time destructor
   return *error;
@@ -282,6 +324,31 @@ TallyTracker* tally_tracker_new(const char* options_json, size_t options_len, co
   return new (std::nothrow) TallyTracker(std::move(options), seed);
 }
 
+TallyTracker* tally_tracker_new_typed(const double* options, size_t count, const char* write_key,
+                                      size_t key_len, const uint8_t* seed) {
+  CreateError().clear();
+  const char* fault = nullptr;
+  if (count > 0xFFFFFF || !InMemory(options, count * sizeof(double))) {
+    fault = "options: pointer + count outside memory";
+  } else if (!InMemory(write_key, key_len)) {
+    fault = "write_key: pointer + length outside memory";
+  } else if (seed == nullptr || !InMemory(seed, 32)) {
+    fault = "seed: required (32 random bytes)";
+  }
+  if (fault != nullptr) {
+    CreateError() = fault;
+    return nullptr;
+  }
+  tally::TrackerOptions o;
+  Status s = ApplyTyped(options, count, &o);
+  if (!s.ok()) {
+    CreateError() = s.message();
+    return nullptr;
+  }
+  if (key_len > 0) o.write_key.assign(write_key, key_len);
+  return new (std::nothrow) TallyTracker(std::move(o), seed);
+}
+
 void tally_tracker_free(TallyTracker* tracker) { delete tracker; }
 
 const char* tally_last_create_error(void) { return CreateError().c_str(); }
@@ -325,6 +392,20 @@ int32_t tally_restore(TallyTracker* tracker, const char* line, size_t len) {
       break;
   }
   return Fail(tally::Code::kInvalidArgument);
+}
+
+int32_t tally_push(TallyTracker* tracker, const char* event_id, double created_at_ms,
+                   const char* text, size_t len) {
+  if (tracker == nullptr) return Fail(tally::Code::kInvalidArgument);
+  if (event_id == nullptr || !InMemory(event_id, 36) || !InMemory(text, len)) {
+    return tracker->Report(Status::InvalidArgument(event_id == nullptr || text == nullptr
+                                                       ? "event: null pointer"
+                                                       : "event: pointer + length outside memory"));
+  }
+  int64_t created = INT64_MAX;  // not a time: queued since now
+  ToMs(created_at_ms, &created);
+  return tracker->Report(tracker->tracker.PushEncoded(std::string_view(event_id, 36), created,
+                                                      std::string_view(text, len)));
 }
 
 int32_t tally_snapshot(TallyTracker* tracker) {

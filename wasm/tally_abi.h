@@ -11,7 +11,8 @@
  *    tracker's output buffer, read with tally_out_ptr/tally_out_len, valid until the next call
  *    on the same tracker;
  *  - times are ms since epoch as doubles (exact below 2^53).
- * The exported-function list is wasm/exports.txt; keep the two in step.
+ * The exported-function lists are wasm/exports.txt (the full module, npm builds) and
+ * wasm/exports-lite.txt (the script tag's lite module); keep them in step with this file.
  */
 #ifndef TALLY_WASM_TALLY_ABI_H_
 #define TALLY_WASM_TALLY_ABI_H_
@@ -47,6 +48,18 @@ void tally_free(void* ptr);
  * Returns NULL when the options do not parse or a field is wrong, or when seed is NULL;
  * tally_last_create_error() then says why. */
 TallyTracker* tally_tracker_new(const char* options_json, size_t options_len, const uint8_t* seed);
+/* The lite module's constructor (tally-core-lite, the script tag's core: wasm/exports-lite.txt,
+ * which links no JSON reader and no event path). options[0, count) are, in this order:
+ *   0 batch.max_events, 1 batch.max_bytes, 2 batch.max_age_ms, 3 queue.max_events,
+ *   4 queue.max_bytes, 5 validation.max_event_bytes, 6 clock_offset.window,
+ *   7 clock_offset.max_round_trip_ms
+ * NaN, or an index at or past count, keeps the default (sdk/include/tally/options.h); options
+ * may be NULL when count is 0. Each given value must be whole and at most 2^53, >= 1 (>= 0 for
+ * the two times); a wrong one is named by tally_last_create_error
+ * (`batch.max_events: must be a positive integer`), as is a count over 8. write_key is UTF-8,
+ * key_len bytes. seed as for tally_tracker_new. Returns NULL on any fault. */
+TallyTracker* tally_tracker_new_typed(const double* options, size_t count, const char* write_key,
+                                      size_t key_len, const uint8_t* seed);
 void tally_tracker_free(TallyTracker* tracker);
 /* The error text of the last failed tally_tracker_new, NUL-terminated. */
 const char* tally_last_create_error(void);
@@ -70,6 +83,19 @@ const char* tally_last_id_ptr(TallyTracker* tracker);
  * JSON; js/src/core.ts now splits the lines and counts, which keeps that loop and its JSON out
  * of the module.) */
 int32_t tally_restore(TallyTracker* tracker, const char* line, size_t len);
+/* The lite module's tally_track and tally_restore in one: queues an event the SDK encoded
+ * itself (js/src/tally.ts builds the JSON text), NOT validated here: the collector applies the
+ * rules and answers per-event rejections (docs/DECISIONS.md). event_id points to the event's 36
+ * id bytes; text[0, len) must start {"event_id":"<those 36 bytes>" (a persisted line's id is
+ * then read without parsing it). created_at_ms: when the event happened; the event counts as
+ * queued since then (or now, whichever is earlier; NaN: now), so a restored backlog is due at
+ * once. Returns 0 when queued; -3 when text is over validation.max_event_bytes (`event:
+ * encoded size N bytes is over the limit of M`, the core's own rule and words) or could never
+ * fit a batch; -4 when the id is still queued (restoring twice duplicates nothing); -5 when the
+ * queue is full; -1 for a wrong prefix or bad pointers. On failure the output buffer holds the
+ * message; on success it is empty. */
+int32_t tally_push(TallyTracker* tracker, const char* event_id, double created_at_ms,
+                   const char* text, size_t len);
 /* Output buffer: the queued events, one per line. Returns their count. */
 int32_t tally_snapshot(TallyTracker* tracker);
 

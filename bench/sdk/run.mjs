@@ -117,8 +117,9 @@ const size = (f) => {
   const b = readFileSync(join(sdk.dist, f));
   return { raw: b.length, gz: gzipSync(b, { level: 9 }).length };
 };
-const files = ['tally.js', 'tally-core.wasm'].map((f) => ({ f, ...size(f) }));
-const asm = size('tally-core.asm.js');
+// What the script tag downloads: tally.js and the lite core (wasm/exports-lite.txt).
+const files = ['tally.js', 'tally-core-lite.wasm'].map((f) => ({ f, ...size(f) }));
+const asm = size('tally-core-lite.asm.js');
 const kb = (n) => (n / 1024).toFixed(1) + ' KB';
 console.log(
   `core: ${perCall.kind} (${sdk.coreDir}), storage: ${perCall.storage}, ${kRounds} rounds x ${kPerRound} calls`,
@@ -134,4 +135,4 @@ for (const x of files) console.log(`download ${x.f}: ${x.raw} B raw, ${x.gz} B g
 console.log(
   `download total: ${files.reduce((s, x) => s + x.raw, 0)} B raw, ${files.reduce((s, x) => s + x.gz, 0)} B gzip -9`,
 );
-console.log(`strict-CSP fallback only: tally-core.asm.js ${asm.raw} B raw, ${asm.gz} B gzip -9`);
+console.log(`strict-CSP fallback only: tally-core-lite.asm.js ${asm.raw} B raw, ${asm.gz} B gzip -9`);

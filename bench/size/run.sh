@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Size of what a page downloads: the core module (Wasm + glue), its asm.js build, the
-# single-file variant, and the SDK's script-tag bundle when js/dist exists. Prints a Markdown
+# Size of what a page downloads: the full core module (Wasm + glue; the npm builds), the lite
+# core module (the script tag's: no event path, wasm/exports-lite.txt), their asm.js builds, the
+# single-file variant, and the SDK's script-tag bundle when js/dist exists (its budget line adds
+# the lite .wasm, which is what a script-tag page fetches). Prints a Markdown
 # table of raw and gzip -9 bytes (docs/BENCHMARKS.md, "Core module size", holds its output).
 #
 #   bench/size/run.sh [--build-dir DIR] [--probes]
@@ -23,7 +25,8 @@ export NODE_PATH=/usr/share/nodejs  # Debian's Emscripten runs under Node 20 (se
 if [[ "$build_dir" == "$root/build/wasm" ]]; then
   "$root/scripts/build.sh" wasm >/dev/null
 fi
-cmake --build "$build_dir" -j 2 --target tally_core_wasm tally_core_asmjs tally_core_single >/dev/null
+cmake --build "$build_dir" -j 2 --target tally_core_wasm tally_core_asmjs tally_core_single \
+  tally_core_lite_wasm tally_core_lite_asmjs >/dev/null
 out="$build_dir/wasm"
 
 raw() { stat -c %s "$1"; }
@@ -57,19 +60,24 @@ printf '| **core module: wasm + glue** | %s | **%s** | %s |\n' \
   "$([[ "$glue_min" == n/a ]] && echo n/a || echo $((wasm_gz + glue_min)))"
 row "tally-core.asm.js (no-Wasm build)" "$out/tally-core.asm.js" minify
 row "tally-core.single.js (Wasm inlined as base64)" "$out/tally-core.single.js" minify
+row "tally-core-lite.wasm (script tag)" "$out/tally-core-lite.wasm"
+row "tally-core-lite.js (its loader, bundled into tally.js)" "$out/tally-core-lite.js" minify
+lite_gz=$(gz "$out/tally-core-lite.wasm")
+printf '| **lite core module: wasm + glue** | %s | **%s** | |\n' \
+  "$(($(raw "$out/tally-core-lite.wasm") + $(raw "$out/tally-core-lite.js")))" \
+  "$((lite_gz + $(gz "$out/tally-core-lite.js")))"
+row "tally-core-lite.asm.js (script tag, no-Wasm build)" "$out/tally-core-lite.asm.js" minify
 
 dist="$root/js/dist"
 if [[ -f "$dist/tally.js" ]]; then
   row "js/dist/tally.js (script-tag bundle)" "$dist/tally.js"
-  # What a script-tag page downloads: the bundle plus the .wasm it fetches (plus the glue when
-  # the bundle does not inline it).
-  total=$(($(gz "$dist/tally.js") + wasm_gz))
-  parts="tally.js + tally-core.wasm"
-  if [[ -f "$dist/tally-core.js" ]]; then
-    total=$((total + $(gz "$dist/tally-core.js")))
-    parts="$parts + tally-core.js"
-  fi
-  printf '| **script-tag SDK: %s** | | **%s** | |\n' "$parts" "$total"
+  # What a script-tag page downloads: the bundle (the lite loader inside) plus the lite .wasm
+  # it fetches; a strict-CSP page fetches the .wasm too (its compile is refused), then the
+  # lite asm.js build.
+  total=$(($(gz "$dist/tally.js") + lite_gz))
+  printf '| **script-tag SDK: tally.js + tally-core-lite.wasm (budget: 20,480)** | | **%s** | |\n' "$total"
+  printf '| script-tag SDK on a strict-CSP page: the same + tally-core-lite.asm.js | | %s | |\n' \
+    "$((total + $(gz "$out/tally-core-lite.asm.js")))"
 fi
 
 if ((probes)); then

@@ -1,6 +1,12 @@
 // The one file that knows the C ABI of wasm/tally_abi.h: pointer/length marshalling, the module
 // loader (Wasm, or the asm.js build of the same core when a strict CSP refuses Wasm), and the one
 // place where a negative return code becomes a TallyError.
+//
+// Two modules speak this ABI: the full core (npm builds: it validates, ids and encodes each event)
+// and the lite core of the script tag (__TALLY_LITE__; wasm/exports-lite.txt): no event path, it
+// queues the JSON text tally.ts built, and the collector validates (docs/DECISIONS.md).
+
+declare const __TALLY_LITE__: boolean; // true in the script-tag build only
 
 /** Why a core call failed; the numeric codes are tally::Code negated (sdk/include/tally/status.h). */
 export type TallyErrorCode =
@@ -44,6 +50,8 @@ export interface CoreModule {
   _tally_alloc(bytes: number): number;
   _tally_free(ptr: number): void;
   _tally_tracker_new(optionsPtr: number, optionsLen: number, seedPtr: number): number;
+  _tally_tracker_new_typed(valuesPtr: number, count: number, keyPtr: number, keyLen: number, seedPtr: number): number;
+  _tally_push(tracker: number, idPtr: number, createdAt: number, ptr: number, len: number): number;
   _tally_tracker_free(tracker: number): void;
   _tally_last_create_error(): number;
   _tally_track(tracker: number, ptr: number, len: number): number;
@@ -78,25 +86,42 @@ const decoder = new TextDecoder();
 
 /** One tracker handle inside a loaded module. Not thread-safe; one per SDK instance. */
 export class Core {
-  private readonly m: CoreModule;
-  private readonly handle: number;
-  private scratch = 0;
+  protected readonly m: CoreModule;
+  protected readonly handle: number;
+  protected scratch = 0;
   private scratchCap = 0;
 
-  private constructor(m: CoreModule, handle: number) {
+  protected constructor(m: CoreModule, handle: number) {
     this.m = m;
     this.handle = handle;
   }
 
   /** Creates a tracker; throws TallyError('invalid_argument') when the options are refused. */
   static create(m: CoreModule, options: CoreOptions, seed: Uint8Array): Core {
-    const opts = encoder.encode(JSON.stringify(options));
-    const optsPtr = m._tally_alloc(opts.length + 1);
     const seedPtr = m._tally_alloc(32);
-    m.HEAPU8.set(opts, optsPtr);
     m.HEAPU8.set(seed.subarray(0, 32), seedPtr);
-    const handle = m._tally_tracker_new(optsPtr, opts.length, seedPtr);
-    m._tally_free(optsPtr);
+    let handle: number;
+    if (__TALLY_LITE__) {
+      // Typed options (tally_tracker_new_typed): 5 doubles, undefined becomes NaN (the default),
+      // then the write key.
+      const b = options.batch ?? {};
+      const q = options.queue ?? {};
+      const v = new Uint8Array(
+        new Float64Array([b.max_events!, b.max_bytes!, b.max_age_ms!, q.max_events!, q.max_bytes!]).buffer,
+      );
+      const key = encoder.encode(options.write_key);
+      const p = m._tally_alloc(40 + key.length);
+      m.HEAPU8.set(v, p);
+      m.HEAPU8.set(key, p + 40);
+      handle = m._tally_tracker_new_typed(p, 5, p + 40, key.length, seedPtr);
+      m._tally_free(p);
+    } else {
+      const opts = encoder.encode(JSON.stringify(options));
+      const optsPtr = m._tally_alloc(opts.length + 1);
+      m.HEAPU8.set(opts, optsPtr);
+      handle = m._tally_tracker_new(optsPtr, opts.length, seedPtr);
+      m._tally_free(optsPtr);
+    }
     m._tally_free(seedPtr);
     if (!handle) {
       const p = m._tally_last_create_error() >>> 0;
@@ -104,29 +129,34 @@ export class Core {
       while (m.HEAPU8[end]) end++;
       throw new TallyError('invalid_argument', decoder.decode(m.HEAPU8.subarray(p, end)));
     }
-    return new Core(m, handle);
+    return new (__TALLY_LITE__ ? Core : FullCore)(m, handle);
   }
 
-  /** Tracks one event JSON; returns its id and its encoded form (to persist). */
-  track(eventJson: string): { id: string; encoded: Uint8Array } {
-    const len = this.put(eventJson);
-    this.check(this.m._tally_track(this.handle, this.scratch, len));
-    const heap = this.m.HEAPU8;
-    const idp = this.m._tally_last_id_ptr(this.handle) >>> 0;
-    // The id is 36 ASCII bytes: fromCharCode is cheaper than a TextDecoder call on the hot path.
-    const id = String.fromCharCode.apply(null, heap.subarray(idp, idp + 36) as unknown as number[]);
-    const p = this.m._tally_out_ptr(this.handle) >>> 0;
-    return { id, encoded: heap.slice(p, p + (this.m._tally_out_len(this.handle) >>> 0)) };
+  /** Lite core: queues an event as tally.ts built it ({"event_id":"<36>","created_at":<ms>,...},
+   *  unvalidated: the collector validates). Returns the tally_push code (0 queued, < 0 refused
+   *  with the message in the output buffer). */
+  push(json: string): number {
+    const len = this.put(json); // first: it may move the scratch buffer
+    // The id is the 36 bytes after {"event_id":" (13 ASCII bytes), created_at follows at 64.
+    return this.m._tally_push(this.handle, this.scratch + 13, parseFloat(json.slice(64)), this.scratch, len);
   }
 
   /** Puts back persisted events (one encoded event per line); duplicates are skipped. */
   restore(lines: string): { restored: number; dropped: number } {
     let restored = 0;
     let dropped = 0;
-    // One call per line: tally_restore answers 1 restored, 0 skipped, < 0 dropped.
     for (const line of lines.split('\n')) {
-      const len = this.put(line); // first: it may move the scratch buffer
-      const rc = this.m._tally_restore(this.handle, this.scratch, len);
+      let rc: number;
+      if (__TALLY_LITE__) {
+        // tally_push: 0 queued, -4 still queued (skipped), other < 0 dropped.
+        if (!line) continue;
+        rc = this.push(line);
+        rc = rc ? (rc === -4 ? 0 : rc) : 1;
+      } else {
+        // One call per line: tally_restore answers 1 restored, 0 skipped, < 0 dropped.
+        const len = this.put(line); // first: it may move the scratch buffer
+        rc = this.m._tally_restore(this.handle, this.scratch, len);
+      }
       if (rc > 0) restored++;
       else if (rc < 0) dropped++;
     }
@@ -193,7 +223,7 @@ export class Core {
   }
 
   // Copies `s` as UTF-8 into a scratch buffer reused across calls; returns the byte length.
-  private put(s: string): number {
+  protected put(s: string): number {
     for (;;) {
       if (this.scratchCap === 0 || s.length > this.scratchCap) this.grow(s.length * 3 + 16);
       const r = encoder.encodeInto(s, this.m.HEAPU8.subarray(this.scratch, this.scratch + this.scratchCap));
@@ -215,19 +245,36 @@ export class Core {
   }
 
   // The one place where a negative ABI code becomes a TallyError.
-  private check(rc: number): number {
+  check(rc: number): number {
     if (rc >= 0) return rc;
     throw new TallyError(kCodeNames[-rc] ?? 'internal', this.out());
   }
 }
 
+/** The full core's event path (npm builds only). A subclass, so that the script tag's bundle,
+ *  where Core.create never makes one, leaves it out (esbuild drops an unused class, not an unused
+ *  method: 80 B gzip). */
+export class FullCore extends Core {
+  /** Tracks one event JSON; returns its id and its encoded form (to persist). */
+  track(eventJson: string): { id: string; encoded: Uint8Array } {
+    const len = this.put(eventJson);
+    this.check(this.m._tally_track(this.handle, this.scratch, len));
+    const heap = this.m.HEAPU8;
+    const idp = this.m._tally_last_id_ptr(this.handle) >>> 0;
+    // The id is 36 ASCII bytes: fromCharCode is cheaper than a TextDecoder call on the hot path.
+    const id = String.fromCharCode.apply(null, heap.subarray(idp, idp + 36) as unknown as number[]);
+    const p = this.m._tally_out_ptr(this.handle) >>> 0;
+    return { id, encoded: heap.slice(p, p + (this.m._tally_out_len(this.handle) >>> 0)) };
+  }
+}
+
 /** Where the core's files come from; every field optional. */
 export interface LoadOptions {
-  /** URL of tally-core.wasm (default: next to the SDK file). */
+  /** URL of tally-core.wasm (default: next to the SDK file; the script tag's is tally-core-lite.wasm). */
   wasmUrl?: string;
   /** The .wasm bytes themselves (skips fetching). */
   wasmBinary?: ArrayBuffer | Uint8Array;
-  /** URL of tally-core.asm.js, loaded only when WebAssembly is refused (strict CSP). */
+  /** URL of tally-core.asm.js (script tag: tally-core-lite.asm.js), loaded only when WebAssembly is refused (strict CSP). */
   asmUrl?: string;
 }
 
@@ -271,8 +318,9 @@ export async function loadCoreModule(
   base: string,
   opts: LoadOptions,
 ): Promise<{ module: CoreModule; kind: CoreKind }> {
-  const wasmUrl = opts.wasmUrl ?? new URL('tally-core.wasm', base).href;
-  const asmUrl = opts.asmUrl ?? new URL('tally-core.asm.js', base).href;
+  const name = __TALLY_LITE__ ? 'tally-core-lite' : 'tally-core';
+  const wasmUrl = opts.wasmUrl ?? new URL(name + '.wasm', base).href;
+  const asmUrl = opts.asmUrl ?? new URL(name + '.asm.js', base).href;
   let compiled: WebAssembly.Module | undefined;
   let refused: unknown;
   try {
@@ -294,7 +342,7 @@ export async function loadCoreModule(
       dir = base.startsWith('file:') ? new URL('.', base).pathname : process.cwd();
     }
     const mod = compiled;
-    const factory = glue(req, dir, dir + 'tally-core.js');
+    const factory = glue(req, dir, dir + name + '.js');
     const module = await factory({
       instantiateWasm(imports: WebAssembly.Imports, done: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) {
         WebAssembly.instantiate(mod, imports).then((inst) => done(inst, mod));

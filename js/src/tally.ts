@@ -1,9 +1,11 @@
-// The tracker the public API drives. The core (core.ts) validates, ids, stamps, dedups and
-// batches; this layer owns identity, consent, persistence, transport and auto-tracking.
+// The tracker the public API drives. The core (core.ts) queues and batches, and in the npm builds
+// validates and encodes too (the script tag's lite core takes the text built here as it is: the
+// collector validates); this layer owns ids, identity, consent, persistence, transport and
+// auto-tracking.
 // The track() path does no storage I/O and no cookie reads (DESIGN.md lesson 9): identity and
 // page context are kept in memory as ready-made JSON fragments.
 
-import { Core, TallyError, type CoreModule, type TallyErrorCode } from './core';
+import { Core, FullCore, TallyError, type CoreModule, type TallyErrorCode } from './core';
 import { openStore, type QueueStore, type StorageKind } from './storage';
 
 /** Every option of init(); all but writeKey and endpoint have defaults. */
@@ -92,6 +94,7 @@ export interface TallyEvents {
 }
 
 declare const __TALLY_NODE__: boolean; // false in the browser builds: the Node paths are removed
+declare const __TALLY_LITE__: boolean; // true in the script-tag build: the lite core (core.ts)
 
 const kVersion = '0.1.0';
 const kBeaconBytes = 60 * 1024; // under the 64 KB keepalive budget browsers allow
@@ -381,7 +384,8 @@ export class Tally {
         ev!.context = { ...ev!.context, ...options?.context };
         if (hook) ev = hook(ev!);
         if (!ev) return undefined;
-        json = JSON.stringify(ev);
+        // Id and created_at stay first, where the lite core and the store read them.
+        json = JSON.stringify({ event_id: id, created_at: createdAt, ...ev });
         bad = nonFinite(ev, json, '');
       }
     } catch (e) {
@@ -402,8 +406,14 @@ export class Tally {
     for (; i < this.backlog_.length; i++) {
       const json = this.backlog_[i]!;
       try {
-        const { id, encoded } = this.core_!.track(json);
-        this.store_?.put_(id, decoder.decode(encoded));
+        if (__TALLY_LITE__) {
+          // The script tag's lite core queues the text as built here; the collector validates.
+          this.core_!.check(this.core_!.push(json));
+          this.store_?.put_(json.slice(13, 49), json);
+        } else {
+          const { id, encoded } = (this.core_ as FullCore).track(json);
+          this.store_?.put_(id, decoder.decode(encoded));
+        }
       } catch (e) {
         this.drop_([(JSON.parse(json) as TallyEvent).event_id!], asError(e, 'internal'));
       }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "json_internal.h"
+#include "rules.h"
 #include "tally/codec.h"
 #include "tally/validate.h"
 
@@ -48,7 +49,7 @@ Status Tracker::Track(std::string_view event_json, std::string* encoded, std::st
   std::string bytes;
   Status status = writer_.Write(event_json, &bytes, &fill);
   if (!status.ok()) return status;
-  return Admit(KeyOf(writer_), std::move(bytes), now_ms, encoded, event_id);
+  return Admit(KeyOf(writer_), std::move(bytes), now_ms, now_ms, encoded, event_id);
 }
 
 Status Tracker::Track(Event event, std::string* encoded) {
@@ -57,11 +58,11 @@ Status Tracker::Track(Event event, std::string* encoded) {
   if (event.created_at_ms == 0) event.created_at_ms = now_ms;
   Status status = ValidateEvent(&event, options_.validation);
   if (!status.ok()) return status;
-  return Admit(KeyOf(event), EncodeEvent(event), now_ms, encoded, nullptr);
+  return Admit(KeyOf(event), EncodeEvent(event), now_ms, now_ms, encoded, nullptr);
 }
 
-Status Tracker::Admit(const EventKey& key, std::string bytes, int64_t now_ms, std::string* encoded,
-                      std::string* event_id) {
+Status Tracker::Admit(const EventKey& key, std::string bytes, int64_t now_ms,
+                      int64_t queued_since_ms, std::string* encoded, std::string* event_id) {
   Status status = CheckFitsBatch(bytes.size());
   if (!status.ok()) return status;
   // Room first, dedup memory second: an event refused for want of room must not be
@@ -72,7 +73,28 @@ Status Tracker::Admit(const EventKey& key, std::string bytes, int64_t now_ms, st
   if (!status.ok()) return status;
   if (encoded != nullptr) *encoded = bytes;
   if (event_id != nullptr) event_id->assign(key.event_id.data(), key.event_id.size());
-  return batcher_.Push(std::string(key.event_id), std::move(bytes), now_ms);
+  return batcher_.Push(std::string(key.event_id), std::move(bytes), queued_since_ms);
+}
+
+Status Tracker::PushEncoded(std::string_view event_id, int64_t created_at_ms,
+                            std::string_view encoded) {
+  constexpr std::string_view kPrefix = "{\"event_id\":\"";
+  if (encoded.size() < kPrefix.size() + event_id.size() + 1 ||
+      encoded.substr(0, kPrefix.size()) != kPrefix ||
+      encoded.substr(kPrefix.size(), event_id.size()) != event_id ||
+      encoded[kPrefix.size() + event_id.size()] != '"') {
+    return Status::InvalidArgument("event: must start with {\"event_id\":\"" +
+                                   std::string(event_id) + "\"");
+  }
+  std::string why;
+  if (detail::CheckEncodedSize(encoded.size(), options_.validation, &why) != Code::kOk) {
+    return Status::TooLarge(std::move(why));
+  }
+  const int64_t now_ms = clock_->NowMs();
+  // Only the id is known: dedup by content (DedupOptions::fingerprint) sees the rest as empty.
+  const EventKey key{event_id, {}, {}, {}, created_at_ms};
+  return Admit(key, std::string(encoded), now_ms, std::min(created_at_ms, now_ms), nullptr,
+               nullptr);
 }
 
 Status Tracker::CheckFitsBatch(size_t encoded_bytes) const {

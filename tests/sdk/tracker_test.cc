@@ -479,5 +479,79 @@ TEST_F(TrackerTest, EmptySnapshotRestoresNothing) {
   EXPECT_EQ(tracker.Snapshot(), "");
 }
 
+// PushEncoded: the lite module's tally_push (events the script-tag SDK encoded itself).
+
+std::string Encoded(const std::string& id, int64_t created_at_ms, const std::string& rest = "") {
+  return R"({"event_id":")" + id + R"(","created_at":)" + std::to_string(created_at_ms) +
+         R"(,"type":"track","name":"Clicked CTA","anonymous_id":"anon-1")" + rest + "}";
+}
+
+TEST_F(TrackerTest, PushEncodedQueuesTheTextAsGivenForTheBatch) {
+  Tracker tracker(Options(), &clock_, &random_);
+  const std::string id = "0193303c-ef7b-7abc-8def-0123456789ab";
+  const std::string text = Encoded(id, kT - 5);
+  ASSERT_TRUE(tracker.PushEncoded(id, kT - 5, text).ok());
+  EXPECT_EQ(tracker.Snapshot(), text + "\n");
+  std::string body;
+  ASSERT_EQ(tracker.NextBatch(&body), 1u);
+  EXPECT_EQ(body, R"({"write_key":"wk_test","sent_at":)" + std::to_string(kT) + R"(,"events":[)" +
+                      text + "]}");
+  const DecodedBatch batch = Decode(body);
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.events[0].event_id, id);
+  EXPECT_EQ(batch.events[0].created_at_ms, kT - 5);
+}
+
+TEST_F(TrackerTest, PushEncodedDoesNotValidateTheCollectorDoes) {
+  Tracker tracker(Options(), &clock_, &random_);
+  const std::string id = "0193303c-ef7b-7abc-8def-0123456789ab";
+  const std::string text =
+      Encoded(id, kT, R"(,"properties":{"plan":")" + std::string(300, 'x') + R"("})");
+  ASSERT_TRUE(tracker.PushEncoded(id, kT, text).ok());
+  std::string body;
+  ASSERT_EQ(tracker.NextBatch(&body), 1u);
+  DecodedBatch batch;
+  ASSERT_TRUE(DecodeBatch(body, BatchLimits{}, &batch).ok());
+  ASSERT_EQ(batch.rejected.size(), 1u);
+  EXPECT_EQ(batch.rejected[0].error.rfind("events[0].properties.plan: ", 0), 0u)
+      << batch.rejected[0].error;
+}
+
+TEST_F(TrackerTest, PushEncodedRefusesTooLargeDuplicateFullAndAWrongPrefix) {
+  TrackerOptions options = Options();
+  options.validation.max_event_bytes = 200;
+  options.queue.max_events = 2;
+  Tracker tracker(options, &clock_, &random_);
+  const std::string a = "0193303c-ef7b-7abc-8def-00000000000a";
+  const std::string b = "0193303c-ef7b-7abc-8def-00000000000b";
+  const std::string c = "0193303c-ef7b-7abc-8def-00000000000c";
+  const std::string big =
+      Encoded(c, kT, R"(,"properties":{"s":")" + std::string(200, 'y') + R"("})");
+  Status s = tracker.PushEncoded(c, kT, big);
+  EXPECT_EQ(s.code(), Code::kTooLarge);
+  EXPECT_EQ(s.message(), "event: encoded size " + std::to_string(big.size()) +
+                             " bytes is over the limit of 200");
+  s = tracker.PushEncoded(b, kT, Encoded(a, kT));
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), R"(event: must start with {"event_id":")" + b + "\"");
+  EXPECT_EQ(tracker.PushEncoded(a, kT, "").code(), Code::kInvalidArgument);
+  ASSERT_TRUE(tracker.PushEncoded(a, kT, Encoded(a, kT)).ok());
+  EXPECT_EQ(tracker.PushEncoded(a, kT, Encoded(a, kT)).code(), Code::kDuplicate);
+  ASSERT_TRUE(tracker.PushEncoded(b, kT, Encoded(b, kT)).ok());
+  EXPECT_EQ(tracker.PushEncoded(c, kT, Encoded(c, kT)).code(), Code::kResourceExhausted);
+  EXPECT_EQ(tracker.queued_events(), 2u);
+}
+
+TEST_F(TrackerTest, PushEncodedCountsTheEventAsQueuedSinceItsCreatedAt) {
+  Tracker tracker(Options(), &clock_, &random_);  // max_age_ms 2000
+  const std::string a = "0193303c-ef7b-7abc-8def-00000000000a";
+  ASSERT_TRUE(tracker.PushEncoded(a, kT - 500, Encoded(a, kT - 500)).ok());
+  EXPECT_EQ(tracker.MsUntilDue(), 1500);
+  // A created_at in the future counts from now.
+  Tracker later(Options(), &clock_, &random_);
+  ASSERT_TRUE(later.PushEncoded(a, kT + 100000, Encoded(a, kT + 100000)).ok());
+  EXPECT_EQ(later.MsUntilDue(), 2000);
+}
+
 }  // namespace
 }  // namespace tally

@@ -73,6 +73,18 @@ class Tracker {
   /// created_at, or could never fit a batch; kNoRoom when the queue is full. The browser module
   /// restores line by line (JavaScript splits the snapshot and counts).
   Restored RestoreEvent(std::string_view line);
+  /// Queues an event the caller encoded itself, unvalidated: the script-tag SDK's lite module
+  /// (wasm/tally_abi.h, tally_push) has no event path, so the page sends its own JSON text and
+  /// the collector applies the rules (docs/DECISIONS.md). `encoded` must be one JSON object
+  /// starting {"event_id":"<event_id>" (so that the caller can read a persisted line's id
+  /// without parsing it); only that prefix is checked here. Refused, leaving no trace: kTooLarge
+  /// when it is over ValidationOptions::max_event_bytes (the core's own message, `event:
+  /// encoded size N bytes is over the limit of M`) or could never fit a batch; kDuplicate when
+  /// its id is still queued (or, without TALLY_BROWSER_CORE, was tracked before);
+  /// kResourceExhausted when the queue is full; kInvalidArgument when the prefix is wrong. The
+  /// event counts as queued since min(created_at_ms, now), as a restored one does: a persisted
+  /// line goes back through this call too.
+  Status PushEncoded(std::string_view event_id, int64_t created_at_ms, std::string_view encoded);
   /// The queued events, one encoded event per line, oldest first.
   std::string Snapshot() const;
 
@@ -100,8 +112,9 @@ class Tracker {
 
  private:
   // Queues an encoded, validated event after the tracker's own checks (batch fit, room, dedup).
-  Status Admit(const EventKey& key, std::string bytes, int64_t now_ms, std::string* encoded,
-               std::string* event_id);
+  // `queued_since_ms` is when the event's age starts (now, or a restored event's created_at).
+  Status Admit(const EventKey& key, std::string bytes, int64_t now_ms, int64_t queued_since_ms,
+               std::string* encoded, std::string* event_id);
   Status CheckFitsBatch(size_t encoded_bytes) const;
   Status CheckNotSeen(const EventKey& event, int64_t now_ms);
   Restored RestoreLine(std::string_view line, int64_t now_ms);

@@ -31,13 +31,36 @@ export const BUILDS = [
   },
 ];
 
+/// The script tag's lite core (wasm/exports-lite.txt), as .wasm and as asm.js.
+export const LITE_BUILDS = [
+  {
+    name: 'lite wasm',
+    async load() {
+      const wasmBinary = readFileSync(path.join(wasmDir, 'tally-core-lite.wasm'));
+      return require(path.join(wasmDir, 'tally-core-lite.js'))({ wasmBinary });
+    },
+  },
+  {
+    name: 'lite asm.js',
+    async load() {
+      return require(path.join(wasmDir, 'tally-core-lite.asm.js'))({});
+    },
+  },
+];
+
+export function liteBuildsPresent() {
+  return ['tally-core-lite.js', 'tally-core-lite.wasm', 'tally-core-lite.asm.js'].every((f) =>
+    existsSync(path.join(wasmDir, f)),
+  );
+}
+
 export function buildsPresent() {
   return ['tally-core.js', 'tally-core.wasm', 'tally-core.asm.js'].every((f) => existsSync(path.join(wasmDir, f)));
 }
 
 /// The names wasm/exports.txt promises: { functions: [...], runtime: [...] }.
-export function exportList() {
-  const lines = readFileSync(path.join(root, 'wasm/exports.txt'), 'utf8')
+export function exportList(file = 'exports.txt') {
+  const lines = readFileSync(path.join(root, 'wasm', file), 'utf8')
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
@@ -107,6 +130,26 @@ export class Core {
     return handle ? { handle } : { handle: 0, error: this.cString(this.m._tally_last_create_error()) };
   }
 
+  /// The lite module's constructor: values is an array of numbers (undefined: NaN, the default),
+  /// or null for a NULL pointer with `count`. Returns { handle } or { handle: 0, error }.
+  newLiteTracker(values = [], writeKey = 'wk_test', seed = fixedSeed(), count = values?.length ?? 0) {
+    const m = this.m;
+    const [vPtr] = values ? this.put(new Uint8Array(new Float64Array(values.map((v) => v ?? NaN)).buffer)) : [0];
+    const [kPtr, kLen] = this.put(writeKey);
+    const [seedPtr] = seed ? this.put(seed) : [0];
+    const handle = m._tally_tracker_new_typed(vPtr, count, kPtr, kLen, seedPtr);
+    if (vPtr) this.free(vPtr);
+    this.free(kPtr);
+    if (seedPtr) this.free(seedPtr);
+    return handle ? { handle } : { handle: 0, error: this.cString(m._tally_last_create_error()) };
+  }
+
+  liteTracker(values = [], writeKey = 'wk_test') {
+    const { handle, error } = this.newLiteTracker(values, writeKey);
+    if (!handle) throw new Error(`tally_tracker_new_typed failed: ${error}`);
+    return new TrackerDriver(this, handle);
+  }
+
   tracker(options = {}, seed = fixedSeed()) {
     const { handle, error } = this.newTracker(options, seed);
     if (!handle) throw new Error(`tally_tracker_new failed: ${error}`);
@@ -136,6 +179,18 @@ export class TrackerDriver {
     this.core.free(ptr);
     const id = code === 0 ? this.core.cString(this.m._tally_last_id_ptr(this.h)) : null;
     return { code, out: this.out(), id };
+  }
+
+  /// Lite module: queues an encoded event. id defaults to the text's own (bytes 13..49), as
+  /// js/src/core.ts passes it. Returns { code, out }.
+  push(text, createdAt = NaN, id = undefined) {
+    const [ptr, len] = this.core.put(text);
+    let idPtr = ptr + 13;
+    if (id !== undefined) [idPtr] = this.core.put(id);
+    const code = this.m._tally_push(this.h, idPtr, createdAt, ptr, len);
+    this.core.free(ptr);
+    if (id !== undefined) this.core.free(idPtr);
+    return { code, out: this.out() };
   }
 
   /// Restores one line (an encoded event): 1 restored, 0 skipped, < 0 dropped (-5: no room).

@@ -107,10 +107,19 @@ test('make demo serves the site, the app, the SDK and the dashboard, refuses a s
     const config = await get(urls.site + 'config.js');
     assert.match(config.text, new RegExp(`"endpoint":"http://127\\.0\\.0\\.1:${env.DEMO_COLLECTOR_PORT}"`));
     assert.doesNotMatch(config.text, /rk_demo/, 'the read key never reaches a page');
-    for (const asset of ['sdk/tally.js', 'sdk/tally-core.wasm', 'app/app.js', 'demo.js', 'style.css']) {
+    // The site's pages load the script tag (its lite core); the bundled app, the npm package (the full core).
+    for (const asset of [
+      'sdk/tally.js',
+      'sdk/tally-core-lite.wasm',
+      'sdk/tally-core.wasm',
+      'app/app.js',
+      'demo.js',
+      'style.css',
+    ]) {
       assert.equal((await get(urls.site + asset)).status, 200, asset);
     }
     assert.equal((await get(urls.site + 'sdk/tally-core.wasm')).type, 'application/wasm');
+    assert.equal((await get(urls.site + 'sdk/tally-core-lite.wasm')).type, 'application/wasm');
     assert.match((await get(urls.site + 'app/app.js')).text, /preferences\.saved/, 'the app bundle holds the app');
     const poll = await get(`${urls.site}api/poll-answered?question=Q-2024-11-delivery&anonymous_id=nobody`);
     assert.equal(poll.status, 200, poll.text);

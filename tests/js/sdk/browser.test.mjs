@@ -647,3 +647,67 @@ test('tabs closed before IndexedDB commits keep their events: the pagehide journ
   );
   await context.close();
 });
+
+test('beforeSend may return a new object in any key order: the event keeps its id and created_at (lite core)', async () => {
+  reset();
+  const { context, page, errors } = await open(
+    '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false })),
+  );
+  // The script tag's lite core reads the id and created_at at the front of the text tally.ts
+  // builds; a hook that rebuilds the event without them, in another order, must not lose them.
+  const { id, before, after } = await page.evaluate(async () => {
+    const t = await window.tally.createTally({
+      writeKey: 'wk_hook',
+      endpoint: '',
+      storage: 'memory',
+      autoTrack: false,
+      beforeSend: (e) => ({
+        properties: { ...e.properties, hooked: true },
+        name: e.name,
+        type: e.type,
+        anonymous_id: e.anonymous_id,
+      }),
+    });
+    const before = Date.now();
+    const id = t.track('Hooked', { n: 1 });
+    const after = Date.now();
+    await t.flush();
+    return { id, before, after };
+  });
+  await waitFor(() => named('Hooked').length === 1, 'the hooked event');
+  const [e] = named('Hooked');
+  assert.equal(e.event_id, id);
+  assert.ok(before <= e.created_at && e.created_at <= after, JSON.stringify([before, e.created_at, after]));
+  assert.deepEqual(e.properties, { n: 1, hooked: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the script tag checks batch and queue options in its lite core and names the one at fault', async () => {
+  const { context, page, errors } = await open(
+    '/app?init=' + encodeURIComponent(JSON.stringify({ writeKey: KEY, endpoint: '', autoTrack: false })),
+  );
+  const results = await page.evaluate(async () => {
+    const tryInit = (extra) =>
+      window.tally
+        .createTally({ writeKey: 'wk_opts', endpoint: '', storage: 'memory', autoTrack: false, ...extra })
+        .then(
+          () => 'ok',
+          (e) => `${e.name} ${e.code}: ${e.message}`,
+        );
+    return [
+      await tryInit({ batch: { maxEvents: 0 } }),
+      await tryInit({ batch: { maxBytes: 1.5 } }),
+      await tryInit({ queue: { maxBytes: -1 } }),
+      await tryInit({ batch: { maxAgeMs: 0 }, queue: { maxEvents: 1 } }),
+    ];
+  });
+  assert.deepEqual(results, [
+    'TallyError invalid_argument: batch.max_events: must be a positive integer',
+    'TallyError invalid_argument: batch.max_bytes: must be a positive integer',
+    'TallyError invalid_argument: queue.max_bytes: must be a positive integer',
+    'ok',
+  ]);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

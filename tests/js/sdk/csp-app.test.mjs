@@ -62,8 +62,12 @@ async function loaded(path) {
 }
 
 test('a CSP without wasm-unsafe-eval gets the asm.js core, fetched only in that case, and still tracks', async () => {
-  const hits = () => srv.state.assetHits['/sdk/tally-core.asm.js'] || 0;
+  // The script tag's core is the lite one (wasm/exports-lite.txt), as .wasm and as asm.js.
+  const hits = () => srv.state.assetHits['/sdk/tally-core-lite.asm.js'] || 0;
+  const fullHits = () =>
+    (srv.state.assetHits['/sdk/tally-core.asm.js'] || 0) + (srv.state.assetHits['/sdk/tally-core.wasm'] || 0);
   const before = hits();
+  const fullBefore = fullHits();
   const ok = await loaded('/wasm-ok');
   assert.equal(await ok.page.evaluate(() => window.tally.getInstance().coreKind), 'wasm');
   assert.equal(hits(), before, 'the asm.js build is not fetched when Wasm works');
@@ -76,6 +80,7 @@ test('a CSP without wasm-unsafe-eval gets the asm.js core, fetched only in that 
   await page.evaluate(() => window.tally.flush());
   await waitFor(() => srv.events().some((e) => e.event_id === id), 'delivery from the asm.js core');
   assert.deepEqual(errors, []);
+  assert.equal(fullHits(), fullBefore, 'the script tag never fetches the full core');
   await context.close();
 });
 
