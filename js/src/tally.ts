@@ -678,7 +678,7 @@ export class Tally {
       for (const r of rejected)
         this.drop_(
           [r.event_id ?? ids[r.index] ?? ''],
-          new TallyError('dropped', `events[${r.index}]: ${r.error}`),
+          new TallyError('dropped', r.error), // (the collector's message names events[i] itself)
           r.error,
         );
     }
