@@ -18,19 +18,16 @@ set -euo pipefail
 rows="${ROWS:-10000000}"
 dup_percent="${DUP_PERCENT:-1}"
 reps="${REPS:-3}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-work="$(mktemp -d)"
-ch_pid=""
-cleanup() {
-  [[ -n "$ch_pid" ]] && { kill "$ch_pid" 2>/dev/null || true; wait "$ch_pid" 2>/dev/null || true; }
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cpu_s() { awk '{sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / 100}' "/proc/$1/stat"; }
+# shellcheck source=../lib.sh
+source "$root/bench/lib.sh"
+bench_start
 
 # shellcheck source=server.sh
-source "$(dirname "${BASH_SOURCE[0]}")/server.sh"
+source "$root/bench/clickhouse/server.sh"
 start_clickhouse "$work/ch" 8000000000
+pids+=("$ch_pid")
 http=$ch_http
 q() { curl -sSf "http://127.0.0.1:$http/" --data-binary "$1"; }
 

@@ -22,18 +22,9 @@ collector="$build/collector/tally-collector"
 chbench="$build/bench/clickhouse/tally-ch-bench"
 [[ -x "$load" && -x "$collector" && -x "$chbench" ]] || { echo "build first: cmake --build $build" >&2; exit 1; }
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 300); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1" >&2; return 1; }
-field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
-loadavg() { cut -d' ' -f1 /proc/loadavg; }
-cpu_s() { awk '{sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / 100}' "/proc/$1/stat"; }  # utime+stime
+# shellcheck source=../lib.sh
+source "$root/bench/lib.sh"
+bench_start
 
 # shellcheck source=server.sh
 source "$root/bench/clickhouse/server.sh"

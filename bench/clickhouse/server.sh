@@ -4,13 +4,13 @@
 #
 #   start_clickhouse DIR [MAX_MEMORY_BYTES]
 # sets ch_http, ch_tcp and ch_pid, and returns once the server answers /ping; the caller stops it
-# (kill "$ch_pid") and removes DIR.
+# (kill "$ch_pid") and removes DIR. Needs bench/lib.sh sourced first (free_port).
 
 start_clickhouse() {
   local dir="$1" max_memory="${2:-4000000000}"
   mkdir -p "$dir"/{data,tmp,log,user_files,format_schemas}
-  ch_http=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  ch_tcp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  ch_http=$(free_port)
+  ch_tcp=$(free_port)
   cat > "$dir/config.xml" <<XML
 <yandex>
   <logger><level>warning</level><log>$dir/log/server.log</log><errorlog>$dir/log/error.log</errorlog><console>0</console></logger>

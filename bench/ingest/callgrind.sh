@@ -10,9 +10,10 @@
 set -euo pipefail
 events="${EVENTS:-30000}"
 command -v valgrind >/dev/null || { echo "callgrind.sh: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
-work="$(mktemp -d)"
-trap '[[ -n "${KEEP:-}" ]] && echo "kept $work" || rm -rf "$work"' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=../lib.sh
+source "$root/bench/lib.sh"
+bench_start  # (KEEP=1 keeps $work: callgrind's files and the annotation)
 for build in "$@"; do
   collector="$build/collector/tally-collector"
   load="$build/bench/ingest/tally-ingest-load"
@@ -24,10 +25,8 @@ for build in "$@"; do
     --config "$work/tally.json" --listen "127.0.0.1:$port" --store "sqlite:$work/tally.db" \
     --sync normal 2>"$work/collector.log" &
   pid=$!
-  for _ in $(seq 600); do
-    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  pids+=("$pid")
+  wait_http "http://127.0.0.1:$port/healthz"
   "$load" --target tally --port "$port" --connections 8 --events "$events" --seconds 600 >"$work/load.json"
   kill -INT "$pid"; wait "$pid" || true
   acked=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"])' "$work/load.json")

@@ -25,25 +25,15 @@ if [[ -n "$baseline" && ! -x "$baseline/collector/tally-collector" ]]; then
   echo "no $baseline/collector/tally-collector" >&2; exit 1
 fi
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 200); do curl -sf "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "not up: $1" >&2; return 1; }
-peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
-field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+# shellcheck source=../lib.sh
+source "$root/bench/lib.sh"
+bench_start
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 us_per_event() {  # ticks before, ticks after, json of the run
   python3 -c "import json,os,sys; t=(int(sys.argv[2])-int(sys.argv[1]))/os.sysconf('SC_CLK_TCK'); \
 n=json.loads(sys.argv[3])['events']; print(f'{1e6*t/n:.1f}' if n else '-')" "$1" "$2" "$3"
 }
-loadavg() { cut -d' ' -f1 /proc/loadavg; }
 
 rows=()
 row() {  # name, json of the run, rss, server CPU us/event, load average at the start
