@@ -4,7 +4,7 @@
 #
 #   start_clickhouse DIR [MAX_MEMORY_BYTES]
 # sets ch_http, ch_tcp and ch_pid, and returns once the server answers /ping; the caller stops it
-# (kill "$ch_pid") and removes DIR. Needs bench/lib.sh sourced first (free_port).
+# (kill "$ch_pid") and removes DIR. Needs bench/lib.sh sourced first (free_port, wait_http).
 
 start_clickhouse() {
   local dir="$1" max_memory="${2:-4000000000}"
@@ -32,10 +32,7 @@ XML
 XML
   clickhouse-server --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 &
   ch_pid=$!
-  for _ in $(seq 300); do
-    curl -sf "http://127.0.0.1:$ch_http/ping" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
+  wait_http "http://127.0.0.1:$ch_http/ping" && return 0
   echo "clickhouse-server did not start; see $dir/log" >&2
   return 1
 }

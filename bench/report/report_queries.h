@@ -53,6 +53,15 @@ struct TimedQuery {
 };
 
 /// Every report request of the benchmarks, for the last 7 days and for all 30.
+// Runs `r` with buckets of `interval` in `zone` over its filter's range; exits on a failure.
+inline std::vector<int64_t> RunTimeseries(ReportStore& rs, TimeseriesRequest r,
+                                          const TimeZone& zone, Interval interval) {
+  r.bounds = BucketBounds(zone, interval, r.filter.from_ms, r.filter.to_ms, 10000).value();
+  std::vector<int64_t> v;
+  CheckOrExit(rs.Timeseries(r, &v));
+  return v;
+}
+
 inline std::vector<TimedQuery> ReportQueries() {
   std::shared_ptr<const TimeZone> paris = LoadZone("Europe/Paris");
   std::shared_ptr<const TimeZone> kolkata = LoadZone("Asia/Kolkata");
@@ -62,11 +71,7 @@ inline std::vector<TimedQuery> ReportQueries() {
     q.push_back({"timeseries events/day Europe/Paris" + range, [=](ReportStore& rs) {
                    TimeseriesRequest r;
                    r.filter = BenchRange(days);
-                   r.bounds =
-                       BucketBounds(*paris, Interval::kDay, r.filter.from_ms, r.filter.to_ms, 10000)
-                           .value();
-                   std::vector<int64_t> v;
-                   CheckOrExit(rs.Timeseries(r, &v));
+                   const std::vector<int64_t> v = RunTimeseries(rs, r, *paris, Interval::kDay);
                    int64_t sum = 0;
                    for (auto x : v) sum += x;
                    return std::to_string(v.size()) + " buckets, " + std::to_string(sum) + " events";
@@ -75,11 +80,8 @@ inline std::vector<TimedQuery> ReportQueries() {
                    TimeseriesRequest r;
                    r.filter = BenchRange(days);
                    r.filter.names = {"click"};
-                   r.bounds = BucketBounds(*TimeZone::Utc(), Interval::kHour, r.filter.from_ms,
-                                           r.filter.to_ms, 10000)
-                                  .value();
-                   std::vector<int64_t> v;
-                   CheckOrExit(rs.Timeseries(r, &v));
+                   const std::vector<int64_t> v =
+                       RunTimeseries(rs, r, *TimeZone::Utc(), Interval::kHour);
                    int64_t sum = 0;
                    for (auto x : v) sum += x;
                    return std::to_string(sum) + " events";
@@ -88,11 +90,8 @@ inline std::vector<TimedQuery> ReportQueries() {
                    TimeseriesRequest r;
                    r.filter = BenchRange(days);
                    r.metric = Metric::kUsers;
-                   r.bounds = BucketBounds(*TimeZone::Utc(), Interval::kDay, r.filter.from_ms,
-                                           r.filter.to_ms, 10000)
-                                  .value();
-                   std::vector<int64_t> v;
-                   CheckOrExit(rs.Timeseries(r, &v));
+                   const std::vector<int64_t> v =
+                       RunTimeseries(rs, r, *TimeZone::Utc(), Interval::kDay);
                    return "last day " + std::to_string(v.back()) + " users";
                  }});
     q.push_back({"timeseries unique users/day Asia/Kolkata" + range, [=](ReportStore& rs) {
@@ -100,11 +99,7 @@ inline std::vector<TimedQuery> ReportQueries() {
                    TimeseriesRequest r;
                    r.filter = BenchRange(days);
                    r.metric = Metric::kUsers;
-                   r.bounds = BucketBounds(*kolkata, Interval::kDay, r.filter.from_ms,
-                                           r.filter.to_ms, 10000)
-                                  .value();
-                   std::vector<int64_t> v;
-                   CheckOrExit(rs.Timeseries(r, &v));
+                   const std::vector<int64_t> v = RunTimeseries(rs, r, *kolkata, Interval::kDay);
                    return "last day " + std::to_string(v.back()) + " users";
                  }});
     q.push_back({"breakdown by name" + range, [=](ReportStore& rs) {
