@@ -251,16 +251,9 @@ bool DecodeBatchStreaming(std::string_view body, const BatchLimits& limits, Deco
     return t == Token::kKey && r.duplicate() ? Token::kError : t;  // a repeat fails the body
   };
   // Reads past a value whose first token is t; false on a fault or a repeated key.
-  auto skip = [&](Token t) {
-    if (t == Token::kError) return false;
-    if (t != Token::kBeginArray && t != Token::kBeginObject) return true;
-    for (size_t open = 1; open > 0;) {
-      t = next();
-      if (t == Token::kError) return false;
-      if (t == Token::kBeginArray || t == Token::kBeginObject) ++open;
-      if (t == Token::kEndArray || t == Token::kEndObject) --open;
-    }
-    return true;
+  auto skip = [&r](Token t) {
+    bool duplicate = false;
+    return r.SkipValue(t, &duplicate) && !duplicate;
   };
   // sent_at and clock_offset_ms: null is absent.
   auto read_int = [&r](Token t, std::optional<int64_t>* v) {
@@ -313,8 +306,8 @@ bool DecodeBatchStreaming(std::string_view body, const BatchLimits& limits, Deco
           out->event_indexes.push_back(i);
           continue;
         }
-        // Refused: the document path says why, from the event's own text (after the ',' or
-        // '[' that `start` may still point at).
+        // Refused: the document path says why, from the event's own text (`start` is just past
+        // the previous token: '[' or the last event, so a ',' and whitespace may lead).
         std::string_view text = body.substr(start, r.consumed() - start);
         const size_t lead = text.find_first_not_of(" \t\r\n,");
         text.remove_prefix(lead == std::string_view::npos ? text.size() : lead);

@@ -45,8 +45,6 @@ const char* TypeName(Token t) {
   }
 }
 
-bool IsContainer(Token t) { return t == Token::kBeginArray || t == Token::kBeginObject; }
-
 // Whether Validate may be asked for the encoded size without the text (the collector's batch
 // decoder, which stores the documents instead). The browser core always wants the text, and
 // this keeps the counting code out of its module.
@@ -302,16 +300,7 @@ class EventWriter::Pass {
   }
 
   // Reads past the rest of a value whose first token is t. False on a JSON fault.
-  bool Skip(Token t) {
-    if (!IsContainer(t)) return t != Token::kError;
-    for (size_t open = 1; open > 0;) {
-      t = Next();
-      if (t == Token::kError) return false;
-      if (IsContainer(t)) ++open;
-      if (t == Token::kEndArray || t == Token::kEndObject) --open;
-    }
-    return true;
-  }
+  bool Skip(Token t) { return r_.SkipValue(t, &duplicate_key_); }
 
   // properties or context, after its '{'. False on a JSON fault.
   bool Root(bool properties, std::string* out, Fault* fault) {

@@ -145,6 +145,18 @@ bool JsonReader::ConsumeLiteral(const char* word, size_t n) {
   return false;
 }
 
+bool JsonReader::SkipValue(Token first, bool* duplicate) {
+  if (first != Token::kBeginArray && first != Token::kBeginObject) return first != Token::kError;
+  for (size_t open = 1; open > 0;) {
+    const Token t = Next();
+    if (t == Token::kError) return false;
+    if (t == Token::kKey && duplicate_) *duplicate = true;
+    if (t == Token::kBeginArray || t == Token::kBeginObject) ++open;
+    if (t == Token::kEndArray || t == Token::kEndObject) --open;
+  }
+  return true;
+}
+
 JsonReader::Token JsonReader::Next() {
   SkipWhitespace();
   switch (expect_) {

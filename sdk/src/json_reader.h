@@ -43,6 +43,11 @@ class JsonReader {
 
   Token Next();
 
+  /// Reads past the rest of a value whose first token (already read) is `first`: nothing more
+  /// for a scalar, through the matching end for a container. False on a JSON fault. In
+  /// recording mode, *duplicate is set when a key inside the value repeats.
+  bool SkipValue(Token first, bool* duplicate);
+
   /// The value of the last kBool / kNumber token.
   bool bool_value() const { return bool_; }
   double number() const { return number_; }

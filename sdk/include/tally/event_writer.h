@@ -47,8 +47,6 @@ class EventWriter {
   const std::string& user_id() const { return user_id_; }
   const std::string& anonymous_id() const { return anonymous_id_; }
   int64_t created_at_ms() const { return created_at_ms_; }
-  const std::string& session_id() const { return session_id_; }
-  EventType type() const { return type_; }
 
  private:
   struct Fault {
