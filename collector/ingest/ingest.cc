@@ -74,6 +74,7 @@ StoredEvent ToStoredEvent(Event&& event, EventDocsJson&& docs, const TimeInputs&
 
 Writer::Writer(Store* store, const Clock* clock, const WriterOptions& options)
     : store_(store), clock_(clock), options_(options) {
+  sync_thread_ = std::thread([this] { SyncLoop(); });
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -102,6 +103,12 @@ void Writer::Stop() {
   }
   work_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    sync_stopping_ = true;
+  }
+  sync_cv_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();  // after the groups committed last are synced
 }
 
 void Writer::Run() {
@@ -134,27 +141,55 @@ void Writer::Run() {
       depth_.store(queue_.size(), std::memory_order_relaxed);
     }
     auto start = std::chrono::steady_clock::now();
-    Status s = store_->Append(batches, clock_->NowMs());
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    (s.ok() ? commits_ : failed_commits_).fetch_add(1, std::memory_order_relaxed);
-    {
-      std::lock_guard<std::mutex> lock(latency_mu_);
-      for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
-        if (seconds <= kLatencyBuckets[i]) latency_.cumulative[i]++;
-      }
-      latency_.count++;
-      latency_.sum_seconds += seconds;
+    Status s = store_->AppendNoSync(batches, clock_->NowMs());
+    if (!s.ok()) {
+      Finish(group, s, start);  // nothing of it is stored: no sync to wait for
+      continue;
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (Pending* p : group) {
-        p->status = s;
-        p->done = true;
-      }
+      std::lock_guard<std::mutex> lock(sync_mu_);
+      unsynced_.push_back(Committed{group, start});
     }
-    done_cv_.notify_all();
+    sync_cv_.notify_one();
   }
+}
+
+void Writer::SyncLoop() {
+  std::vector<Committed> groups;
+  for (;;) {
+    groups.clear();
+    {
+      std::unique_lock<std::mutex> lock(sync_mu_);
+      sync_cv_.wait(lock, [&] { return sync_stopping_ || !unsynced_.empty(); });
+      if (unsynced_.empty()) return;  // stopping, and every committed group is answered
+      groups.swap(unsynced_);
+    }
+    // One sync covers every group committed before it started.
+    Status s = store_->SyncAppended();
+    for (const Committed& c : groups) Finish(c.group, s, c.start);
+  }
+}
+
+void Writer::Finish(const std::vector<Pending*>& group, const Status& s,
+                    std::chrono::steady_clock::time_point start) {
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  (s.ok() ? commits_ : failed_commits_).fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(latency_mu_);
+    for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+      if (seconds <= kLatencyBuckets[i]) latency_.cumulative[i]++;
+    }
+    latency_.count++;
+    latency_.sum_seconds += seconds;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Pending* p : group) {
+      p->status = s;
+      p->done = true;
+    }
+  }
+  done_cv_.notify_all();
 }
 
 Writer::LatencySnapshot Writer::CommitLatency() const {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -79,8 +80,11 @@ struct WriterOptions {
 };
 
 /// The single writer. Handler threads Submit a batch and block until the transaction holding it
-/// commits; the writer thread takes everything queued (up to max_group_events) into one
-/// transaction. Thread-safe.
+/// is committed and durable; the writer thread takes everything queued (up to max_group_events)
+/// into one transaction (Store::AppendNoSync), then hands the group to the sync thread, which
+/// waits for stable storage (Store::SyncAppended, one sync for every group committed since the
+/// last) and answers the group's requests, while the writer thread commits the next group.
+/// Thread-safe.
 class Writer {
  public:
   /// `store` and `clock` must outlive the writer.
@@ -114,7 +118,16 @@ class Writer {
     Status status;
     bool done = false;
   };
+  // A committed group waiting for its sync.
+  struct Committed {
+    std::vector<Pending*> group;
+    std::chrono::steady_clock::time_point start;
+  };
   void Run();
+  void SyncLoop();
+  // Records the group's latency (from the start of its Append) and answers its requests.
+  void Finish(const std::vector<Pending*>& group, const Status& status,
+              std::chrono::steady_clock::time_point start);
 
   Store* store_;
   const Clock* clock_;
@@ -127,6 +140,12 @@ class Writer {
   bool stopping_ = false;
   std::atomic<size_t> depth_{0};
   std::thread thread_;
+
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::vector<Committed> unsynced_;  // guarded by sync_mu_
+  bool sync_stopping_ = false;       // guarded by sync_mu_
+  std::thread sync_thread_;
 
   mutable std::mutex latency_mu_;
   LatencySnapshot latency_;

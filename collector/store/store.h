@@ -150,6 +150,16 @@ class Store {
   /// fingerprint was stored within the window is a kDuplicateContent. Unknown workspaces are
   /// created on first use. `now_ms` dates fingerprints.
   virtual Status Append(const std::vector<AppendBatch*>& group, int64_t now_ms) = 0;
+  /// Append in two steps, for the Writer, which starts the next group's AppendNoSync while the
+  /// previous group's SyncAppended waits for the disk: AppendNoSync commits like Append (visible,
+  /// outcomes filled, survives a crash of the process) but may return before the commit is on
+  /// stable storage; SyncAppended makes every AppendNoSync that returned before it is called
+  /// durable as Append would (a no-op where Append does not sync). Both may run at once, from two
+  /// threads. By default AppendNoSync is Append and SyncAppended does nothing.
+  virtual Status AppendNoSync(const std::vector<AppendBatch*>& group, int64_t now_ms) {
+    return Append(group, now_ms);
+  }
+  virtual Status SyncAppended() { return Status::Ok(); }
   /// How long the Writer should wait for more requests before an Append that is not full (its
   /// default for WriterOptions::linger_ms): 0 where a small commit is cheap.
   virtual int GroupLingerMs() const { return 0; }

@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -185,6 +188,167 @@ TEST_F(SqliteStoreTest, WriterLingersForMoreRequestsUntilTheGroupIsFull) {
   for (const AppendBatch& b : batches) EXPECT_EQ(b.outcomes[0], AppendOutcome::kStored);
   // A small SQLite commit is cheap: the collector lingers only where the store asks for it.
   EXPECT_EQ(store_->GroupLingerMs(), 0);
+}
+
+// A real SqliteStore whose SyncAppended waits at a gate the test opens (the disk's fsync is the
+// one step a test cannot slow down or fail on demand), and which counts what the Writer calls.
+class GatedStore final : public Store {
+ public:
+  explicit GatedStore(Store* inner) : inner_(inner) {}
+  Status AppendNoSync(const std::vector<AppendBatch*>& group, int64_t now_ms) override {
+    Status s = inner_->AppendNoSync(group, now_ms);
+    std::lock_guard<std::mutex> lock(mu_);
+    ++appends_;
+    cv_.notify_all();
+    return s;
+  }
+  Status SyncAppended() override {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++syncs_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+    return sync_result_.ok() ? inner_->SyncAppended() : sync_result_;
+  }
+  // Waits (up to 10 s) until `pred` holds under the lock; false if it never does.
+  template <typename Pred>
+  bool WaitFor(Pred pred) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return pred(*this); });
+  }
+  void Open(Status result = Status::Ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    sync_result_ = result;
+    cv_.notify_all();
+  }
+  int appends_ = 0, syncs_ = 0;  // guarded by mu_ (read inside WaitFor)
+
+  Status Append(const std::vector<AppendBatch*>& g, int64_t now) override {
+    return inner_->Append(g, now);
+  }
+  Status PutWorkspace(const WorkspaceRecord& w) override { return inner_->PutWorkspace(w); }
+  Status ListWorkspaces(std::vector<WorkspaceRecord>* out) override {
+    return inner_->ListWorkspaces(out);
+  }
+  Status Query(const EventQuery& q, EventPage* page) override { return inner_->Query(q, page); }
+  Status Aggregate(const AggregateQuery& q, std::vector<AggregateRow>* rows) override {
+    return inner_->Aggregate(q, rows);
+  }
+  Status CountEvents(const std::string& ws, int64_t* n) override {
+    return inner_->CountEvents(ws, n);
+  }
+  Status PurgeBefore(int64_t cutoff, int64_t* n) override { return inner_->PurgeBefore(cutoff, n); }
+  Status PutKey(const KeyRecord& k) override { return inner_->PutKey(k); }
+  Status RevokeKey(const std::string& k, int64_t now) override { return inner_->RevokeKey(k, now); }
+  Status ListKeys(std::vector<KeyRecord>* out) override { return inner_->ListKeys(out); }
+  Status DeleteKey(const std::string& k) override { return inner_->DeleteKey(k); }
+  int64_t SizeBytes() override { return inner_->SizeBytes(); }
+  Status Checkpoint() override { return inner_->Checkpoint(); }
+
+ private:
+  Store* inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+  Status sync_result_ = Status::Ok();
+};
+
+// A request is answered once its group is durable, not when the transaction commits: while the
+// sync waits, the committed events are already stored but Submit has not returned.
+TEST_F(SqliteStoreTest, WriterAnswersOnlyAfterTheGroupIsSynced) {
+  testing::AtomicFakeClock clock{kT};
+  GatedStore gated(store_.get());
+  Writer writer(&gated, &clock, WriterOptions{});
+  AppendBatch batch{"acme", {Row(ids_, kT)}, {}};
+  std::atomic<bool> answered{false};
+  Status result = Status::Internal("not answered");
+  std::thread sender([&] {
+    result = writer.Submit(&batch);
+    answered = true;
+  });
+  ASSERT_TRUE(gated.WaitFor([](const GatedStore& g) { return g.syncs_ == 1; }));
+  int64_t n = 0;
+  ASSERT_TRUE(store_->CountEvents("", &n).ok());
+  EXPECT_EQ(n, 1);  // committed
+  // Room for a writer that answers before the sync to do so (a wrong one; no timing is measured).
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(answered.load());
+  gated.Open();
+  sender.join();
+  EXPECT_TRUE(result.ok()) << result.message();
+  EXPECT_EQ(batch.outcomes, std::vector<AppendOutcome>{AppendOutcome::kStored});
+  EXPECT_EQ(writer.commits(), 1u);
+}
+
+// The writer thread commits the next group while the previous group's sync waits for the disk;
+// one sync then covers every group committed before it started.
+TEST_F(SqliteStoreTest, WriterCommitsTheNextGroupWhileASyncWaits) {
+  testing::AtomicFakeClock clock{kT};
+  GatedStore gated(store_.get());
+  Writer writer(&gated, &clock, WriterOptions{});
+  AppendBatch first{"acme", {Row(ids_, kT)}, {}};
+  AppendBatch second{"acme", {Row(ids_, kT)}, {}};
+  Status r1 = Status::Internal("not answered"), r2 = r1;
+  std::thread a([&] { r1 = writer.Submit(&first); });
+  ASSERT_TRUE(gated.WaitFor([](const GatedStore& g) { return g.syncs_ == 1; }));
+  std::thread b([&] { r2 = writer.Submit(&second); });
+  // Without the pipeline the second Append would wait for the first sync, which waits for us.
+  EXPECT_TRUE(gated.WaitFor([](const GatedStore& g) { return g.appends_ == 2; }));
+  gated.Open();
+  a.join();
+  b.join();
+  EXPECT_TRUE(r1.ok()) << r1.message();
+  EXPECT_TRUE(r2.ok()) << r2.message();
+  EXPECT_EQ(writer.commits(), 2u);
+  int64_t n = 0;
+  ASSERT_TRUE(store_->CountEvents("", &n).ok());
+  EXPECT_EQ(n, 2);
+}
+
+// A failed sync fails every request of the groups it covered (503 for the client, which sends
+// again; the events are already stored, so the retry finds them as duplicates).
+TEST_F(SqliteStoreTest, WriterAnswersAFailedSyncWithItsError) {
+  testing::AtomicFakeClock clock{kT};
+  GatedStore gated(store_.get());
+  Writer writer(&gated, &clock, WriterOptions{});
+  gated.Open(Status::Internal("store: syncing the WAL failed: Input/output error"));
+  AppendBatch batch{"acme", {Row(ids_, kT)}, {}};
+  Status s = writer.Submit(&batch);
+  EXPECT_EQ(s.code(), Code::kInternal);
+  EXPECT_EQ(s.message(), "store: syncing the WAL failed: Input/output error");
+  EXPECT_EQ(writer.failed_commits(), 1u);
+  EXPECT_EQ(writer.commits(), 0u);
+}
+
+// With sync_every_commit the store syncs on its own descriptor of the WAL; Append is durable
+// (AppendNoSync + SyncAppended), keys and workspaces too, and all of it is there after reopening.
+TEST(SqliteStoreSync, AppendAndKeysAreStoredThroughTheWalSync) {
+  TempDir dir;
+  EventMaker ids;
+  {
+    auto opened = OpenStore(dir.db_url());
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    std::unique_ptr<Store> store = std::move(opened).value();
+    AppendBatch b{"acme", {Row(ids, kT), Row(ids, kT)}, {}};
+    ASSERT_TRUE(store->Append({&b}, kT).ok());
+    AppendBatch c{"acme", {Row(ids, kT)}, {}};
+    ASSERT_TRUE(store->AppendNoSync({&c}, kT).ok());
+    ASSERT_TRUE(store->SyncAppended().ok());
+    KeyRecord k;
+    k.key = "wk_x";
+    k.workspace = "acme";
+    ASSERT_TRUE(store->PutKey(k).ok());
+    ASSERT_TRUE(store->RevokeKey("wk_x", kT).ok());
+  }
+  auto opened = OpenStore(dir.db_url());
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  int64_t n = 0;
+  ASSERT_TRUE(opened.value()->CountEvents("acme", &n).ok());
+  EXPECT_EQ(n, 3);
+  std::vector<KeyRecord> keys;
+  ASSERT_TRUE(opened.value()->ListKeys(&keys).ok());
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].revoked_at_ms, kT);
 }
 
 std::set<std::string> EventIndexes(const std::string& path) {
