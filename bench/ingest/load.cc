@@ -46,46 +46,81 @@ int64_t NowMs() {
 }
 
 // The same event content for both targets: tally's wire format, or a JSONEachRow row whose
-// properties/context columns hold the same JSON text.
-std::string Body(const Args& a, tally::UuidV7Generator& ids, uint64_t seq) {
-  int64_t now = NowMs();
-  std::string out;
-  out.reserve(static_cast<size_t>(a.batch) * 300);
-  const bool tally = a.target == "tally";
-  if (tally)
-    out += "{\"write_key\":\"" + a.key + "\",\"sent_at\":" + std::to_string(now) + ",\"events\":[";
-  for (int i = 0; i < a.batch; ++i) {
-    std::string id = ids.Next(now);
-    std::string user = "C-" + std::to_string((seq * 7919 + static_cast<uint64_t>(i)) % 100000);
-    std::string props =
-        "{\"channel\":\"email\",\"campaign_id\":\"BF-2024\",\"n\":" + std::to_string(i) + "}";
-    std::string ctx = "{\"page\":{\"path\":\"/pricing\"},\"workflow_id\":\"WF-lifecycle\"}";
+// properties/context columns hold the same JSON text. Each connection writes its batch text once
+// and then only overwrites the fields that change (ids, user number, times) in place, all of
+// fixed width: the generator shares the machine's cores with the server it measures, and
+// concatenating every batch anew cost it ~0.7 µs of CPU per event.
+class BatchText {
+ public:
+  explicit BatchText(const Args& a) {
+    const bool tally = a.target == "tally";
+    text_.reserve(static_cast<size_t>(a.batch) * 320);
     if (tally) {
-      if (i) out += ',';
-      out += "{\"event_id\":\"" + id +
-             "\",\"type\":\"track\",\"name\":\"Clicked CTA\",\"user_id\":\"" + user +
-             "\",\"anonymous_id\":\"anon-" + user +
-             "\",\"session_id\":\"s-1\",\"created_at\":" + std::to_string(now) +
-             ",\"properties\":" + props + ",\"context\":" + ctx + "}";
-    } else {
-      auto quote = [](const std::string& s) {
-        std::string q = "\"";
-        for (char c : s) {
-          if (c == '"' || c == '\\') q += '\\';
-          q += c;
-        }
-        return q + "\"";
-      };
-      out += "{\"event_id\":\"" + id +
-             "\",\"type\":\"track\",\"name\":\"Clicked CTA\",\"user_id\":\"" + user +
-             "\",\"anonymous_id\":\"anon-" + user +
-             "\",\"session_id\":\"s-1\",\"created_at\":" + std::to_string(now) +
-             ",\"properties\":" + quote(props) + ",\"context\":" + quote(ctx) + "}\n";
+      text_ += "{\"write_key\":\"" + a.key + "\",\"sent_at\":";
+      sent_at_ = Slot(kTimeDigits);
+      text_ += ",\"events\":[";
     }
+    for (int i = 0; i < a.batch; ++i) {
+      if (tally && i) text_ += ',';
+      text_ += "{\"event_id\":\"";
+      ids_.push_back(Slot(36));
+      text_ += "\",\"type\":\"track\",\"name\":\"Clicked CTA\",\"user_id\":\"C-";
+      users_.push_back(Slot(kUserDigits));
+      text_ += "\",\"anonymous_id\":\"anon-C-";
+      users_.push_back(Slot(kUserDigits));
+      text_ += "\",\"session_id\":\"s-1\",\"created_at\":";
+      created_at_.push_back(Slot(kTimeDigits));
+      std::string props =
+          "{\"channel\":\"email\",\"campaign_id\":\"BF-2024\",\"n\":" + std::to_string(i) + "}";
+      std::string ctx = "{\"page\":{\"path\":\"/pricing\"},\"workflow_id\":\"WF-lifecycle\"}";
+      if (tally) {
+        text_ += ",\"properties\":" + props + ",\"context\":" + ctx + "}";
+      } else {
+        auto quote = [](const std::string& v) {
+          std::string q = "\"";
+          for (char c : v) {
+            if (c == '"' || c == '\\') q += '\\';
+            q += c;
+          }
+          return q + "\"";
+        };
+        text_ += ",\"properties\":" + quote(props) + ",\"context\":" + quote(ctx) + "}\n";
+      }
+    }
+    if (tally) text_ += "]}";
   }
-  if (tally) out += "]}";
-  return out;
-}
+
+  // The text of batch number `seq`: fresh ids, this moment's times, users C-00000..C-99999.
+  const std::string& Next(tally::UuidV7Generator& ids, uint64_t seq) {
+    const int64_t now = NowMs();
+    if (sent_at_ != std::string::npos) Digits(sent_at_, kTimeDigits, static_cast<uint64_t>(now));
+    for (size_t i = 0; i < ids_.size(); ++i) {
+      std::string id = ids.Next(now);
+      std::memcpy(&text_[ids_[i]], id.data(), 36);
+      const uint64_t user = (seq * 7919 + i) % 100000;
+      Digits(users_[2 * i], kUserDigits, user);
+      Digits(users_[2 * i + 1], kUserDigits, user);
+      Digits(created_at_[i], kTimeDigits, static_cast<uint64_t>(now));
+    }
+    return text_;
+  }
+
+ private:
+  static constexpr int kTimeDigits = 13;  // epoch ms until the year 2286
+  static constexpr int kUserDigits = 5;
+  size_t Slot(int width) {
+    size_t at = text_.size();
+    text_.append(static_cast<size_t>(width), '0');
+    return at;
+  }
+  void Digits(size_t at, int width, uint64_t v) {
+    for (int k = width - 1; k >= 0; --k, v /= 10)
+      text_[at + static_cast<size_t>(k)] = static_cast<char>('0' + v % 10);
+  }
+  std::string text_;
+  size_t sent_at_ = std::string::npos;
+  std::vector<size_t> ids_, users_, created_at_;
+};
 
 double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
@@ -138,6 +173,7 @@ int main(int argc, char** argv) {
     tally::SeededRandom random(0x9e37 + static_cast<uint64_t>(t), static_cast<uint64_t>(NowMs()),
                                static_cast<uint64_t>(t) * 31 + 7, 0xfeed);
     tally::UuidV7Generator ids(&random);
+    BatchText batch_text(a);
     httplib::Client client("127.0.0.1", a.port);
     client.set_keep_alive(true);
     client.set_tcp_nodelay(true);
@@ -156,7 +192,7 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_until(scheduled);
       }
       if (Clock::now() > deadline) break;
-      std::string body = Body(a, ids, static_cast<uint64_t>(k));
+      const std::string& body = batch_text.Next(ids, static_cast<uint64_t>(k));
       const Clock::time_point sent = Clock::now();
       auto r =
           client.Post(path.c_str(), body, a.target == "tally" ? "application/json" : "text/plain");
