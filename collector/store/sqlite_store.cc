@@ -322,7 +322,7 @@ SqliteStore::~SqliteStore() {
 
 Status SqliteStore::PutWorkspace(const WorkspaceRecord& w) {
   {
-    std::lock_guard<std::mutex> lock(write_mu_);
+    std::lock_guard<WriteGate> lock(write_mu_);
     Stmt st(writer_,
             "INSERT INTO workspaces (name, fingerprint_dedup, fingerprint_window_ms) "
             "VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET "
@@ -339,7 +339,7 @@ Status SqliteStore::PutWorkspace(const WorkspaceRecord& w) {
 }
 
 Status SqliteStore::ListWorkspaces(std::vector<WorkspaceRecord>* out) {
-  std::lock_guard<std::mutex> lock(write_mu_);
+  std::lock_guard<WriteGate> lock(write_mu_);
   out->clear();
   Stmt st(writer_,
           "SELECT name, fingerprint_dedup, fingerprint_window_ms FROM workspaces ORDER BY name");
@@ -390,7 +390,7 @@ Status SqliteStore::AppendNoSync(const std::vector<AppendBatch*>& group, int64_t
     return Status::Internal(
         "store: an earlier WAL sync failed; refusing appends until the collector restarts");
   }
-  std::lock_guard<std::mutex> lock(write_mu_);
+  std::lock_guard<WriteGate> lock(write_mu_);
   Status s = Exec(writer_, "BEGIN IMMEDIATE");
   if (!s.ok()) return s;
   s = AppendLocked(group, now_ms);
@@ -652,14 +652,14 @@ Status SqliteStore::PurgeBefore(int64_t cutoff_ms, int64_t* purged) {
   *purged = 0;
   std::vector<int64_t> ids;
   {
-    std::lock_guard<std::mutex> lock(write_mu_);
+    std::lock_guard<WriteGate> lock(write_mu_);
     for (const auto& [name, info] : workspaces_) ids.push_back(info.id);
   }
   // Small transactions, releasing the writer between them, so a large purge never stalls
   // ingest for long.
   for (int64_t ws : ids) {
     for (;;) {
-      std::lock_guard<std::mutex> lock(write_mu_);
+      std::lock_guard<WriteGate> lock(write_mu_);
       Stmt st(writer_,
               "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE workspace_id=?1 "
               "AND derived_at < ?2 LIMIT 5000)");
@@ -672,7 +672,7 @@ Status SqliteStore::PurgeBefore(int64_t cutoff_ms, int64_t* purged) {
     }
   }
   {
-    std::lock_guard<std::mutex> lock(write_mu_);
+    std::lock_guard<WriteGate> lock(write_mu_);
     Stmt st(writer_, "DELETE FROM fingerprints WHERE seen_at < ?1");
     sqlite3_bind_int64(st.get(), 1, cutoff_ms);
     if (sqlite3_step(st.get()) != SQLITE_DONE) return SqlError(writer_, "store: purge");
@@ -682,7 +682,7 @@ Status SqliteStore::PurgeBefore(int64_t cutoff_ms, int64_t* purged) {
 
 Status SqliteStore::PutKey(const KeyRecord& k) {
   {
-    std::lock_guard<std::mutex> lock(write_mu_);
+    std::lock_guard<WriteGate> lock(write_mu_);
     Stmt st(writer_,
             "INSERT OR REPLACE INTO keys (key, kind, workspace, source, origins, created_at, "
             "revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -702,7 +702,7 @@ Status SqliteStore::PutKey(const KeyRecord& k) {
 
 Status SqliteStore::RevokeKey(const std::string& key, int64_t now_ms) {
   {
-    std::lock_guard<std::mutex> lock(write_mu_);
+    std::lock_guard<WriteGate> lock(write_mu_);
     Stmt st(writer_, "UPDATE keys SET revoked_at=?2 WHERE key=?1 AND revoked_at=0");
     BindText(st.get(), 1, key);
     sqlite3_bind_int64(st.get(), 2, now_ms);
@@ -716,7 +716,7 @@ Status SqliteStore::RevokeKey(const std::string& key, int64_t now_ms) {
 
 Status SqliteStore::DeleteKey(const std::string& key) {
   {
-    std::lock_guard<std::mutex> lock(write_mu_);
+    std::lock_guard<WriteGate> lock(write_mu_);
     Stmt st(writer_, "DELETE FROM keys WHERE key=?1");
     BindText(st.get(), 1, key);
     if (sqlite3_step(st.get()) != SQLITE_DONE) return SqlError(writer_, "store: delete key");
@@ -725,7 +725,7 @@ Status SqliteStore::DeleteKey(const std::string& key) {
 }
 
 Status SqliteStore::ListKeys(std::vector<KeyRecord>* out) {
-  std::lock_guard<std::mutex> lock(write_mu_);
+  std::lock_guard<WriteGate> lock(write_mu_);
   out->clear();
   Stmt st(writer_,
           "SELECT key, kind, workspace, source, origins, created_at, revoked_at FROM keys "
@@ -800,14 +800,14 @@ void SqliteStore::CheckpointLoop() {
     // WAL growing to wal_limit_pages_. When the rounds did not catch up (a slow disk), the
     // writer is not held for a long copy: the next commit wakes this thread again.
     if (tail < 0 || tail > 2 * kCheckpointTailPages) continue;
-    std::lock_guard<std::mutex> lock(write_mu_);
+    std::lock_guard<WriteGate> lock(write_mu_);
     sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
 }
 
 Status SqliteStore::Checkpoint() {
   std::lock_guard<std::mutex> one(checkpoint_mu_);
-  std::lock_guard<std::mutex> lock(write_mu_);
+  std::lock_guard<WriteGate> lock(write_mu_);
   if (sqlite3_wal_checkpoint_v2(writer_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr) !=
       SQLITE_OK) {
     return SqlError(writer_, "store: checkpoint");

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "store/store.h"
+#include "store/write_gate.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -50,7 +51,8 @@ class SqliteStore final : public Store {
     int64_t fingerprint_window_ms = 0;
   };
 
-  explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+  explicit SqliteStore(std::string path)
+      : path_(std::move(path)), write_gate_(WriteGateFor(path_)), write_mu_(*write_gate_) {}
   Status Init(const StoreOptions& options);
   // Requires write_mu_.
   Result<WorkspaceInfo> WorkspaceForWrite(const std::string& name);
@@ -84,7 +86,9 @@ class SqliteStore final : public Store {
   // Set for good when a WAL sync failed: after a failed fsync Linux may already have dropped the
   // unwritten pages, so nothing committed since can be called durable; appends are refused.
   std::atomic<bool> sync_failed_{false};
-  std::mutex write_mu_;
+  // The file's write gate (write_gate.h), shared with the report rollup job's connection.
+  std::shared_ptr<WriteGate> write_gate_;
+  WriteGate& write_mu_;
   sqlite3* writer_ = nullptr;
   sqlite3_stmt* insert_event_ = nullptr;
   // The same INSERT with kRowsPerInsert VALUES tuples: one statement run (cursor opening,

@@ -16,6 +16,7 @@
 
 #include "collector_test_util.h"
 #include "ingest/ingest.h"
+#include "store/write_gate.h"
 
 namespace tally::collector {
 namespace {
@@ -349,6 +350,37 @@ TEST(SqliteStoreSync, AppendAndKeysAreStoredThroughTheWalSync) {
   ASSERT_TRUE(opened.value()->ListKeys(&keys).ok());
   ASSERT_EQ(keys.size(), 1u);
   EXPECT_EQ(keys[0].revoked_at_ms, kT);
+}
+
+// Connections of one file share one gate, whatever the spelling of its path; other files have
+// their own.
+TEST(WriteGate, IsSharedByEveryNameOfOneFile) {
+  TempDir dir;
+  auto a = WriteGateFor(dir.path() + "/tally.db");
+  auto b = WriteGateFor(dir.path() + "/./sub/../tally.db");
+  auto c = WriteGateFor(dir.path() + "/other.db");
+  EXPECT_EQ(a.get(), b.get());
+  EXPECT_NE(a.get(), c.get());
+}
+
+// Turns are given in the order they were asked for: a thread that keeps taking the gate again
+// (the ingest writer, group after group) cannot starve one that waits (the rollup job).
+TEST(WriteGate, GivesTurnsInTheOrderAsked) {
+  WriteGate gate;
+  std::vector<int> order;
+  gate.lock();  // the main thread holds it while the others line up
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 4; ++i) {
+    waiters.emplace_back([&, i] {
+      std::lock_guard<WriteGate> turn(gate);
+      order.push_back(i);
+    });
+    while (gate.queued() != static_cast<uint64_t>(i) + 2) std::this_thread::yield();
+  }
+  gate.unlock();
+  for (auto& t : waiters) t.join();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(gate.queued(), 0u);
 }
 
 std::set<std::string> EventIndexes(const std::string& path) {
