@@ -503,8 +503,17 @@ namespace detail {
 
 size_t JsonStringSize(std::string_view s) {
   size_t n = s.size() + 2;
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  const char* p = s.data();
+  const char* end = p + s.size();
+  for (; end - p >= 8; p += 8) {
+    if (EscapeBytes8(Load8(p)) == 0) continue;
+    for (int i = 0; i < 8; ++i) {
+      const auto c = static_cast<unsigned char>(p[i]);
+      if (c < 0x80 && kEscape.esc[c] != 0) n += kEscape.esc[c] == 'u' ? 5 : 1;
+    }
+  }
+  for (; p != end; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
     if (c < 0x80 && kEscape.esc[c] != 0) n += kEscape.esc[c] == 'u' ? 5 : 1;
   }
   return n;
@@ -522,6 +531,9 @@ void WriteJsonString(std::string_view s, std::string* out) {
   const char* end = p + s.size();
   const char* run = p;
   for (; p != end; ++p) {
+    // Plain runs 8 bytes at a time (an escape never spans a skipped word).
+    while (end - p >= 8 && detail::EscapeBytes8(detail::Load8(p)) == 0) p += 8;
+    if (p == end) break;
     const auto c = static_cast<unsigned char>(*p);
     if (c >= 0x80 || kEscape.esc[c] == 0) continue;
     out->append(run, static_cast<size_t>(p - run));

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,23 @@ void AppendPathIndex(size_t index, std::string* path);
 /// `...` appended) so that a hostile megabyte-long value never lands in a log line. `text` may
 /// be invalid UTF-8; bad bytes are shown as \xNN.
 std::string QuoteForMessage(std::string_view text, size_t max_chars = 64);
+
+/// Nonzero when one of the 8 bytes of `w` (as loaded by Load8) needs an escape in a JSON string:
+/// a control character, '"' or '\\' (one high bit per such byte, and possibly for a byte
+/// after it). Bytes of 0x80 and above never count. The scanners of strings (JsonReader,
+/// WriteJsonString, JsonStringSize) skip 8 plain bytes at a time with it: most strings of an
+/// event are plain.
+inline uint64_t Load8(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+inline uint64_t EscapeBytes8(uint64_t w) {
+  constexpr uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
+  const uint64_t quote = w ^ (k01 * '"'), backslash = w ^ (k01 * '\\');
+  return (((w - k01 * 0x20) & ~w) | ((quote - k01) & ~quote) | ((backslash - k01) & ~backslash)) &
+         k80;
+}
 
 /// The bytes WriteJsonString writes for `s`, quotes included.
 size_t JsonStringSize(std::string_view s);

@@ -209,8 +209,8 @@ JsonReader::Token JsonReader::Close() {
   const Level& level = levels_.back();
   const bool object = level.is_object;
   if (object) {
-    keys_.resize(level.first_key == 0 ? 0 : key_end_[level.first_key - 1]);
-    key_end_.resize(level.first_key);
+    keys_.resize(level.first_key);
+    escaped_keys_.resize(level.escaped_keys);
   }
   levels_.pop_back();
   expect_ = levels_.empty() ? Expect::kDone : Expect::kCommaOrEnd;
@@ -235,7 +235,7 @@ JsonReader::Token JsonReader::Value() {
       }
       const bool object = *p_ == '{';
       ++p_;
-      levels_.push_back(Level{object, static_cast<uint32_t>(key_end_.size())});
+      levels_.push_back(Level{object, static_cast<uint32_t>(keys_.size()), escaped_keys_.size()});
       if (object) {
         expect_ = Expect::kFirstKey;
         return Token::kBeginObject;
@@ -250,22 +250,26 @@ JsonReader::Token JsonReader::Value() {
       return Token::kBeginArray;
     }
     case '"':
-      string_.clear();
-      return ParseString(&string_) ? Token::kString : Token::kError;
+      return ParseString() ? Token::kString : Token::kError;
     case 't':
       if (ConsumeLiteral("true", 4)) {
         bool_ = true;
+        raw_size_ = 4;
         return Token::kBool;
       }
       break;
     case 'f':
       if (ConsumeLiteral("false", 5)) {
         bool_ = false;
+        raw_size_ = 5;
         return Token::kBool;
       }
       break;
     case 'n':
-      if (ConsumeLiteral("null", 4)) return Token::kNull;
+      if (ConsumeLiteral("null", 4)) {
+        raw_size_ = 4;
+        return Token::kNull;
+      }
       break;
     case 'N':
 #ifndef TALLY_JSON_LITE
@@ -298,8 +302,7 @@ JsonReader::Token JsonReader::Key() {
                                                   "expected a string key, got " + Describe()));
   }
   token_offset_ = Offset();
-  string_.clear();
-  if (!ParseString(&string_)) return Token::kError;
+  if (!ParseString()) return Token::kError;
   SkipWhitespace();
   if (p_ == end_ || *p_ != ':') {
     return Fail(Code::kParseError, TALLY_JSON_WHY("expected ':' after a key",
@@ -310,18 +313,19 @@ JsonReader::Token JsonReader::Key() {
   duplicate_ = IsDuplicateKey();
   if (duplicate_ && !record_duplicates_) {
     return FailAt(Code::kParseError, token_offset_,
-                  TALLY_JSON_WHY("duplicate key", "duplicate key " + QuoteForMessage(string_)));
+                  TALLY_JSON_WHY("duplicate key", "duplicate key " + QuoteForMessage(text_)));
   }
   expect_ = Expect::kValue;
   return Token::kKey;
 }
 
 std::string_view JsonReader::KeyAt(size_t i) const {
-  const size_t start = i == 0 ? 0 : key_end_[i - 1];
-  return std::string_view(keys_).substr(start, key_end_[i] - start);
+  const KeyRef& k = keys_[i];
+  return std::string_view((k.escaped ? escaped_keys_.data() : begin_) + k.pos, k.size);
 }
 
-// Whether string_ repeats a key of the innermost object; if not, remembers it.
+// Whether text_ repeats a key of the innermost object; if not, remembers it (a key without
+// escapes by its place in the text read, so no key is copied).
 //
 // Objects of fewer than kLinearKeyScanLimit keys are scanned. Past that, one open-addressing
 // table of key indexes (+1; 0 is empty) serves every open object, so a hostile object with 100k
@@ -331,16 +335,15 @@ std::string_view JsonReader::KeyAt(size_t i) const {
 // from the open keys alone when it is half full.
 bool JsonReader::IsDuplicateKey() {
   const size_t first = levels_.back().first_key;
-  const size_t n = key_end_.size();
+  const size_t n = keys_.size();
   if (n - first < kLinearKeyScanLimit) {
     // A small object (every event's): comparing with its few keys is cheaper than hashing, and
     // its keys stay out of the table (the collector reads a whole batch, ~15 keys per event,
     // with one reader).
     for (size_t i = first; i < n; ++i) {
-      if (KeyAt(i) == string_) return true;
+      if (keys_[i].size == text_.size() && KeyAt(i) == text_) return true;
     }
-    keys_ += string_;
-    key_end_.push_back(static_cast<uint32_t>(keys_.size()));
+    RememberKey();
     return false;
   }
   // A large one: its first keys enter the table when it crosses the limit (with every open key,
@@ -352,10 +355,18 @@ bool JsonReader::IsDuplicateKey() {
     used_ = 0;
     for (size_t i = 0; i < n; ++i) Place(i, KeyAt(i), n);  // n: no index is compared
   }
-  if (!Place(n, string_, first)) return true;
-  keys_ += string_;
-  key_end_.push_back(static_cast<uint32_t>(keys_.size()));
+  if (!Place(n, text_, first)) return true;
+  RememberKey();
   return false;
+}
+
+void JsonReader::RememberKey() {
+  if (verbatim_) {
+    keys_.push_back(KeyRef{static_cast<size_t>(text_.data() - begin_), text_.size(), false});
+  } else {
+    keys_.push_back(KeyRef{escaped_keys_.size(), text_.size(), true});
+    escaped_keys_.append(text_.data(), text_.size());
+  }
 }
 
 // Inserts key index `index` under `key`, unless a key with an index in [from, index) is equal.
@@ -372,12 +383,19 @@ bool JsonReader::Place(size_t index, std::string_view key, size_t from) {
   }
 }
 
-// p_ is at the opening quote. Appends the decoded string to *out.
-bool JsonReader::ParseString(std::string* out) {
-  ++p_;
-  const char* run = p_;  // start of the current run of bytes copied verbatim
+// p_ is at the opening quote. Sets text_ (a view into the text read unless the string has
+// escapes: then decoded into string_), ascii_, verbatim_ and raw_size_; p_ ends past the closing
+// quote. This is the reader's hottest loop (every key and string of a batch), hence the 8-byte
+// steps over plain ASCII and no copy of a string without escapes.
+bool JsonReader::ParseString() {
+  const char* start = ++p_;
+  bool ascii = true;
   for (;;) {
-    // The hot loop: skip plain ASCII.
+    while (end_ - p_ >= 8) {
+      const uint64_t w = Load8(p_);
+      if ((EscapeBytes8(w) | (w & 0x8080808080808080ULL)) != 0) break;
+      p_ += 8;
+    }
     while (p_ != end_ && kStringClass.cls[static_cast<unsigned char>(*p_)] == kPlain) ++p_;
     if (p_ == end_) {
       Fail(Code::kParseError, "unterminated string");
@@ -385,33 +403,77 @@ bool JsonReader::ParseString(std::string* out) {
     }
     switch (kStringClass.cls[static_cast<unsigned char>(*p_)]) {
       case kQuote:
-        out->append(run, static_cast<size_t>(p_ - run));
+        text_ = std::string_view(start, static_cast<size_t>(p_ - start));
         ++p_;
+        raw_size_ = Offset() - token_offset_;
+        ascii_ = ascii;
+        verbatim_ = true;
         return true;
       case kBackslash:
-        out->append(run, static_cast<size_t>(p_ - run));
-        if (!ParseEscape(out)) return false;
+        return ParseEscapedRest(start, ascii);
+      case kControl:
+        return FailControl();
+      default:  // kHigh
+        if (!SkipUtf8()) return false;
+        ascii = false;
+        break;
+    }
+  }
+}
+
+// ParseString once p_ is at the string's first backslash: the rest is decoded into string_.
+bool JsonReader::ParseEscapedRest(const char* start, bool ascii) {
+  string_.assign(start, static_cast<size_t>(p_ - start));
+  const char* run = p_;  // start of the current run of bytes copied verbatim
+  for (;;) {
+    while (p_ != end_ && kStringClass.cls[static_cast<unsigned char>(*p_)] == kPlain) ++p_;
+    if (p_ == end_) {
+      Fail(Code::kParseError, "unterminated string");
+      return false;
+    }
+    switch (kStringClass.cls[static_cast<unsigned char>(*p_)]) {
+      case kQuote:
+        string_.append(run, static_cast<size_t>(p_ - run));
+        ++p_;
+        text_ = string_;
+        raw_size_ = Offset() - token_offset_;
+        ascii_ = ascii;
+        verbatim_ = false;
+        return true;
+      case kBackslash:
+        string_.append(run, static_cast<size_t>(p_ - run));
+        if (!ParseEscape(&string_, &ascii)) return false;
         run = p_;
         break;
       case kControl:
-        Fail(Code::kParseError,
-             TALLY_JSON_WHY("unescaped control character in a string",
-                            "control character " + Describe() + " in a string must be escaped"));
-        return false;
-      default: {  // kHigh
-        const char* why = nullptr;
-        size_t n = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p_),
-                                      reinterpret_cast<const unsigned char*>(end_), &why);
-        if (n == 0) {
-          Fail(Code::kParseError, TALLY_JSON_WHY("invalid UTF-8 in a string",
-                                                 std::string("invalid UTF-8 in a string: ") + why));
-          return false;
-        }
-        p_ += n;
+        return FailControl();
+      default:  // kHigh
+        if (!SkipUtf8()) return false;
+        ascii = false;
         break;
-      }
     }
   }
+}
+
+bool JsonReader::FailControl() {
+  Fail(Code::kParseError,
+       TALLY_JSON_WHY("unescaped control character in a string",
+                      "control character " + Describe() + " in a string must be escaped"));
+  return false;
+}
+
+// p_ is at a byte of 0x80 or above inside a string: past its UTF-8 sequence, or fails.
+bool JsonReader::SkipUtf8() {
+  const char* why = nullptr;
+  const size_t n = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p_),
+                                      reinterpret_cast<const unsigned char*>(end_), &why);
+  if (n == 0) {
+    Fail(Code::kParseError, TALLY_JSON_WHY("invalid UTF-8 in a string",
+                                           std::string("invalid UTF-8 in a string: ") + why));
+    return false;
+  }
+  p_ += n;
+  return true;
 }
 
 bool JsonReader::ReadHex4(uint32_t* v) {
@@ -443,8 +505,8 @@ bool JsonReader::ReadHex4(uint32_t* v) {
   return true;
 }
 
-// p_ is at the backslash.
-bool JsonReader::ParseEscape(std::string* out) {
+// p_ is at the backslash. *ascii becomes false when the escape stands for a non-ASCII character.
+bool JsonReader::ParseEscape(std::string* out, bool* ascii) {
   const size_t start = Offset();
   ++p_;
   if (p_ == end_) {
@@ -485,6 +547,7 @@ bool JsonReader::ParseEscape(std::string* out) {
     }
     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
   }
+  if (cp >= 0x80) *ascii = false;
   AppendUtf8(cp, out);
   return true;
 }
@@ -546,6 +609,8 @@ JsonReader::Token JsonReader::ParseNumber() {
     for (const char* q = int_start; q != p_; ++q) u = u * 10 + static_cast<uint64_t>(*q - '0');
     number_ = static_cast<double>(u);
     if (negative) number_ = -number_;
+    raw_size_ = static_cast<size_t>(p_ - start);
+    verbatim_ = !(negative && u == 0);  // WriteNumber writes -0 as 0
     return Token::kNumber;
   }
   number_ = ParseDecimal(start, static_cast<size_t>(p_ - start));
@@ -553,6 +618,8 @@ JsonReader::Token JsonReader::ParseNumber() {
     p_ = start;
     return Fail(Code::kParseError, "number out of range (numbers must be finite)");
   }
+  raw_size_ = static_cast<size_t>(p_ - start);
+  verbatim_ = false;
   return Token::kNumber;
 }
 

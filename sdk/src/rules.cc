@@ -42,8 +42,6 @@ bool IsCurrencyCode(std::string_view s) {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-
 // Reads `n` digits at s[*i] as a number.
 bool ReadDigits(std::string_view s, size_t* i, size_t n, int* out) {
   if (s.size() < *i + n) return false;
@@ -192,14 +190,25 @@ Code CheckEventId(std::string_view id, std::string* why) {
 }
 
 void LowerCaseHex(std::string* id) {
-  for (char& c : *id) {
-    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  // Of the bytes of a UUID (digits, '-', a-f, A-F) only the letters have bit 6 set, and setting
+  // their bit 5 lowers them: 8 bytes at a time, then the rest.
+  char* p = &(*id)[0];
+  char* end = p + id->size();
+  for (; end - p >= 8; p += 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    w |= (w & 0x4040404040404040ULL) >> 1;
+    std::memcpy(p, &w, 8);
+  }
+  for (; p != end; ++p) {
+    if ((*p & 0x40) != 0) *p = static_cast<char>(*p | 0x20);
   }
 }
 
-Code CheckIdLike(std::string_view s, size_t max_chars, std::string* why) {
-  if (!IsValidUtf8(s)) return Invalid("must be valid UTF-8", why);
-  const size_t chars = Utf8Length(s);
+Code CheckIdLike(std::string_view s, size_t max_chars, std::string* why, Known known) {
+  if (known == Known::kUnchecked && !IsValidUtf8(s)) return Invalid("must be valid UTF-8", why);
+  if (s.size() <= max_chars) return Code::kOk;  // bytes >= code points
+  const size_t chars = known == Known::kAscii ? s.size() : Utf8Length(s);
   if (chars > max_chars) {
     why->append("longer than ");
     AppendInt(static_cast<int64_t>(max_chars), why);
@@ -211,9 +220,9 @@ Code CheckIdLike(std::string_view s, size_t max_chars, std::string* why) {
   return Code::kOk;
 }
 
-Code CheckName(std::string_view name, size_t max_chars, std::string* why) {
+Code CheckName(std::string_view name, size_t max_chars, std::string* why, Known known) {
   if (name.empty()) return Invalid("must not be empty", why);
-  return CheckIdLike(name, max_chars, why);
+  return CheckIdLike(name, max_chars, why, known);
 }
 
 Code CheckCreatedAt(int64_t ms, const ValidationOptions& o, std::string* why) {
@@ -233,9 +242,11 @@ Code CheckRootCount(size_t n, bool properties, const ValidationOptions& o, std::
   return MoreThan(limit, properties ? " properties (" : " members (", n, why);
 }
 
-Code CheckKey(std::string_view key, std::string* why) {
+Code CheckKey(std::string_view key, std::string* why, Known known) {
   if (key.empty()) return Invalid("keys must not be empty", why);
-  if (!IsValidUtf8(key)) return Invalid("keys must be valid UTF-8", why);
+  if (known == Known::kUnchecked && !IsValidUtf8(key)) {
+    return Invalid("keys must be valid UTF-8", why);
+  }
   return Code::kOk;
 }
 
@@ -257,13 +268,13 @@ Code CheckMemberCount(size_t n, bool array, const ValidationOptions& o, std::str
 }
 
 Code CheckStringValue(std::string_view s, size_t max_chars, OverlongString overlong, bool typed,
-                      size_t* keep_bytes, std::string* why) {
+                      size_t* keep_bytes, std::string* why, Known known) {
   *keep_bytes = s.size();
-  if (!IsValidUtf8(s)) return Invalid("must be valid UTF-8", why);
+  if (known == Known::kUnchecked && !IsValidUtf8(s)) return Invalid("must be valid UTF-8", why);
   if (s.size() > max_chars) {  // bytes >= code points: count only when it may matter
-    const size_t chars = Utf8Length(s);
+    const size_t chars = known == Known::kAscii ? s.size() : Utf8Length(s);
     if (chars > max_chars) {
-      if (overlong == OverlongString::kReject) return CheckIdLike(s, max_chars, why);
+      if (overlong == OverlongString::kReject) return CheckIdLike(s, max_chars, why, known);
       s = Utf8Prefix(s, max_chars);
       *keep_bytes = s.size();
     }
@@ -324,13 +335,13 @@ Code CheckEncodedSize(size_t bytes, const ValidationOptions& o, std::string* why
 }  // namespace detail
 
 bool IsUuidV7(std::string_view s) {
-  if (s.size() != 36) return false;
+  // 8-4-4-4-12 hex digits: a dash after the 8th, 12th, 16th and 20th digit.
+  if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
   for (size_t i = 0; i < 36; ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (s[i] != '-') return false;
-    } else if (!detail::IsHex(s[i])) {
-      return false;
-    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    const bool hex =
+        static_cast<unsigned>(c - '0') < 10 || static_cast<unsigned>((c | 0x20) - 'a') < 6;
+    if (!hex && i != 8 && i != 13 && i != 18 && i != 23) return false;
   }
   // Version 7, and the RFC 9562 variant (10xx).
   const char variant = s[19];

@@ -61,7 +61,9 @@ class EventWriter {
   std::string event_id_, name_, user_id_, anonymous_id_, session_id_;
   int64_t created_at_ms_ = 0;
   std::string properties_, context_;  // encoded, reused across calls
-  std::vector<std::string> keys_;     // the key being read at each depth, reused
+  // The key being read at each depth: a view into the input, or (empty view) keys_'s copy.
+  std::vector<std::string_view> key_at_;
+  std::vector<std::string> keys_;
 };
 
 }  // namespace tally
