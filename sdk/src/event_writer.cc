@@ -73,10 +73,38 @@ constexpr std::string_view kFieldNames[] = {"event_id",   "type",         "name"
                                             "created_at", "properties",   "context"};
 
 Field FieldOf(std::string_view key) {
-  for (size_t i = 0; i < sizeof(kFieldNames) / sizeof(kFieldNames[0]); ++i) {
-    if (key == kFieldNames[i]) return static_cast<Field>(i);
+  // One candidate by the first byte (two for 'c'), then one comparison.
+  Field f;
+  switch (key.empty() ? '\0' : key[0]) {
+    case 'e':
+      f = Field::kEventId;
+      break;
+    case 't':
+      f = Field::kType;
+      break;
+    case 'n':
+      f = Field::kName;
+      break;
+    case 'u':
+      f = Field::kUserId;
+      break;
+    case 'a':
+      f = Field::kAnonymousId;
+      break;
+    case 's':
+      f = Field::kSessionId;
+      break;
+    case 'c':
+      f = key.size() == kFieldNames[int(Field::kContext)].size() ? Field::kContext
+                                                                 : Field::kCreatedAt;
+      break;
+    case 'p':
+      f = Field::kProperties;
+      break;
+    default:
+      return Field::kUnknown;
   }
-  return Field::kUnknown;
+  return key == kFieldNames[int(f)] ? f : Field::kUnknown;
 }
 
 // Where the pass writes properties and context, as WriteJson would. Each part whose written form
@@ -604,14 +632,10 @@ class EventWriter::Pass {
   Fault decode_;
   Fault properties_fault_, context_fault_;
   // The path of the value being read, rendered only for a fault (Path()): "properties" or
-  // "context", then one step per level (a member's key is keys_[depth] of the writer, an array
-  // element its index), then last_key_ while money's members are checked.
-  struct Step {
-    size_t value;  // depth (a member) or index (an array element)
-    bool is_index;
-  };
+  // "context", then one step per level (a member's key is KeyAt(depth), an array element its
+  // index; EventWriter::Step), then last_key_ while money's members are checked.
   const char* root_ = "";
-  std::vector<Step> steps_;
+  std::vector<Step>& steps_ = w_.steps_;
   const char* last_key_ = nullptr;
 
   std::string Path() const {

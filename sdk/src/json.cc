@@ -503,19 +503,19 @@ namespace detail {
 
 size_t JsonStringSize(std::string_view s) {
   size_t n = s.size() + 2;
+  auto extra = [](char ch) -> size_t {
+    const auto c = static_cast<unsigned char>(ch);
+    return c < 0x80 && kEscape.esc[c] != 0 ? (kEscape.esc[c] == 'u' ? 5 : 1) : 0;
+  };
   const char* p = s.data();
   const char* end = p + s.size();
   for (; end - p >= 8; p += 8) {
     if (EscapeBytes8(Load8(p)) == 0) continue;
-    for (int i = 0; i < 8; ++i) {
-      const auto c = static_cast<unsigned char>(p[i]);
-      if (c < 0x80 && kEscape.esc[c] != 0) n += kEscape.esc[c] == 'u' ? 5 : 1;
-    }
+    for (int i = 0; i < 8; ++i) n += extra(p[i]);
   }
-  for (; p != end; ++p) {
-    const auto c = static_cast<unsigned char>(*p);
-    if (c < 0x80 && kEscape.esc[c] != 0) n += kEscape.esc[c] == 'u' ? 5 : 1;
-  }
+  // The rest lies inside the last 8 bytes: one test when the string is that long.
+  if (p != end && s.size() >= 8 && EscapeBytes8(Load8(end - 8)) == 0) return n;
+  for (; p != end; ++p) n += extra(*p);
   return n;
 }
 

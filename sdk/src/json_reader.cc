@@ -10,6 +10,14 @@
 // not its detail: `at byte 17: expected a JSON value` instead of `..., got character 'x'`. The
 // text the SDK hands the module is JSON.stringify output, so only a caller bypassing the SDK
 // meets these messages, and the code that builds the details is ~1 KB of the module.
+// Keeps a rare path out of a hot caller (whose every call would otherwise save the registers
+// the rare path needs).
+#if defined(__GNUC__)
+#define TALLY_NOINLINE __attribute__((noinline))
+#else
+#define TALLY_NOINLINE
+#endif
+
 #ifdef TALLY_JSON_LITE
 #define TALLY_JSON_WHY(brief, detailed) std::string(brief)
 #else
@@ -19,6 +27,15 @@
 namespace tally {
 namespace detail {
 namespace {
+
+// Nonzero when one of the 8 bytes of `w` ends a run of plain string bytes (kStringClass): a
+// control character, '"', '\\' or a byte of 0x80 and above. The lowest flagged byte is exact:
+// below the first such byte no subtraction borrows, and that byte is always flagged.
+uint64_t StopBytes8(uint64_t w) {
+  constexpr uint64_t k01 = 0x0101010101010101ULL;
+  return ((w - k01 * 0x20) | ((w ^ (k01 * '"')) - k01) | ((w ^ (k01 * '\\')) - k01) | w) &
+         (k01 * 0x80);
+}
 
 // Byte classes inside a JSON string: ordinary ASCII is copied in runs.
 enum : uint8_t { kPlain = 0, kQuote = 1, kBackslash = 2, kControl = 3, kHigh = 4 };
@@ -133,7 +150,7 @@ std::string JsonReader::Describe() const {
 }
 #endif
 
-void JsonReader::SkipWhitespace() {
+void JsonReader::SkipSpaces() {
   while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
 }
 
@@ -235,7 +252,8 @@ JsonReader::Token JsonReader::Value() {
       }
       const bool object = *p_ == '{';
       ++p_;
-      levels_.push_back(Level{object, static_cast<uint32_t>(keys_.size()), escaped_keys_.size()});
+      levels_.push_back(
+          Level{object, static_cast<uint32_t>(keys_.size()), escaped_keys_.size(), 0});
       if (object) {
         expect_ = Expect::kFirstKey;
         return Token::kBeginObject;
@@ -324,6 +342,14 @@ std::string_view JsonReader::KeyAt(size_t i) const {
   return std::string_view((k.escaped ? escaped_keys_.data() : begin_) + k.pos, k.size);
 }
 
+inline void JsonReader::RememberKey() {
+  if (verbatim_) {
+    keys_.push_back(KeyRef{static_cast<size_t>(text_.data() - begin_), text_.size(), false});
+  } else {
+    RememberEscapedKey();
+  }
+}
+
 // Whether text_ repeats a key of the innermost object; if not, remembers it (a key without
 // escapes by its place in the text read, so no key is copied).
 //
@@ -340,14 +366,32 @@ bool JsonReader::IsDuplicateKey() {
     // A small object (every event's): comparing with its few keys is cheaper than hashing, and
     // its keys stay out of the table (the collector reads a whole batch, ~15 keys per event,
     // with one reader).
-    for (size_t i = first; i < n; ++i) {
-      if (keys_[i].size == text_.size() && KeyAt(i) == text_) return true;
+    // A key's bit in a 64-bit summary of the object's keys (its length and end bytes): when the
+    // bit is new, no key can be equal, and most keys of an event skip the comparisons.
+    const size_t size = text_.size();
+    const unsigned bit =
+        (size * 7 + (size == 0 ? 0
+                               : static_cast<unsigned char>(text_[0]) +
+                                     static_cast<unsigned char>(text_[size - 1]))) &
+        63;
+    uint64_t& summary = levels_.back().key_summary;
+    if ((summary >> bit & 1) != 0) {
+      for (size_t i = first; i < n; ++i) {
+        if (keys_[i].size == size && KeyAt(i) == text_) return true;
+      }
     }
+    summary |= uint64_t{1} << bit;
     RememberKey();
     return false;
   }
-  // A large one: its first keys enter the table when it crosses the limit (with every open key,
-  // as when the table is rebuilt).
+  return IsDuplicateKeyInLargeObject();
+}
+
+TALLY_NOINLINE bool JsonReader::IsDuplicateKeyInLargeObject() {
+  const size_t first = levels_.back().first_key;
+  const size_t n = keys_.size();
+  // Its first keys enter the table when it crosses the limit (with every open key, as when the
+  // table is rebuilt).
   if (n - first == kLinearKeyScanLimit || 2 * (used_ + 1) > slots_.size()) {
     size_t size = 16;  // a typical event: one small table per Track (64 slots cost ~10 %)
     while (size < 4 * (n + 1)) size *= 2;
@@ -360,13 +404,9 @@ bool JsonReader::IsDuplicateKey() {
   return false;
 }
 
-void JsonReader::RememberKey() {
-  if (verbatim_) {
-    keys_.push_back(KeyRef{static_cast<size_t>(text_.data() - begin_), text_.size(), false});
-  } else {
-    keys_.push_back(KeyRef{escaped_keys_.size(), text_.size(), true});
-    escaped_keys_.append(text_.data(), text_.size());
-  }
+TALLY_NOINLINE void JsonReader::RememberEscapedKey() {
+  keys_.push_back(KeyRef{escaped_keys_.size(), text_.size(), true});
+  escaped_keys_.append(text_.data(), text_.size());
 }
 
 // Inserts key index `index` under `key`, unless a key with an index in [from, index) is equal.
@@ -389,13 +429,31 @@ bool JsonReader::Place(size_t index, std::string_view key, size_t from) {
 // steps over plain ASCII and no copy of a string without escapes.
 bool JsonReader::ParseString() {
   const char* start = ++p_;
-  bool ascii = true;
-  for (;;) {
-    while (end_ - p_ >= 8) {
-      const uint64_t w = Load8(p_);
-      if ((EscapeBytes8(w) | (w & 0x8080808080808080ULL)) != 0) break;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  // The common case inline: plain ASCII up to the closing quote, found 8 bytes at a time.
+  while (end_ - p_ >= 8) {
+    const uint64_t stop = StopBytes8(Load8(p_));
+    if (stop == 0) {
       p_ += 8;
+      continue;
     }
+    // The lowest flag is exact, and the lowest byte in memory is the first.
+    p_ += __builtin_ctzll(stop) >> 3;
+    if (*p_ != '"') break;
+    text_ = std::string_view(start, static_cast<size_t>(p_ - start));
+    ++p_;
+    raw_size_ = Offset() - token_offset_;
+    ascii_ = true;
+    verbatim_ = true;
+    return true;
+  }
+#endif
+  return ParseStringFrom(start, true);
+}
+
+// ParseString from p_ on, inside the string that starts at `start` (`ascii`: so far).
+TALLY_NOINLINE bool JsonReader::ParseStringFrom(const char* start, bool ascii) {
+  for (;;) {
     while (p_ != end_ && kStringClass.cls[static_cast<unsigned char>(*p_)] == kPlain) ++p_;
     if (p_ == end_) {
       Fail(Code::kParseError, "unterminated string");
@@ -571,6 +629,7 @@ JsonReader::Token JsonReader::ParseNumber() {
         TALLY_JSON_WHY("invalid number", "expected a digit in a number, got " + Describe()));
   }
   const char* int_start = p_;
+  uint64_t u = 0;  // the integer part, exact when it has at most 15 digits (else unused)
   if (*p_ == '0') {
     ++p_;
     if (p_ != end_ && IsDigit(*p_)) {
@@ -578,7 +637,7 @@ JsonReader::Token JsonReader::ParseNumber() {
       return Fail(Code::kParseError, "leading zeros are not allowed in a number");
     }
   } else {
-    while (p_ != end_ && IsDigit(*p_)) ++p_;
+    for (; p_ != end_ && IsDigit(*p_); ++p_) u = u * 10 + static_cast<uint64_t>(*p_ - '0');
   }
   const size_t int_digits = static_cast<size_t>(p_ - int_start);
   bool simple = true;
@@ -605,8 +664,6 @@ JsonReader::Token JsonReader::ParseNumber() {
   }
   if (simple && int_digits <= 15) {
     // Exact: any integer below 10^15 is representable, so no rounding question arises.
-    uint64_t u = 0;
-    for (const char* q = int_start; q != p_; ++q) u = u * 10 + static_cast<uint64_t>(*q - '0');
     number_ = static_cast<double>(u);
     if (negative) number_ = -number_;
     raw_size_ = static_cast<size_t>(p_ - start);

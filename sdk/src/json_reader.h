@@ -95,8 +95,9 @@ class JsonReader {
   enum class Expect : uint8_t { kValue, kFirstKey, kKey, kCommaOrEnd, kDone };
   struct Level {
     bool is_object;
-    uint32_t first_key;   // index into keys_ of the object's first key
-    size_t escaped_keys;  // escaped_keys_.size() when the object opened
+    uint32_t first_key;    // index into keys_ of the object's first key
+    size_t escaped_keys;   // escaped_keys_.size() when the object opened
+    uint64_t key_summary;  // a bit per key of a small object (IsDuplicateKey)
   };
 
   // An object key, where IsDuplicateKey finds it: at begin_ + pos in the text read, or (a key
@@ -111,12 +112,17 @@ class JsonReader {
   Token FailAt(Code code, size_t offset, const std::string& msg);
   size_t Offset() const { return static_cast<size_t>(p_ - begin_); }
   std::string Describe() const;
-  void SkipWhitespace();
+  void SkipWhitespace() {
+    // Compact JSON, what the SDK sends, has none: one comparison then.
+    if (p_ != end_ && static_cast<unsigned char>(*p_) <= ' ') SkipSpaces();
+  }
+  void SkipSpaces();
   bool ConsumeLiteral(const char* word, size_t n);
   Token Value();
   Token Key();
   Token Close();
   bool ParseString();
+  bool ParseStringFrom(const char* start, bool ascii);
   bool ParseEscapedRest(const char* start, bool ascii);
   bool FailControl();
   bool SkipUtf8();
@@ -124,7 +130,9 @@ class JsonReader {
   bool ParseEscape(std::string* out, bool* ascii);
   Token ParseNumber();
   bool IsDuplicateKey();
+  bool IsDuplicateKeyInLargeObject();
   void RememberKey();
+  void RememberEscapedKey();
   bool Place(size_t index, std::string_view key, size_t from);
   std::string_view KeyAt(size_t i) const;
 

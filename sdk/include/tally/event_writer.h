@@ -61,9 +61,15 @@ class EventWriter {
   std::string event_id_, name_, user_id_, anonymous_id_, session_id_;
   int64_t created_at_ms_ = 0;
   std::string properties_, context_;  // encoded, reused across calls
-  // The key being read at each depth: a view into the input, or (empty view) keys_'s copy.
+  // Reused by each pass (event_writer.cc): the key being read at each depth, a view into the
+  // input or (a null view) a copy in keys_; and the steps of the path being read.
   std::vector<std::string_view> key_at_;
   std::vector<std::string> keys_;
+  struct Step {
+    size_t value;  // depth (a member) or index (an array element)
+    bool is_index;
+  };
+  std::vector<Step> steps_;
 };
 
 }  // namespace tally
