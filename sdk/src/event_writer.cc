@@ -73,38 +73,10 @@ constexpr std::string_view kFieldNames[] = {"event_id",   "type",         "name"
                                             "created_at", "properties",   "context"};
 
 Field FieldOf(std::string_view key) {
-  // One candidate by the first byte (two for 'c'), then one comparison.
-  Field f;
-  switch (key.empty() ? '\0' : key[0]) {
-    case 'e':
-      f = Field::kEventId;
-      break;
-    case 't':
-      f = Field::kType;
-      break;
-    case 'n':
-      f = Field::kName;
-      break;
-    case 'u':
-      f = Field::kUserId;
-      break;
-    case 'a':
-      f = Field::kAnonymousId;
-      break;
-    case 's':
-      f = Field::kSessionId;
-      break;
-    case 'c':
-      f = key.size() == kFieldNames[int(Field::kContext)].size() ? Field::kContext
-                                                                 : Field::kCreatedAt;
-      break;
-    case 'p':
-      f = Field::kProperties;
-      break;
-    default:
-      return Field::kUnknown;
+  for (size_t i = 0; i < sizeof(kFieldNames) / sizeof(kFieldNames[0]); ++i) {
+    if (key == kFieldNames[i]) return static_cast<Field>(i);
   }
-  return key == kFieldNames[int(f)] ? f : Field::kUnknown;
+  return Field::kUnknown;
 }
 
 // Where the pass writes properties and context, as WriteJson would. Each part whose written form
@@ -112,8 +84,21 @@ Field FieldOf(std::string_view key) {
 // EncodeEvent write it) only extends a run of the input, appended when something else must be
 // written: such an object costs one append instead of one per token. Whatever is appended, the
 // run holds exactly the bytes it stands for, so the output cannot differ from writing each part.
+//
+// The browser module (TALLY_JSON_LITE) appends each part at once instead: the same output with
+// less code, where bytes downloaded count more than instructions.
 class RunWriter {
  public:
+#ifdef TALLY_JSON_LITE
+  RunWriter(std::string* out, std::string_view) : out_(out) {}
+  void Copy(std::string_view raw) { out_->append(raw.data(), raw.size()); }
+  void Put(char c) { out_->push_back(c); }
+  std::string* Write(std::string_view) { return out_; }
+  std::string* Flushed() { return out_; }
+
+ private:
+  std::string* out_;
+#else
   RunWriter(std::string* out, std::string_view input)
       : out_(out), run_begin_(input.data() + input.size()), run_end_(run_begin_), end_(run_end_) {}
   ~RunWriter() { Flush(); }
@@ -159,6 +144,7 @@ class RunWriter {
   const char* run_begin_;
   const char* run_end_;
   const char* end_;
+#endif
 };
 
 detail::Known KnownOf(const detail::JsonReader& r) {
@@ -185,8 +171,8 @@ class EventWriter::Pass {
     w.anonymous_id_.clear();
     w.session_id_.clear();
     w.created_at_ms_ = 0;
-    w.properties_.assign("{}");
-    w.context_.assign("{}");
+    w.properties_.clear();  // stays empty when absent or null: "{}" then (Validate)
+    w.context_.clear();
     w.type_ = EventType::kTrack;
 
     if (t == Token::kError) return r_.TakeStatus();
@@ -294,6 +280,8 @@ class EventWriter::Pass {
  private:
   Status Validate(std::string* out) {
     EventWriter& w = w_;
+    if (w.properties_.empty()) w.properties_.assign("{}");
+    if (w.context_.empty()) w.context_.assign("{}");
     std::string why;
     Code code = detail::CheckEventId(w.event_id_, &why);
     if (code != Code::kOk) return Refuse(code, "event_id", why);
@@ -435,40 +423,34 @@ class EventWriter::Pass {
   // including its '}', written to `out` with the braces. *first: its first member's fault.
   bool Members(size_t depth, RunWriter& out, Fault* first, size_t* n, Shape* shape) {
     out.Put('{');
-    if (w_.keys_.size() <= depth) {
-      w_.keys_.resize(depth + 1);
-      key_at_.resize(depth + 1);
-    }
     for (;;) {
       Token t = Next();
       if (t == Token::kError) return false;
       if (t == Token::kEndObject) break;
-      // The key stays readable while its value is read (for Path): a key without escapes is
-      // a view into the input, one with escapes is copied.
-      const bool verbatim = r_.verbatim();
-      key_at_[depth] = verbatim ? r_.text() : std::string_view();
-      if (!verbatim) w_.keys_[depth].assign(r_.text().data(), r_.text().size());
-      const std::string_view key = KeyAt(depth);
+      const std::string_view key = r_.text();
+      const std::string_view raw_key = r_.raw();  // for Path, while the value is read
       if (*n > 0) out.Put(',');
       ++*n;
-      if (verbatim) {
-        out.Copy(r_.raw());
+      if (r_.verbatim()) {
+        out.Copy(raw_key);
       } else {
-        WriteJsonString(key, out.Write(r_.raw()));
+        WriteJsonString(key, out.Write(raw_key));
       }
       out.Put(':');
       std::string why;
       const Code key_code = detail::CheckKey(key, &why, KnownOf(r_));
       if (key_code != Code::kOk && first->code == Code::kOk) *first = At(key_code, why);
-      steps_.push_back({depth, false});
+      steps_.push_back({0, raw_key, false});
       t = Next();
       if (t == Token::kError) return false;
       // A currency is edited in place once written (Note): its offset must be known.
-      const bool currency = shape != nullptr && key == "currency" && t == Token::kString;
+      std::string decoded;  // (KeyText's, for a key with escapes)
+      const std::string_view noted = shape != nullptr ? KeyText(raw_key, &decoded) : key;
+      const bool currency = shape != nullptr && noted == "currency" && t == Token::kString;
       const size_t value_at = currency ? out.Flushed()->size() : 0;
       Fault member;
       if (!Value(t, depth + 1, out, &member)) return false;
-      if (shape != nullptr) Note(KeyAt(depth), t, value_at, out, member, shape);
+      if (shape != nullptr) Note(noted, t, value_at, out, member, shape);
       if (first->code == Code::kOk) *first = std::move(member);
       steps_.pop_back();
     }
@@ -476,9 +458,14 @@ class EventWriter::Pass {
     return true;
   }
 
-  // The key being read at `depth` (Members).
-  std::string_view KeyAt(size_t depth) const {
-    return key_at_[depth].data() != nullptr ? key_at_[depth] : std::string_view(w_.keys_[depth]);
+  // The text of a key read earlier, from its place in the input `raw`: a view of it unless it
+  // has escapes (rare: then decoded again into *decoded).
+  static std::string_view KeyText(std::string_view raw, std::string* decoded) {
+    if (raw.find('\\') == std::string_view::npos) return raw.substr(1, raw.size() - 2);
+    detail::JsonReader again(raw, 1);
+    again.Next();
+    decoded->assign(again.text().data(), again.text().size());
+    return *decoded;
   }
 
   // Remembers what money and rich-link detection need of one member, just written to `out`
@@ -568,7 +555,7 @@ class EventWriter::Pass {
         if (t == Token::kError) return false;
         if (t == Token::kEndArray) break;
         if (n > 0) out.Put(',');
-        steps_.push_back({n, true});
+        steps_.push_back({n, std::string_view(), true});
         Fault element;
         if (!Value(t, depth + 1, out, &element)) return false;
         if (inner.code == Code::kOk) inner = std::move(element);
@@ -632,8 +619,8 @@ class EventWriter::Pass {
   Fault decode_;
   Fault properties_fault_, context_fault_;
   // The path of the value being read, rendered only for a fault (Path()): "properties" or
-  // "context", then one step per level (a member's key is KeyAt(depth), an array element its
-  // index; EventWriter::Step), then last_key_ while money's members are checked.
+  // "context", then one step per level (a member's key, as written in the input, or an array
+  // element's index; EventWriter::Step), then last_key_ while money's members are checked.
   const char* root_ = "";
   std::vector<Step>& steps_ = w_.steps_;
   const char* last_key_ = nullptr;
@@ -642,9 +629,10 @@ class EventWriter::Pass {
     std::string p = root_;
     for (const Step& s : steps_) {
       if (s.is_index) {
-        detail::AppendPathIndex(s.value, &p);
+        detail::AppendPathIndex(s.index, &p);
       } else {
-        detail::AppendPathKey(KeyAt(s.value), &p);
+        std::string decoded;
+        detail::AppendPathKey(KeyText(s.raw_key, &decoded), &p);
       }
     }
     if (last_key_ != nullptr) detail::AppendPathKey(last_key_, &p);
@@ -658,7 +646,6 @@ class EventWriter::Pass {
   detail::Known anonymous_id_known_ = detail::Known::kUnchecked;
   detail::Known session_id_known_ = detail::Known::kUnchecked;
   const std::string_view input_ = r_.input();
-  std::vector<std::string_view>& key_at_ = w_.key_at_;
 };
 
 Status EventWriter::Write(std::string_view json, std::string* out, const Fill* fill) {

@@ -62,6 +62,17 @@ inline uint64_t EscapeBytes8(uint64_t w) {
          k80;
 }
 
+/// Nonzero when one of the 8 bytes of `w` is not plain ASCII inside a JSON string: a control
+/// character, '"', '\\' or a byte of 0x80 and above. Cheaper than EscapeBytes8 (which it
+/// covers), so scanners test it first. The lowest flagged byte is exact: below the first such
+/// byte no subtraction borrows, and that byte is always flagged (on a little-endian machine the
+/// lowest flag is the first byte in memory).
+inline uint64_t StopBytes8(uint64_t w) {
+  constexpr uint64_t k01 = 0x0101010101010101ULL;
+  return ((w - k01 * 0x20) | ((w ^ (k01 * '"')) - k01) | ((w ^ (k01 * '\\')) - k01) | w) &
+         (k01 * 0x80);
+}
+
 /// The bytes WriteJsonString writes for `s`, quotes included.
 size_t JsonStringSize(std::string_view s);
 

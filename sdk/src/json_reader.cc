@@ -28,15 +28,6 @@ namespace tally {
 namespace detail {
 namespace {
 
-// Nonzero when one of the 8 bytes of `w` ends a run of plain string bytes (kStringClass): a
-// control character, '"', '\\' or a byte of 0x80 and above. The lowest flagged byte is exact:
-// below the first such byte no subtraction borrows, and that byte is always flagged.
-uint64_t StopBytes8(uint64_t w) {
-  constexpr uint64_t k01 = 0x0101010101010101ULL;
-  return ((w - k01 * 0x20) | ((w ^ (k01 * '"')) - k01) | ((w ^ (k01 * '\\')) - k01) | w) &
-         (k01 * 0x80);
-}
-
 // Byte classes inside a JSON string: ordinary ASCII is copied in runs.
 enum : uint8_t { kPlain = 0, kQuote = 1, kBackslash = 2, kControl = 3, kHigh = 4 };
 
@@ -226,7 +217,7 @@ JsonReader::Token JsonReader::Close() {
   const Level& level = levels_.back();
   const bool object = level.is_object;
   if (object) {
-    keys_.resize(level.first_key);
+    while (keys_.size() > level.first_key) keys_.pop_back();  // (less code than erase)
     escaped_keys_.resize(level.escaped_keys);
   }
   levels_.pop_back();
@@ -337,14 +328,9 @@ JsonReader::Token JsonReader::Key() {
   return Token::kKey;
 }
 
-std::string_view JsonReader::KeyAt(size_t i) const {
-  const KeyRef& k = keys_[i];
-  return std::string_view((k.escaped ? escaped_keys_.data() : begin_) + k.pos, k.size);
-}
-
 inline void JsonReader::RememberKey() {
   if (verbatim_) {
-    keys_.push_back(KeyRef{static_cast<size_t>(text_.data() - begin_), text_.size(), false});
+    keys_.push_back(text_);
   } else {
     RememberEscapedKey();
   }
@@ -377,7 +363,7 @@ bool JsonReader::IsDuplicateKey() {
     uint64_t& summary = levels_.back().key_summary;
     if ((summary >> bit & 1) != 0) {
       for (size_t i = first; i < n; ++i) {
-        if (keys_[i].size == size && KeyAt(i) == text_) return true;
+        if (keys_[i].size() == size && keys_[i] == text_) return true;
       }
     }
     summary |= uint64_t{1} << bit;
@@ -397,7 +383,7 @@ TALLY_NOINLINE bool JsonReader::IsDuplicateKeyInLargeObject() {
     while (size < 4 * (n + 1)) size *= 2;
     slots_.assign(size, 0);
     used_ = 0;
-    for (size_t i = 0; i < n; ++i) Place(i, KeyAt(i), n);  // n: no index is compared
+    for (size_t i = 0; i < n; ++i) Place(i, keys_[i], n);  // n: no index is compared
   }
   if (!Place(n, text_, first)) return true;
   RememberKey();
@@ -405,8 +391,19 @@ TALLY_NOINLINE bool JsonReader::IsDuplicateKeyInLargeObject() {
 }
 
 TALLY_NOINLINE void JsonReader::RememberEscapedKey() {
-  keys_.push_back(KeyRef{escaped_keys_.size(), text_.size(), true});
+  const char* old = escaped_keys_.data();
+  const size_t old_size = escaped_keys_.size();
   escaped_keys_.append(text_.data(), text_.size());
+  const char* now = escaped_keys_.data();
+  if (now != old) {
+    // The text moved: the views of the open escaped keys follow it.
+    const uintptr_t lo = reinterpret_cast<uintptr_t>(old);
+    for (std::string_view& key : keys_) {
+      const uintptr_t at = reinterpret_cast<uintptr_t>(key.data());
+      if (at >= lo && at < lo + old_size) key = std::string_view(now + (at - lo), key.size());
+    }
+  }
+  keys_.push_back(std::string_view(now + old_size, text_.size()));
 }
 
 // Inserts key index `index` under `key`, unless a key with an index in [from, index) is equal.
@@ -419,7 +416,7 @@ bool JsonReader::Place(size_t index, std::string_view key, size_t from) {
       ++used_;
       return true;
     }
-    if (other - 1 >= from && other - 1 < index && KeyAt(other - 1) == key) return false;
+    if (other - 1 >= from && other - 1 < index && keys_[other - 1] == key) return false;
   }
 }
 
@@ -429,7 +426,8 @@ bool JsonReader::Place(size_t index, std::string_view key, size_t from) {
 // steps over plain ASCII and no copy of a string without escapes.
 bool JsonReader::ParseString() {
   const char* start = ++p_;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    !defined(TALLY_JSON_LITE)
   // The common case inline: plain ASCII up to the closing quote, found 8 bytes at a time.
   while (end_ - p_ >= 8) {
     const uint64_t stop = StopBytes8(Load8(p_));
@@ -451,8 +449,11 @@ bool JsonReader::ParseString() {
   return ParseStringFrom(start, true);
 }
 
-// ParseString from p_ on, inside the string that starts at `start` (`ascii`: so far).
+// ParseString from p_ on, inside the string that starts at `start` (`ascii`: so far). From its
+// first escape on, the string is decoded into string_.
 TALLY_NOINLINE bool JsonReader::ParseStringFrom(const char* start, bool ascii) {
+  bool escaped = false;
+  const char* run = start;  // start of the current run of bytes copied verbatim (escaped)
   for (;;) {
     while (p_ != end_ && kStringClass.cls[static_cast<unsigned char>(*p_)] == kPlain) ++p_;
     if (p_ == end_) {
@@ -461,77 +462,44 @@ TALLY_NOINLINE bool JsonReader::ParseStringFrom(const char* start, bool ascii) {
     }
     switch (kStringClass.cls[static_cast<unsigned char>(*p_)]) {
       case kQuote:
-        text_ = std::string_view(start, static_cast<size_t>(p_ - start));
+        if (escaped) {
+          string_.append(run, static_cast<size_t>(p_ - run));
+          text_ = string_;
+        } else {
+          text_ = std::string_view(start, static_cast<size_t>(p_ - start));
+        }
         ++p_;
         raw_size_ = Offset() - token_offset_;
         ascii_ = ascii;
-        verbatim_ = true;
+        verbatim_ = !escaped;
         return true;
       case kBackslash:
-        return ParseEscapedRest(start, ascii);
-      case kControl:
-        return FailControl();
-      default:  // kHigh
-        if (!SkipUtf8()) return false;
-        ascii = false;
-        break;
-    }
-  }
-}
-
-// ParseString once p_ is at the string's first backslash: the rest is decoded into string_.
-bool JsonReader::ParseEscapedRest(const char* start, bool ascii) {
-  string_.assign(start, static_cast<size_t>(p_ - start));
-  const char* run = p_;  // start of the current run of bytes copied verbatim
-  for (;;) {
-    while (p_ != end_ && kStringClass.cls[static_cast<unsigned char>(*p_)] == kPlain) ++p_;
-    if (p_ == end_) {
-      Fail(Code::kParseError, "unterminated string");
-      return false;
-    }
-    switch (kStringClass.cls[static_cast<unsigned char>(*p_)]) {
-      case kQuote:
-        string_.append(run, static_cast<size_t>(p_ - run));
-        ++p_;
-        text_ = string_;
-        raw_size_ = Offset() - token_offset_;
-        ascii_ = ascii;
-        verbatim_ = false;
-        return true;
-      case kBackslash:
+        if (!escaped) string_.clear();
+        escaped = true;
         string_.append(run, static_cast<size_t>(p_ - run));
         if (!ParseEscape(&string_, &ascii)) return false;
         run = p_;
         break;
       case kControl:
-        return FailControl();
-      default:  // kHigh
-        if (!SkipUtf8()) return false;
+        Fail(Code::kParseError,
+             TALLY_JSON_WHY("unescaped control character in a string",
+                            "control character " + Describe() + " in a string must be escaped"));
+        return false;
+      default: {  // kHigh
+        const char* why = nullptr;
+        const size_t n = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p_),
+                                            reinterpret_cast<const unsigned char*>(end_), &why);
+        if (n == 0) {
+          Fail(Code::kParseError, TALLY_JSON_WHY("invalid UTF-8 in a string",
+                                                 std::string("invalid UTF-8 in a string: ") + why));
+          return false;
+        }
+        p_ += n;
         ascii = false;
         break;
+      }
     }
   }
-}
-
-bool JsonReader::FailControl() {
-  Fail(Code::kParseError,
-       TALLY_JSON_WHY("unescaped control character in a string",
-                      "control character " + Describe() + " in a string must be escaped"));
-  return false;
-}
-
-// p_ is at a byte of 0x80 or above inside a string: past its UTF-8 sequence, or fails.
-bool JsonReader::SkipUtf8() {
-  const char* why = nullptr;
-  const size_t n = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p_),
-                                      reinterpret_cast<const unsigned char*>(end_), &why);
-  if (n == 0) {
-    Fail(Code::kParseError, TALLY_JSON_WHY("invalid UTF-8 in a string",
-                                           std::string("invalid UTF-8 in a string: ") + why));
-    return false;
-  }
-  p_ += n;
-  return true;
 }
 
 bool JsonReader::ReadHex4(uint32_t* v) {

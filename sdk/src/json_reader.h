@@ -100,14 +100,6 @@ class JsonReader {
     uint64_t key_summary;  // a bit per key of a small object (IsDuplicateKey)
   };
 
-  // An object key, where IsDuplicateKey finds it: at begin_ + pos in the text read, or (a key
-  // with escapes) at escaped_keys_.data() + pos.
-  struct KeyRef {
-    size_t pos;
-    size_t size;
-    bool escaped;
-  };
-
   Token Fail(Code code, const std::string& msg);
   Token FailAt(Code code, size_t offset, const std::string& msg);
   size_t Offset() const { return static_cast<size_t>(p_ - begin_); }
@@ -123,9 +115,6 @@ class JsonReader {
   Token Close();
   bool ParseString();
   bool ParseStringFrom(const char* start, bool ascii);
-  bool ParseEscapedRest(const char* start, bool ascii);
-  bool FailControl();
-  bool SkipUtf8();
   bool ReadHex4(uint32_t* v);
   bool ParseEscape(std::string* out, bool* ascii);
   Token ParseNumber();
@@ -134,7 +123,6 @@ class JsonReader {
   void RememberKey();
   void RememberEscapedKey();
   bool Place(size_t index, std::string_view key, size_t from);
-  std::string_view KeyAt(size_t i) const;
 
   const char* begin_;
   const char* p_;
@@ -153,8 +141,10 @@ class JsonReader {
   bool verbatim_ = true;
   bool ascii_ = true;
   std::vector<Level> levels_;
-  std::vector<KeyRef> keys_;     // the keys of every open object
-  std::string escaped_keys_;     // the decoded text of those with escapes, back to back
+  // The keys of every open object: views into the text read, or for keys with escapes into
+  // escaped_keys_, their decoded text back to back (RememberEscapedKey).
+  std::vector<std::string_view> keys_;
+  std::string escaped_keys_;
   std::vector<uint32_t> slots_;  // hash index over the open keys (IsDuplicateKey)
   size_t used_ = 0;              // slots_ taken, stale ones included
   Status error_;

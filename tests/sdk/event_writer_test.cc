@@ -241,7 +241,9 @@ TEST(EventWriter, AgreesOnNumbersLiteralsAndWhitespace) {
       R"({"x":1, "currency" :"EURO"})",
       R"({"currency":"E\u0055R","amount":1})",
       R"({"c":{"currency":"EUR"},"d":"EUR"})",
-      R"({"url":"https://a.b" ,"value":"x"})"};
+      R"({"url":"https://a.b" ,"value":"x"})",
+      R"({"\u0064":"2024-13-01","k\"q":{"x":"2024-02-30"},"\u00e9":[{"y\n":"http://a b"}]})",
+      R"({"m":{"\u0061mount":1,"curr\u0065ncy":"EURO"},"l":{"\u0075rl":"ftp://x","value":"v"}})"};
   CheckAgree(Embedded(values));
   // Whitespace after each piece of punctuation of a rich event, in turn.
   const std::string full =

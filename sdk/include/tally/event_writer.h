@@ -61,12 +61,10 @@ class EventWriter {
   std::string event_id_, name_, user_id_, anonymous_id_, session_id_;
   int64_t created_at_ms_ = 0;
   std::string properties_, context_;  // encoded, reused across calls
-  // Reused by each pass (event_writer.cc): the key being read at each depth, a view into the
-  // input or (a null view) a copy in keys_; and the steps of the path being read.
-  std::vector<std::string_view> key_at_;
-  std::vector<std::string> keys_;
+  // The steps of the path being read, reused by each pass (event_writer.cc).
   struct Step {
-    size_t value;  // depth (a member) or index (an array element)
+    size_t index;              // an array element's
+    std::string_view raw_key;  // a member's key as written in the input, quotes included
     bool is_index;
   };
   std::vector<Step> steps_;
