@@ -120,6 +120,50 @@ JsonReader::Token JsonReader::FailAt(Code code, size_t offset, const std::string
   return Token::kError;
 }
 
+// The faults of the token machinery, out of line: their messages take code that the hot
+// functions (Next, Key, Value) would otherwise carry, with the registers it needs.
+TALLY_NOINLINE JsonReader::Token JsonReader::FailHere(Why why) {
+  const bool object = !levels_.empty() && levels_.back().is_object;
+  switch (why) {
+    case Why::kTextAfterValue:
+      return Fail(Code::kParseError,
+                  TALLY_JSON_WHY("unexpected text after the JSON value",
+                                 "unexpected " + Describe() + " after the JSON value"));
+    case Why::kUnterminated:
+      return Fail(Code::kParseError,
+                  TALLY_JSON_WHY("unterminated container",
+                                 object ? "unterminated object, expected ',' or '}'"
+                                        : "unterminated array, expected ',' or ']'"));
+    case Why::kExpectedComma:
+      return Fail(Code::kParseError, TALLY_JSON_WHY("expected ',' or the end of a container",
+                                                    (object ? "expected ',' or '}', got "
+                                                            : "expected ',' or ']', got ") +
+                                                        Describe()));
+    case Why::kTrailingComma:
+      return Fail(Code::kParseError,
+                  TALLY_JSON_WHY("trailing comma",
+                                 object ? "trailing comma in object" : "trailing comma in array"));
+    case Why::kExpectedKey:
+      return Fail(Code::kParseError, TALLY_JSON_WHY("expected a string key",
+                                                    "expected a string key, got " + Describe()));
+    case Why::kExpectedColon:
+      return Fail(Code::kParseError, TALLY_JSON_WHY("expected ':' after a key",
+                                                    "expected ':' after a key, got " + Describe()));
+    case Why::kDuplicateKey:
+      return FailAt(Code::kParseError, token_offset_,
+                    TALLY_JSON_WHY("duplicate key", "duplicate key " + QuoteForMessage(text_)));
+    case Why::kExpectedValue:
+      return Fail(Code::kParseError, TALLY_JSON_WHY("expected a JSON value",
+                                                    "expected a JSON value, got " + Describe()));
+    case Why::kTooDeep:
+      break;
+  }
+  std::string m = "nested deeper than ";
+  AppendInt(static_cast<int64_t>(max_depth_), &m);
+  m += " levels";
+  return Fail(Code::kTooLarge, m);
+}
+
 #ifndef TALLY_JSON_LITE
 // What sits at p_, for "unexpected ..." messages.
 std::string JsonReader::Describe() const {
@@ -170,10 +214,7 @@ JsonReader::Token JsonReader::Next() {
   switch (expect_) {
     case Expect::kDone:
       if (!error_.ok()) return Token::kError;
-      if (p_ != end_)
-        return Fail(Code::kParseError,
-                    TALLY_JSON_WHY("unexpected text after the JSON value",
-                                   "unexpected " + Describe() + " after the JSON value"));
+      if (p_ != end_) return FailHere(Why::kTextAfterValue);
       return Token::kEnd;
     case Expect::kValue:
       return Value();
@@ -186,26 +227,12 @@ JsonReader::Token JsonReader::Next() {
       break;
   }
   const bool object = levels_.back().is_object;
-  if (p_ == end_) {
-    return Fail(Code::kParseError,
-                TALLY_JSON_WHY("unterminated container",
-                               object ? "unterminated object, expected ',' or '}'"
-                                      : "unterminated array, expected ',' or ']'"));
-  }
+  if (p_ == end_) return FailHere(Why::kUnterminated);
   if (*p_ == (object ? '}' : ']')) return Close();
-  if (*p_ != ',') {
-    return Fail(Code::kParseError, TALLY_JSON_WHY("expected ',' or the end of a container",
-                                                  (object ? "expected ',' or '}', got "
-                                                          : "expected ',' or ']', got ") +
-                                                      Describe()));
-  }
+  if (*p_ != ',') return FailHere(Why::kExpectedComma);
   ++p_;
   SkipWhitespace();
-  if (p_ != end_ && *p_ == (object ? '}' : ']')) {
-    return Fail(Code::kParseError,
-                TALLY_JSON_WHY("trailing comma",
-                               object ? "trailing comma in object" : "trailing comma in array"));
-  }
+  if (p_ != end_ && *p_ == (object ? '}' : ']')) return FailHere(Why::kTrailingComma);
   if (object) return Key();
   return Value();
 }
@@ -228,19 +255,12 @@ JsonReader::Token JsonReader::Close() {
 JsonReader::Token JsonReader::Value() {
   token_offset_ = Offset();
   expect_ = levels_.empty() ? Expect::kDone : Expect::kCommaOrEnd;
-  if (p_ == end_)
-    return Fail(Code::kParseError,
-                TALLY_JSON_WHY("expected a JSON value", "expected a JSON value, got end of text"));
+  if (p_ == end_) return FailHere(Why::kExpectedValue);
   switch (*p_) {
     case '{':
     case '[': {
       // Checked before descending, so hostile nesting can never exhaust anything.
-      if (levels_.size() + 1 > max_depth_) {
-        std::string m = "nested deeper than ";
-        AppendInt(static_cast<int64_t>(max_depth_), &m);
-        m += " levels";
-        return Fail(Code::kTooLarge, m);
-      }
+      if (levels_.size() + 1 > max_depth_) return FailHere(Why::kTooDeep);
       const bool object = *p_ == '{';
       ++p_;
       levels_.push_back(
@@ -300,30 +320,20 @@ JsonReader::Token JsonReader::Value() {
       if (*p_ == '-' || IsDigit(*p_)) return ParseNumber();
       break;
   }
-  return Fail(Code::kParseError,
-              TALLY_JSON_WHY("expected a JSON value", "expected a JSON value, got " + Describe()));
+  return FailHere(Why::kExpectedValue);
 }
 
 // p_ is where a key must start (after '{' or ',' and whitespace).
 JsonReader::Token JsonReader::Key() {
-  if (p_ == end_ || *p_ != '"') {
-    return Fail(Code::kParseError, TALLY_JSON_WHY("expected a string key",
-                                                  "expected a string key, got " + Describe()));
-  }
+  if (p_ == end_ || *p_ != '"') return FailHere(Why::kExpectedKey);
   token_offset_ = Offset();
   if (!ParseString()) return Token::kError;
   SkipWhitespace();
-  if (p_ == end_ || *p_ != ':') {
-    return Fail(Code::kParseError, TALLY_JSON_WHY("expected ':' after a key",
-                                                  "expected ':' after a key, got " + Describe()));
-  }
+  if (p_ == end_ || *p_ != ':') return FailHere(Why::kExpectedColon);
   ++p_;
   SkipWhitespace();
   duplicate_ = IsDuplicateKey();
-  if (duplicate_ && !record_duplicates_) {
-    return FailAt(Code::kParseError, token_offset_,
-                  TALLY_JSON_WHY("duplicate key", "duplicate key " + QuoteForMessage(text_)));
-  }
+  if (duplicate_ && !record_duplicates_) return FailHere(Why::kDuplicateKey);
   expect_ = Expect::kValue;
   return Token::kKey;
 }

@@ -100,6 +100,18 @@ class JsonReader {
     uint64_t key_summary;  // a bit per key of a small object (IsDuplicateKey)
   };
 
+  enum class Why : uint8_t {
+    kTextAfterValue,
+    kUnterminated,
+    kExpectedComma,
+    kTrailingComma,
+    kExpectedKey,
+    kExpectedColon,
+    kDuplicateKey,
+    kExpectedValue,
+    kTooDeep,
+  };
+  Token FailHere(Why why);
   Token Fail(Code code, const std::string& msg);
   Token FailAt(Code code, size_t offset, const std::string& msg);
   size_t Offset() const { return static_cast<size_t>(p_ - begin_); }
