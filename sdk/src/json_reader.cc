@@ -123,7 +123,7 @@ JsonReader::Token JsonReader::FailAt(Code code, size_t offset, const std::string
 // The faults of the token machinery, out of line: their messages take code that the hot
 // functions (Next, Key, Value) would otherwise carry, with the registers it needs.
 TALLY_NOINLINE JsonReader::Token JsonReader::FailHere(Why why) {
-  const bool object = !levels_.empty() && levels_.back().is_object;
+  [[maybe_unused]] const bool object = !levels_.empty() && levels_.back().is_object;
   switch (why) {
     case Why::kTextAfterValue:
       return Fail(Code::kParseError,
