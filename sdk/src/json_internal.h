@@ -45,16 +45,16 @@ void AppendPathIndex(size_t index, std::string* path);
 /// be invalid UTF-8; bad bytes are shown as \xNN.
 std::string QuoteForMessage(std::string_view text, size_t max_chars = 64);
 
-/// Nonzero when one of the 8 bytes of `w` (as loaded by Load8) needs an escape in a JSON string:
-/// a control character, '"' or '\\' (one high bit per such byte, and possibly for a byte
-/// after it). Bytes of 0x80 and above never count. The scanners of strings (JsonReader,
-/// WriteJsonString, JsonStringSize) skip 8 plain bytes at a time with it: most strings of an
-/// event are plain.
+/// The 8 bytes at p as one word, for the scanners of strings below (JsonReader, WriteJsonString,
+/// JsonStringSize), which skip 8 plain bytes at a time: most strings of an event are plain.
 inline uint64_t Load8(const char* p) {
   uint64_t w;
   std::memcpy(&w, p, 8);
   return w;
 }
+/// Nonzero when one of the 8 bytes of `w` needs an escape in a JSON string: a control
+/// character, '"' or '\\' (one high bit per such byte, and possibly for a byte after it).
+/// Bytes of 0x80 and above never count.
 inline uint64_t EscapeBytes8(uint64_t w) {
   constexpr uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
   const uint64_t quote = w ^ (k01 * '"'), backslash = w ^ (k01 * '\\');

@@ -149,7 +149,7 @@ class JsonReader {
   size_t token_offset_ = 0;
   std::string_view text_;  // the last string's text: into the text read, or string_
   std::string string_;     // the last string's text when it has escapes
-  size_t raw_size_ = 0;    // bytes of the last string or number in the text read
+  size_t raw_size_ = 0;    // bytes of the last scalar or key in the text read (raw())
   bool verbatim_ = true;
   bool ascii_ = true;
   std::vector<Level> levels_;

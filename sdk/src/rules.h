@@ -17,8 +17,8 @@
 namespace tally {
 namespace detail {
 
-/// event_id: present and a UUIDv7. LowerCaseHex normalizes a passing one (only: it relies on
-/// every letter being a hex digit).
+/// event_id: present and a UUIDv7. LowerCaseHex normalizes one that passed (only such: it sets
+/// bit 5 of every byte that has bit 6, which lowers exactly the letters of a UUID).
 Code CheckEventId(std::string_view id, std::string* why);
 void LowerCaseHex(std::string* id);
 
