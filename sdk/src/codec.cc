@@ -352,10 +352,11 @@ struct StringOut {
 };
 struct ByteCount {
   size_t n = 0;
+  bool no_escapes = false;  // EventHeadSize's promise: no string needs one
   void push_back(char) { ++n; }
   void append(std::string_view v) { n += v.size(); }
   void member(const char* key_and_colon, std::string_view value) {
-    n += std::strlen(key_and_colon) + JsonStringSize(value);
+    n += std::strlen(key_and_colon) + (no_escapes ? value.size() + 2 : JsonStringSize(value));
   }
   void integer(int64_t v) {
     n += v < 0 ? 2 : 1;  // a sign, and the last digit
@@ -386,8 +387,9 @@ void EventHeadTo(const EventHead& h, Out out) {
 
 void AppendEventHead(const EventHead& h, std::string* out) { EventHeadTo(h, StringOut{out}); }
 
-size_t EventHeadSize(const EventHead& h) {
+size_t EventHeadSize(const EventHead& h, bool no_escapes) {
   ByteCount count;
+  count.no_escapes = no_escapes;
   EventHeadTo<ByteCount&>(h, count);
   return count.n;
 }

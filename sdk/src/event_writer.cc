@@ -312,7 +312,7 @@ class EventWriter::Pass {
     const bool with_context = w.context_.size() != 2;  // "{}" is omitted
     size_t size;
     if (kMeasureOnly && out == nullptr) {  // the batch decoder: the size alone
-      size = detail::EventHeadSize(head) + w.properties_.size() +
+      size = detail::EventHeadSize(head, head_verbatim_) + w.properties_.size() +
              (with_context ? kContext.size() + w.context_.size() : 0) + 1;
     } else {
       out->clear();
@@ -381,6 +381,7 @@ class EventWriter::Pass {
     const std::string_view text = r_.text();
     out->assign(text.data(), text.size());
     if (known != nullptr) *known = KnownOf(r_);
+    head_verbatim_ = head_verbatim_ && r_.verbatim();
   }
 
   // Reads past the rest of a value whose first token is t. False on a JSON fault.
@@ -649,6 +650,9 @@ class EventWriter::Pass {
   detail::Known user_id_known_ = detail::Known::kUnchecked;
   detail::Known anonymous_id_known_ = detail::Known::kUnchecked;
   detail::Known session_id_known_ = detail::Known::kUnchecked;
+  // Every string of the event's head came from the input without escapes (so none needs one
+  // when written; a filled-in event_id is hex and dashes).
+  bool head_verbatim_ = true;
   const std::string_view input_ = r_.input();
 };
 

@@ -119,8 +119,9 @@ struct EventHead {
 /// Appends `{"event_id":...,...,"created_at":N,"properties":` (the grammar in codec.cc).
 void AppendEventHead(const EventHead& head, std::string* out);
 /// The bytes AppendEventHead would append (the batch decoder checks an event's encoded size
-/// without writing it).
-size_t EventHeadSize(const EventHead& head);
+/// without writing it). `no_escapes`: the caller knows that no string of the head needs an
+/// escape (each is a JsonReader string without escapes: verbatim()), so none is scanned.
+size_t EventHeadSize(const EventHead& head, bool no_escapes = false);
 
 }  // namespace detail
 }  // namespace tally
