@@ -38,6 +38,7 @@
 
 #include "tally/codec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <utility>
@@ -268,6 +269,12 @@ bool DecodeBatchStreaming(std::string_view body, const BatchLimits& limits, Deco
   bool have_events = false;
   std::optional<int64_t> sent_at;
   EventWriter writer(limits.validation);
+  // Room for the events a body of this size likely holds (an event takes 100 to 300 bytes; the
+  // SDK's ~300), so that the vectors rarely move their Events while growing.
+  const size_t likely = std::min(limits.max_events, body.size() / 256 + 1);
+  out->events.reserve(likely);
+  out->event_docs.reserve(likely);
+  out->event_indexes.reserve(likely);
   for (;;) {
     Token t = next();
     if (t == Token::kEndObject) break;
@@ -298,11 +305,9 @@ bool DecodeBatchStreaming(std::string_view body, const BatchLimits& limits, Deco
         Status s = detail::EventWriterInBatch::Write(&writer, &r, t, &seen);
         if (r.failed()) return false;
         if (s.ok() && seen.created_at && !seen.duplicate_key) {
-          Event event;
-          EventDocsJson docs;
-          detail::EventWriterInBatch::Take(&writer, &event, &docs);
-          out->events.push_back(std::move(event));
-          out->event_docs.push_back(std::move(docs));
+          out->events.emplace_back();  // (taken in place: an Event is costly to move)
+          out->event_docs.emplace_back();
+          detail::EventWriterInBatch::Take(&writer, &out->events.back(), &out->event_docs.back());
           out->event_indexes.push_back(i);
           continue;
         }
@@ -347,10 +352,11 @@ struct StringOut {
 };
 struct ByteCount {
   size_t n = 0;
+  bool no_escapes = false;  // EventHeadSize's promise: no string needs one
   void push_back(char) { ++n; }
   void append(std::string_view v) { n += v.size(); }
   void member(const char* key_and_colon, std::string_view value) {
-    n += std::strlen(key_and_colon) + JsonStringSize(value);
+    n += std::strlen(key_and_colon) + (no_escapes ? value.size() + 2 : JsonStringSize(value));
   }
   void integer(int64_t v) {
     n += v < 0 ? 2 : 1;  // a sign, and the last digit
@@ -381,8 +387,9 @@ void EventHeadTo(const EventHead& h, Out out) {
 
 void AppendEventHead(const EventHead& h, std::string* out) { EventHeadTo(h, StringOut{out}); }
 
-size_t EventHeadSize(const EventHead& h) {
+size_t EventHeadSize(const EventHead& h, bool no_escapes) {
   ByteCount count;
+  count.no_escapes = no_escapes;
   EventHeadTo<ByteCount&>(h, count);
   return count.n;
 }

@@ -74,9 +74,85 @@ constexpr std::string_view kFieldNames[] = {"event_id",   "type",         "name"
 
 Field FieldOf(std::string_view key) {
   for (size_t i = 0; i < sizeof(kFieldNames) / sizeof(kFieldNames[0]); ++i) {
-    if (key == kFieldNames[i]) return static_cast<Field>(i);
+    const std::string_view name = kFieldNames[i];
+    // (the first byte before memcmp: three fields are 10 bytes long)
+    if (key.size() == name.size() && key[0] == name[0] && key == name) {
+      return static_cast<Field>(i);
+    }
   }
   return Field::kUnknown;
+}
+
+// Where the pass writes properties and context, as WriteJson would. Each part whose written form
+// is its own text in the input (a compact object without escapes, as JSON.stringify and
+// EncodeEvent write it) only extends a run of the input, appended when something else must be
+// written: such an object costs one append instead of one per token. Whatever is appended, the
+// run holds exactly the bytes it stands for, so the output cannot differ from writing each part.
+//
+// The browser module (TALLY_JSON_LITE) appends each part at once instead: the same output with
+// less code, where bytes downloaded count more than instructions.
+class RunWriter {
+ public:
+#ifdef TALLY_JSON_LITE
+  RunWriter(std::string* out, std::string_view) : out_(out) {}
+  void Copy(std::string_view raw) { out_->append(raw.data(), raw.size()); }
+  void Put(char c) { out_->push_back(c); }
+  std::string* Write(std::string_view) { return out_; }
+  std::string* Flushed() { return out_; }
+
+ private:
+  std::string* out_;
+#else
+  RunWriter(std::string* out, std::string_view input)
+      : out_(out), run_begin_(input.data() + input.size()), run_end_(run_begin_), end_(run_end_) {}
+  ~RunWriter() { Flush(); }
+
+  // A part written as its text in the input, `raw`.
+  void Copy(std::string_view raw) {
+    if (raw.data() != run_end_) {
+      Flush();
+      run_begin_ = raw.data();
+    }
+    run_end_ = raw.data() + raw.size();
+  }
+  // One byte of punctuation: the input's next byte when it is the same.
+  void Put(char c) {
+    if (run_end_ != end_ && *run_end_ == c) {
+      ++run_end_;
+    } else {
+      Flush();
+      out_->push_back(c);
+    }
+  }
+  // For a part written otherwise than as its text in the input `raw`: the output so far, to
+  // append the part to. The run resumes after `raw`.
+  std::string* Write(std::string_view raw) {
+    Flush();
+    run_begin_ = run_end_ = raw.data() + raw.size();
+    return out_;
+  }
+  // The output so far, to edit in place.
+  std::string* Flushed() {
+    Flush();
+    return out_;
+  }
+
+ private:
+  void Flush() {
+    if (run_end_ == run_begin_) return;
+    out_->append(run_begin_, static_cast<size_t>(run_end_ - run_begin_));
+    run_begin_ = run_end_;
+  }
+
+  std::string* out_;
+  const char* run_begin_;
+  const char* run_end_;
+  const char* end_;
+#endif
+};
+
+detail::Known KnownOf(const detail::JsonReader& r) {
+  return r.ascii() ? detail::Known::kAscii : detail::Known::kUtf8;
 }
 
 }  // namespace
@@ -99,8 +175,8 @@ class EventWriter::Pass {
     w.anonymous_id_.clear();
     w.session_id_.clear();
     w.created_at_ms_ = 0;
-    w.properties_.assign("{}");
-    w.context_.assign("{}");
+    w.properties_.clear();  // stays empty when absent or null: "{}" then (Validate)
+    w.context_.clear();
     w.type_ = EventType::kTrack;
 
     if (t == Token::kError) return r_.TakeStatus();
@@ -115,9 +191,9 @@ class EventWriter::Pass {
       t = Next();
       if (t == Token::kError) return r_.TakeStatus();
       if (t == Token::kEndObject) break;
-      const Field field = FieldOf(r_.string());
+      const Field field = FieldOf(r_.text());
       std::string unknown;  // an unknown key's text, for its message
-      if (field == Field::kUnknown) unknown.swap(r_.string());
+      if (field == Field::kUnknown) unknown.assign(r_.text().data(), r_.text().size());
       const std::string_view key =
           field == Field::kUnknown ? std::string_view(unknown) : kFieldNames[int(field)];
       if (field == Field::kCreatedAt) saw_created_at_ = true;
@@ -133,11 +209,10 @@ class EventWriter::Pass {
       switch (field) {
         case Field::kEventId:
           has_id = t != Token::kNull;
-          ok = ReadString(t, key, &w.event_id_);
+          ok = ReadString(t, key, &w.event_id_, nullptr);
           break;
         case Field::kType:
-          if (t != Token::kNull &&
-              (t != Token::kString || !ParseEventType(r_.string(), &w.type_))) {
+          if (t != Token::kNull && (t != Token::kString || !ParseEventType(r_.text(), &w.type_))) {
             ok = DecodeFault(t, key, "must be one of track, page, identify");
           }
           break;
@@ -145,17 +220,17 @@ class EventWriter::Pass {
           if (t != Token::kString) {
             ok = DecodeFault(t, key, "must be a string");
           } else {
-            w.name_.swap(r_.string());
+            Assign(&w.name_, &name_known_);
           }
           break;
         case Field::kUserId:
-          ok = ReadString(t, key, &w.user_id_);
+          ok = ReadString(t, key, &w.user_id_, &user_id_known_);
           break;
         case Field::kAnonymousId:
-          ok = ReadString(t, key, &w.anonymous_id_);
+          ok = ReadString(t, key, &w.anonymous_id_, &anonymous_id_known_);
           break;
         case Field::kSessionId:
-          ok = ReadString(t, key, &w.session_id_);
+          ok = ReadString(t, key, &w.session_id_, &session_id_known_);
           break;
         case Field::kCreatedAt: {
           has_created_at = t != Token::kNull;
@@ -209,17 +284,19 @@ class EventWriter::Pass {
  private:
   Status Validate(std::string* out) {
     EventWriter& w = w_;
+    if (w.properties_.empty()) w.properties_.assign("{}");
+    if (w.context_.empty()) w.context_.assign("{}");
     std::string why;
     Code code = detail::CheckEventId(w.event_id_, &why);
     if (code != Code::kOk) return Refuse(code, "event_id", why);
     detail::LowerCaseHex(&w.event_id_);
-    code = detail::CheckName(w.name_, o_.max_name_chars, &why);
+    code = detail::CheckName(w.name_, o_.max_name_chars, &why, name_known_);
     if (code != Code::kOk) return Refuse(code, "name", why);
-    code = detail::CheckIdLike(w.user_id_, o_.max_id_chars, &why);
+    code = detail::CheckIdLike(w.user_id_, o_.max_id_chars, &why, user_id_known_);
     if (code != Code::kOk) return Refuse(code, "user_id", why);
-    code = detail::CheckIdLike(w.anonymous_id_, o_.max_id_chars, &why);
+    code = detail::CheckIdLike(w.anonymous_id_, o_.max_id_chars, &why, anonymous_id_known_);
     if (code != Code::kOk) return Refuse(code, "anonymous_id", why);
-    code = detail::CheckIdLike(w.session_id_, o_.max_id_chars, &why);
+    code = detail::CheckIdLike(w.session_id_, o_.max_id_chars, &why, session_id_known_);
     if (code != Code::kOk) return Refuse(code, "session_id", why);
     if (w.user_id_.empty() && w.anonymous_id_.empty()) {
       return Refuse(Code::kInvalidArgument, "user_id", detail::kUnattributed);
@@ -235,7 +312,7 @@ class EventWriter::Pass {
     const bool with_context = w.context_.size() != 2;  // "{}" is omitted
     size_t size;
     if (kMeasureOnly && out == nullptr) {  // the batch decoder: the size alone
-      size = detail::EventHeadSize(head) + w.properties_.size() +
+      size = detail::EventHeadSize(head, head_verbatim_) + w.properties_.size() +
              (with_context ? kContext.size() + w.context_.size() : 0) + 1;
     } else {
       out->clear();
@@ -270,7 +347,7 @@ class EventWriter::Pass {
   std::string Got(Token t) {
     std::string s = ", got ";
     if (t == Token::kString) {
-      s += detail::QuoteForMessage(r_.string());
+      s += detail::QuoteForMessage(r_.text());
     } else if (t == Token::kNumber) {
       detail::WriteNumber(r_.number(), &s);
     } else {
@@ -291,27 +368,39 @@ class EventWriter::Pass {
     return Skip(t);
   }
 
-  // An optional string member; null is absent.
-  bool ReadString(Token t, std::string_view key, std::string* out) {
+  // An optional string member; null is absent. *known: what the rules may take for granted.
+  bool ReadString(Token t, std::string_view key, std::string* out, detail::Known* known) {
     if (t == Token::kNull) return true;
     if (t != Token::kString) return DecodeFault(t, key, "must be a string");
-    out->swap(r_.string());
+    Assign(out, known);
     return true;
+  }
+
+  // The string just read, to a member of the writer.
+  void Assign(std::string* out, detail::Known* known) {
+    const std::string_view text = r_.text();
+    out->assign(text.data(), text.size());
+    if (known != nullptr) *known = KnownOf(r_);
+    head_verbatim_ = head_verbatim_ && r_.verbatim();
   }
 
   // Reads past the rest of a value whose first token is t. False on a JSON fault.
   bool Skip(Token t) { return r_.SkipValue(t, &duplicate_key_); }
 
   // properties or context, after its '{'. False on a JSON fault.
-  bool Root(bool properties, std::string* out, Fault* fault) {
-    out->clear();
+  bool Root(bool properties, std::string* text, Fault* fault) {
+    text->clear();
     typed_ = properties;
     max_string_chars_ = properties ? o_.max_string_chars : o_.max_context_string_chars;
     root_ = properties ? "properties" : "context";
     steps_.clear();
     Fault first;
     size_t n = 0;
-    if (!Members(1, out, &first, &n, nullptr)) return false;
+    {
+      RunWriter out(text, input_);
+      out.Copy(std::string_view(input_.data() + r_.offset(), 0));  // (the run starts at '{')
+      if (!Members(1, out, &first, &n, nullptr)) return false;
+    }
     std::string why;
     const Code code = detail::CheckRootCount(n, properties, o_, &why);
     *fault = code != Code::kOk ? At(code, why) : std::move(first);
@@ -336,39 +425,57 @@ class EventWriter::Pass {
   };
 
   // The members of an object at `depth` (properties itself is 1), after its '{', up to and
-  // including its '}', written to *out with the braces. *first: its first member's fault.
-  bool Members(size_t depth, std::string* out, Fault* first, size_t* n, Shape* shape) {
-    out->push_back('{');
-    if (w_.keys_.size() <= depth) w_.keys_.resize(depth + 1);
+  // including its '}', written to `out` with the braces. *first: its first member's fault.
+  bool Members(size_t depth, RunWriter& out, Fault* first, size_t* n, Shape* shape) {
+    out.Put('{');
     for (;;) {
       Token t = Next();
       if (t == Token::kError) return false;
       if (t == Token::kEndObject) break;
-      w_.keys_[depth].swap(r_.string());
-      const std::string& key = w_.keys_[depth];  // (deeper levels may move keys_)
-      if (*n > 0) out->push_back(',');
+      const std::string_view key = r_.text();
+      const std::string_view raw_key = r_.raw();  // for Path, while the value is read
+      if (*n > 0) out.Put(',');
       ++*n;
-      WriteJsonString(key, out);
-      out->push_back(':');
+      if (r_.verbatim()) {
+        out.Copy(raw_key);
+      } else {
+        WriteJsonString(key, out.Write(raw_key));
+      }
+      out.Put(':');
       std::string why;
-      const Code key_code = detail::CheckKey(key, &why);
+      const Code key_code = detail::CheckKey(key, &why, KnownOf(r_));
       if (key_code != Code::kOk && first->code == Code::kOk) *first = At(key_code, why);
-      steps_.push_back({depth, false});
+      steps_.push_back({0, raw_key, false});
       t = Next();
       if (t == Token::kError) return false;
-      const size_t value_at = out->size();
+      // A currency is edited in place once written (Note): its offset must be known.
+      std::string decoded;  // (KeyText's, for a key with escapes)
+      const std::string_view noted = shape != nullptr ? KeyText(raw_key, &decoded) : key;
+      const bool currency = shape != nullptr && noted == "currency" && t == Token::kString;
+      const size_t value_at = currency ? out.Flushed()->size() : 0;
       Fault member;
       if (!Value(t, depth + 1, out, &member)) return false;
-      if (shape != nullptr) Note(w_.keys_[depth], t, value_at, out, member, shape);
+      if (shape != nullptr) Note(noted, t, value_at, out, member, shape);
       if (first->code == Code::kOk) *first = std::move(member);
       steps_.pop_back();
     }
-    out->push_back('}');
+    out.Put('}');
     return true;
   }
 
-  // Remembers what money and rich-link detection need of one member.
-  void Note(const std::string& key, Token t, size_t value_at, std::string* out, const Fault& member,
+  // The text of a key read earlier, from its place in the input `raw`: a view of it unless it
+  // has escapes (rare: then decoded again into *decoded).
+  static std::string_view KeyText(std::string_view raw, std::string* decoded) {
+    if (raw.find('\\') == std::string_view::npos) return raw.substr(1, raw.size() - 2);
+    detail::JsonReader again(raw, 1);
+    again.Next();
+    decoded->assign(again.text().data(), again.text().size());
+    return *decoded;
+  }
+
+  // Remembers what money and rich-link detection need of one member, just written to `out`
+  // (from `value_at` when it is a currency string).
+  void Note(std::string_view key, Token t, size_t value_at, RunWriter& out, const Fault& member,
             Shape* s) {
     if (key == "amount") {
       s->amount = true;
@@ -377,18 +484,19 @@ class EventWriter::Pass {
       s->currency = true;
       s->currency_type = t == Token::kString ? nullptr : TypeName(t);
       if (t == Token::kString) {
-        s->currency_text = r_.string();
+        s->currency_text.assign(r_.text().data(), r_.text().size());
         // A money value's currency is not a string value: never truncated. Written whole
         // here; cut afterwards if the object is not money.
-        const size_t written = out->size() - value_at - 2;  // inside the quotes
+        std::string* text = out.Write(r_.raw());
+        const size_t written = text->size() - value_at - 2;  // inside the quotes
         std::string_view code = s->currency_text;
         std::string ignored;
         if (written < code.size() &&
             detail::CheckMoneyCurrency(&code, nullptr, &ignored) == Code::kOk) {
           s->currency_at = value_at + 1 + written;
           s->currency_cut = code.size() - written;
-          out->resize(value_at);
-          WriteJsonString(code, out);
+          text->resize(value_at);
+          WriteJsonString(code, text);
         }
       }
     } else if (key == "url" || key == "value") {
@@ -399,7 +507,7 @@ class EventWriter::Pass {
     if (s->link.code != Code::kOk || (key != "url" && key != "value")) return;
     std::string why;
     std::string_view text;
-    if (t == Token::kString) text = r_.string();
+    if (t == Token::kString) text = r_.text();
     const Code code =
         detail::CheckRichLinkMember(key, t == Token::kString ? &text : nullptr, TypeName(t), &why);
     if (code != Code::kOk) {
@@ -410,28 +518,34 @@ class EventWriter::Pass {
   }
 
   // One value whose first token is t, at nesting `depth` if it is a container.
-  bool Value(Token t, size_t depth, std::string* out, Fault* fault) {
+  bool Value(Token t, size_t depth, RunWriter& out, Fault* fault) {
     std::string why;
     switch (t) {
       case Token::kNull:
-        out->append("null");
-        return true;
       case Token::kBool:
-        out->append(r_.bool_value() ? "true" : "false");
+        out.Copy(r_.raw());  // null, true or false, as written
         return true;
       case Token::kNumber: {
         const Code code = detail::CheckFinite(r_.number(), &why);
         if (code != Code::kOk) *fault = At(code, why);
-        detail::WriteNumber(r_.number(), out);
+        if (r_.verbatim()) {
+          out.Copy(r_.raw());
+        } else {
+          detail::WriteNumber(r_.number(), out.Write(r_.raw()));
+        }
         return true;
       }
       case Token::kString: {
-        const std::string& s = r_.string();
+        const std::string_view s = r_.text();
         size_t keep = 0;
         const Code code = detail::CheckStringValue(s, max_string_chars_, o_.overlong_strings,
-                                                   typed_, &keep, &why);
+                                                   typed_, &keep, &why, KnownOf(r_));
         if (code != Code::kOk) *fault = At(code, why);
-        WriteJsonString(std::string_view(s).substr(0, keep), out);
+        if (keep == s.size() && r_.verbatim()) {
+          out.Copy(r_.raw());
+        } else {
+          WriteJsonString(s.substr(0, keep), out.Write(r_.raw()));
+        }
         return true;
       }
       default:
@@ -440,20 +554,20 @@ class EventWriter::Pass {
     Fault inner;
     size_t n = 0;
     if (t == Token::kBeginArray) {
-      out->push_back('[');
+      out.Put('[');
       for (;;) {
         t = Next();
         if (t == Token::kError) return false;
         if (t == Token::kEndArray) break;
-        if (n > 0) out->push_back(',');
-        steps_.push_back({n, true});
+        if (n > 0) out.Put(',');
+        steps_.push_back({n, std::string_view(), true});
         Fault element;
         if (!Value(t, depth + 1, out, &element)) return false;
         if (inner.code == Code::kOk) inner = std::move(element);
         steps_.pop_back();
         ++n;
       }
-      out->push_back(']');
+      out.Put(']');
     } else {
       Shape shape;
       if (!Members(depth, out, &inner, &n, typed_ ? &shape : nullptr)) return false;
@@ -479,7 +593,7 @@ class EventWriter::Pass {
       } else if (typed_ && shape.url && shape.value && n == 2) {
         inner = std::move(shape.link);
       }
-      if (shape.currency_cut > 0) out->erase(shape.currency_at, shape.currency_cut);
+      if (shape.currency_cut > 0) out.Flushed()->erase(shape.currency_at, shape.currency_cut);
     }
     // The container's own bounds come first: the document walk checks them before its content.
     const bool array = t != Token::kBeginObject;
@@ -510,23 +624,20 @@ class EventWriter::Pass {
   Fault decode_;
   Fault properties_fault_, context_fault_;
   // The path of the value being read, rendered only for a fault (Path()): "properties" or
-  // "context", then one step per level (a member's key is keys_[depth] of the writer, an array
-  // element its index), then last_key_ while money's members are checked.
-  struct Step {
-    size_t value;  // depth (a member) or index (an array element)
-    bool is_index;
-  };
+  // "context", then one step per level (a member's key, as written in the input, or an array
+  // element's index; EventWriter::Step), then last_key_ while money's members are checked.
   const char* root_ = "";
-  std::vector<Step> steps_;
+  std::vector<Step>& steps_ = w_.steps_;
   const char* last_key_ = nullptr;
 
   std::string Path() const {
     std::string p = root_;
     for (const Step& s : steps_) {
       if (s.is_index) {
-        detail::AppendPathIndex(s.value, &p);
+        detail::AppendPathIndex(s.index, &p);
       } else {
-        detail::AppendPathKey(w_.keys_[s.value], &p);
+        std::string decoded;
+        detail::AppendPathKey(KeyText(s.raw_key, &decoded), &p);
       }
     }
     if (last_key_ != nullptr) detail::AppendPathKey(last_key_, &p);
@@ -534,6 +645,15 @@ class EventWriter::Pass {
   }
   bool typed_ = true;
   size_t max_string_chars_ = 0;
+  // What the reader vouched for of the strings of the writer (CheckIdLike skips that work).
+  detail::Known name_known_ = detail::Known::kUnchecked;
+  detail::Known user_id_known_ = detail::Known::kUnchecked;
+  detail::Known anonymous_id_known_ = detail::Known::kUnchecked;
+  detail::Known session_id_known_ = detail::Known::kUnchecked;
+  // Every string of the event's head came from the input without escapes (so none needs one
+  // when written; a filled-in event_id is hex and dashes).
+  bool head_verbatim_ = true;
+  const std::string_view input_ = r_.input();
 };
 
 Status EventWriter::Write(std::string_view json, std::string* out, const Fill* fill) {
@@ -553,15 +673,17 @@ Status EventWriterInBatch::Write(EventWriter* writer, JsonReader* reader, JsonRe
 }
 
 void EventWriterInBatch::Take(EventWriter* writer, Event* event, EventDocsJson* docs) {
-  event->event_id.swap(writer->event_id_);
+  // Moved, not swapped: libstdc++'s string::swap is out of line and costly; a moved-from
+  // string is empty, which is all the next Write needs.
+  event->event_id = std::move(writer->event_id_);
   event->type = writer->type_;
-  event->name.swap(writer->name_);
-  event->user_id.swap(writer->user_id_);
-  event->anonymous_id.swap(writer->anonymous_id_);
-  event->session_id.swap(writer->session_id_);
+  event->name = std::move(writer->name_);
+  event->user_id = std::move(writer->user_id_);
+  event->anonymous_id = std::move(writer->anonymous_id_);
+  event->session_id = std::move(writer->session_id_);
   event->created_at_ms = writer->created_at_ms_;
-  docs->properties.swap(writer->properties_);
-  docs->context.swap(writer->context_);
+  docs->properties = std::move(writer->properties_);
+  docs->context = std::move(writer->context_);
 }
 
 }  // namespace detail

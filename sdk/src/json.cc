@@ -503,10 +503,23 @@ namespace detail {
 
 size_t JsonStringSize(std::string_view s) {
   size_t n = s.size() + 2;
-  for (const char ch : s) {
+  auto extra = [](char ch) -> size_t {
     const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x80 && kEscape.esc[c] != 0) n += kEscape.esc[c] == 'u' ? 5 : 1;
+    return c < 0x80 && kEscape.esc[c] != 0 ? (kEscape.esc[c] == 'u' ? 5 : 1) : 0;
+  };
+  const char* p = s.data();
+  const char* end = p + s.size();
+  auto plain = [](const char* at) {
+    const uint64_t w = Load8(at);
+    return StopBytes8(w) == 0 || EscapeBytes8(w) == 0;
+  };
+  for (; end - p >= 8; p += 8) {
+    if (plain(p)) continue;
+    for (int i = 0; i < 8; ++i) n += extra(p[i]);
   }
+  // The rest lies inside the last 8 bytes: one test when the string is that long.
+  if (p != end && s.size() >= 8 && plain(end - 8)) return n;
+  for (; p != end; ++p) n += extra(*p);
   return n;
 }
 
@@ -522,6 +535,15 @@ void WriteJsonString(std::string_view s, std::string* out) {
   const char* end = p + s.size();
   const char* run = p;
   for (; p != end; ++p) {
+#ifndef TALLY_JSON_LITE  // (the browser module keeps the smaller loop)
+    // Plain runs 8 bytes at a time (an escape never spans a skipped word).
+    while (end - p >= 8) {
+      const uint64_t w = detail::Load8(p);
+      if (detail::StopBytes8(w) != 0 && detail::EscapeBytes8(w) != 0) break;
+      p += 8;
+    }
+    if (p == end) break;
+#endif
     const auto c = static_cast<unsigned char>(*p);
     if (c >= 0x80 || kEscape.esc[c] == 0) continue;
     out->append(run, static_cast<size_t>(p - run));

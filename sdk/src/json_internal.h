@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,34 @@ void AppendPathIndex(size_t index, std::string* path);
 /// `...` appended) so that a hostile megabyte-long value never lands in a log line. `text` may
 /// be invalid UTF-8; bad bytes are shown as \xNN.
 std::string QuoteForMessage(std::string_view text, size_t max_chars = 64);
+
+/// The 8 bytes at p as one word, for the scanners of strings below (JsonReader, WriteJsonString,
+/// JsonStringSize), which skip 8 plain bytes at a time: most strings of an event are plain.
+inline uint64_t Load8(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+/// Nonzero when one of the 8 bytes of `w` needs an escape in a JSON string: a control
+/// character, '"' or '\\' (one high bit per such byte, and possibly for a byte after it).
+/// Bytes of 0x80 and above never count.
+inline uint64_t EscapeBytes8(uint64_t w) {
+  constexpr uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
+  const uint64_t quote = w ^ (k01 * '"'), backslash = w ^ (k01 * '\\');
+  return (((w - k01 * 0x20) & ~w) | ((quote - k01) & ~quote) | ((backslash - k01) & ~backslash)) &
+         k80;
+}
+
+/// Nonzero when one of the 8 bytes of `w` is not plain ASCII inside a JSON string: a control
+/// character, '"', '\\' or a byte of 0x80 and above. Cheaper than EscapeBytes8 (which it
+/// covers), so scanners test it first. The lowest flagged byte is exact: below the first such
+/// byte no subtraction borrows, and that byte is always flagged (on a little-endian machine the
+/// lowest flag is the first byte in memory).
+inline uint64_t StopBytes8(uint64_t w) {
+  constexpr uint64_t k01 = 0x0101010101010101ULL;
+  return ((w - k01 * 0x20) | ((w ^ (k01 * '"')) - k01) | ((w ^ (k01 * '\\')) - k01) | w) &
+         (k01 * 0x80);
+}
 
 /// The bytes WriteJsonString writes for `s`, quotes included.
 size_t JsonStringSize(std::string_view s);
@@ -90,8 +119,9 @@ struct EventHead {
 /// Appends `{"event_id":...,...,"created_at":N,"properties":` (the grammar in codec.cc).
 void AppendEventHead(const EventHead& head, std::string* out);
 /// The bytes AppendEventHead would append (the batch decoder checks an event's encoded size
-/// without writing it).
-size_t EventHeadSize(const EventHead& head);
+/// without writing it). `no_escapes`: the caller knows that no string of the head needs an
+/// escape (each is a JsonReader string without escapes: verbatim()), so none is scanned.
+size_t EventHeadSize(const EventHead& head, bool no_escapes = false);
 
 }  // namespace detail
 }  // namespace tally

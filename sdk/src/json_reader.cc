@@ -10,6 +10,14 @@
 // not its detail: `at byte 17: expected a JSON value` instead of `..., got character 'x'`. The
 // text the SDK hands the module is JSON.stringify output, so only a caller bypassing the SDK
 // meets these messages, and the code that builds the details is ~1 KB of the module.
+// Keeps a rare path out of a hot caller (whose every call would otherwise save the registers
+// the rare path needs).
+#if defined(__GNUC__)
+#define TALLY_NOINLINE __attribute__((noinline))
+#else
+#define TALLY_NOINLINE
+#endif
+
 #ifdef TALLY_JSON_LITE
 #define TALLY_JSON_WHY(brief, detailed) std::string(brief)
 #else
@@ -112,6 +120,50 @@ JsonReader::Token JsonReader::FailAt(Code code, size_t offset, const std::string
   return Token::kError;
 }
 
+// The faults of the token machinery, out of line: their messages take code that the hot
+// functions (Next, Key, Value) would otherwise carry, with the registers it needs.
+TALLY_NOINLINE JsonReader::Token JsonReader::FailHere(Why why) {
+  [[maybe_unused]] const bool object = !levels_.empty() && levels_.back().is_object;
+  switch (why) {
+    case Why::kTextAfterValue:
+      return Fail(Code::kParseError,
+                  TALLY_JSON_WHY("unexpected text after the JSON value",
+                                 "unexpected " + Describe() + " after the JSON value"));
+    case Why::kUnterminated:
+      return Fail(Code::kParseError,
+                  TALLY_JSON_WHY("unterminated container",
+                                 object ? "unterminated object, expected ',' or '}'"
+                                        : "unterminated array, expected ',' or ']'"));
+    case Why::kExpectedComma:
+      return Fail(Code::kParseError, TALLY_JSON_WHY("expected ',' or the end of a container",
+                                                    (object ? "expected ',' or '}', got "
+                                                            : "expected ',' or ']', got ") +
+                                                        Describe()));
+    case Why::kTrailingComma:
+      return Fail(Code::kParseError,
+                  TALLY_JSON_WHY("trailing comma",
+                                 object ? "trailing comma in object" : "trailing comma in array"));
+    case Why::kExpectedKey:
+      return Fail(Code::kParseError, TALLY_JSON_WHY("expected a string key",
+                                                    "expected a string key, got " + Describe()));
+    case Why::kExpectedColon:
+      return Fail(Code::kParseError, TALLY_JSON_WHY("expected ':' after a key",
+                                                    "expected ':' after a key, got " + Describe()));
+    case Why::kDuplicateKey:
+      return FailAt(Code::kParseError, token_offset_,
+                    TALLY_JSON_WHY("duplicate key", "duplicate key " + QuoteForMessage(text_)));
+    case Why::kExpectedValue:
+      return Fail(Code::kParseError, TALLY_JSON_WHY("expected a JSON value",
+                                                    "expected a JSON value, got " + Describe()));
+    case Why::kTooDeep:
+      break;
+  }
+  std::string m = "nested deeper than ";
+  AppendInt(static_cast<int64_t>(max_depth_), &m);
+  m += " levels";
+  return Fail(Code::kTooLarge, m);
+}
+
 #ifndef TALLY_JSON_LITE
 // What sits at p_, for "unexpected ..." messages.
 std::string JsonReader::Describe() const {
@@ -133,7 +185,7 @@ std::string JsonReader::Describe() const {
 }
 #endif
 
-void JsonReader::SkipWhitespace() {
+void JsonReader::SkipSpaces() {
   while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
 }
 
@@ -162,10 +214,7 @@ JsonReader::Token JsonReader::Next() {
   switch (expect_) {
     case Expect::kDone:
       if (!error_.ok()) return Token::kError;
-      if (p_ != end_)
-        return Fail(Code::kParseError,
-                    TALLY_JSON_WHY("unexpected text after the JSON value",
-                                   "unexpected " + Describe() + " after the JSON value"));
+      if (p_ != end_) return FailHere(Why::kTextAfterValue);
       return Token::kEnd;
     case Expect::kValue:
       return Value();
@@ -178,26 +227,12 @@ JsonReader::Token JsonReader::Next() {
       break;
   }
   const bool object = levels_.back().is_object;
-  if (p_ == end_) {
-    return Fail(Code::kParseError,
-                TALLY_JSON_WHY("unterminated container",
-                               object ? "unterminated object, expected ',' or '}'"
-                                      : "unterminated array, expected ',' or ']'"));
-  }
+  if (p_ == end_) return FailHere(Why::kUnterminated);
   if (*p_ == (object ? '}' : ']')) return Close();
-  if (*p_ != ',') {
-    return Fail(Code::kParseError, TALLY_JSON_WHY("expected ',' or the end of a container",
-                                                  (object ? "expected ',' or '}', got "
-                                                          : "expected ',' or ']', got ") +
-                                                      Describe()));
-  }
+  if (*p_ != ',') return FailHere(Why::kExpectedComma);
   ++p_;
   SkipWhitespace();
-  if (p_ != end_ && *p_ == (object ? '}' : ']')) {
-    return Fail(Code::kParseError,
-                TALLY_JSON_WHY("trailing comma",
-                               object ? "trailing comma in object" : "trailing comma in array"));
-  }
+  if (p_ != end_ && *p_ == (object ? '}' : ']')) return FailHere(Why::kTrailingComma);
   if (object) return Key();
   return Value();
 }
@@ -209,8 +244,8 @@ JsonReader::Token JsonReader::Close() {
   const Level& level = levels_.back();
   const bool object = level.is_object;
   if (object) {
-    keys_.resize(level.first_key == 0 ? 0 : key_end_[level.first_key - 1]);
-    key_end_.resize(level.first_key);
+    while (keys_.size() > level.first_key) keys_.pop_back();  // (less code than erase)
+    escaped_keys_.resize(level.escaped_keys);
   }
   levels_.pop_back();
   expect_ = levels_.empty() ? Expect::kDone : Expect::kCommaOrEnd;
@@ -220,22 +255,16 @@ JsonReader::Token JsonReader::Close() {
 JsonReader::Token JsonReader::Value() {
   token_offset_ = Offset();
   expect_ = levels_.empty() ? Expect::kDone : Expect::kCommaOrEnd;
-  if (p_ == end_)
-    return Fail(Code::kParseError,
-                TALLY_JSON_WHY("expected a JSON value", "expected a JSON value, got end of text"));
+  if (p_ == end_) return FailHere(Why::kExpectedValue);
   switch (*p_) {
     case '{':
     case '[': {
       // Checked before descending, so hostile nesting can never exhaust anything.
-      if (levels_.size() + 1 > max_depth_) {
-        std::string m = "nested deeper than ";
-        AppendInt(static_cast<int64_t>(max_depth_), &m);
-        m += " levels";
-        return Fail(Code::kTooLarge, m);
-      }
+      if (levels_.size() + 1 > max_depth_) return FailHere(Why::kTooDeep);
       const bool object = *p_ == '{';
       ++p_;
-      levels_.push_back(Level{object, static_cast<uint32_t>(key_end_.size())});
+      levels_.push_back(
+          Level{object, static_cast<uint32_t>(keys_.size()), escaped_keys_.size(), 0});
       if (object) {
         expect_ = Expect::kFirstKey;
         return Token::kBeginObject;
@@ -250,22 +279,26 @@ JsonReader::Token JsonReader::Value() {
       return Token::kBeginArray;
     }
     case '"':
-      string_.clear();
-      return ParseString(&string_) ? Token::kString : Token::kError;
+      return ParseString() ? Token::kString : Token::kError;
     case 't':
       if (ConsumeLiteral("true", 4)) {
         bool_ = true;
+        raw_size_ = 4;
         return Token::kBool;
       }
       break;
     case 'f':
       if (ConsumeLiteral("false", 5)) {
         bool_ = false;
+        raw_size_ = 5;
         return Token::kBool;
       }
       break;
     case 'n':
-      if (ConsumeLiteral("null", 4)) return Token::kNull;
+      if (ConsumeLiteral("null", 4)) {
+        raw_size_ = 4;
+        return Token::kNull;
+      }
       break;
     case 'N':
 #ifndef TALLY_JSON_LITE
@@ -287,41 +320,34 @@ JsonReader::Token JsonReader::Value() {
       if (*p_ == '-' || IsDigit(*p_)) return ParseNumber();
       break;
   }
-  return Fail(Code::kParseError,
-              TALLY_JSON_WHY("expected a JSON value", "expected a JSON value, got " + Describe()));
+  return FailHere(Why::kExpectedValue);
 }
 
 // p_ is where a key must start (after '{' or ',' and whitespace).
 JsonReader::Token JsonReader::Key() {
-  if (p_ == end_ || *p_ != '"') {
-    return Fail(Code::kParseError, TALLY_JSON_WHY("expected a string key",
-                                                  "expected a string key, got " + Describe()));
-  }
+  if (p_ == end_ || *p_ != '"') return FailHere(Why::kExpectedKey);
   token_offset_ = Offset();
-  string_.clear();
-  if (!ParseString(&string_)) return Token::kError;
+  if (!ParseString()) return Token::kError;
   SkipWhitespace();
-  if (p_ == end_ || *p_ != ':') {
-    return Fail(Code::kParseError, TALLY_JSON_WHY("expected ':' after a key",
-                                                  "expected ':' after a key, got " + Describe()));
-  }
+  if (p_ == end_ || *p_ != ':') return FailHere(Why::kExpectedColon);
   ++p_;
   SkipWhitespace();
   duplicate_ = IsDuplicateKey();
-  if (duplicate_ && !record_duplicates_) {
-    return FailAt(Code::kParseError, token_offset_,
-                  TALLY_JSON_WHY("duplicate key", "duplicate key " + QuoteForMessage(string_)));
-  }
+  if (duplicate_ && !record_duplicates_) return FailHere(Why::kDuplicateKey);
   expect_ = Expect::kValue;
   return Token::kKey;
 }
 
-std::string_view JsonReader::KeyAt(size_t i) const {
-  const size_t start = i == 0 ? 0 : key_end_[i - 1];
-  return std::string_view(keys_).substr(start, key_end_[i] - start);
+inline void JsonReader::RememberKey() {
+  if (verbatim_) {
+    keys_.push_back(text_);
+  } else {
+    RememberEscapedKey();
+  }
 }
 
-// Whether string_ repeats a key of the innermost object; if not, remembers it.
+// Whether text_ repeats a key of the innermost object; if not, remembers it (a key without
+// escapes by its place in the text read, so no key is copied).
 //
 // Objects of fewer than kLinearKeyScanLimit keys are scanned. Past that, one open-addressing
 // table of key indexes (+1; 0 is empty) serves every open object, so a hostile object with 100k
@@ -331,31 +357,63 @@ std::string_view JsonReader::KeyAt(size_t i) const {
 // from the open keys alone when it is half full.
 bool JsonReader::IsDuplicateKey() {
   const size_t first = levels_.back().first_key;
-  const size_t n = key_end_.size();
+  const size_t n = keys_.size();
   if (n - first < kLinearKeyScanLimit) {
     // A small object (every event's): comparing with its few keys is cheaper than hashing, and
     // its keys stay out of the table (the collector reads a whole batch, ~15 keys per event,
     // with one reader).
-    for (size_t i = first; i < n; ++i) {
-      if (KeyAt(i) == string_) return true;
+    // A key's bit in a 64-bit summary of the object's keys (its length and end bytes): when the
+    // bit is new, no key can be equal, and most keys of an event skip the comparisons.
+    const size_t size = text_.size();
+    const unsigned bit =
+        (size * 7 + (size == 0 ? 0
+                               : static_cast<unsigned char>(text_[0]) +
+                                     static_cast<unsigned char>(text_[size - 1]))) &
+        63;
+    uint64_t& summary = levels_.back().key_summary;
+    if ((summary >> bit & 1) != 0) {
+      for (size_t i = first; i < n; ++i) {
+        if (keys_[i].size() == size && keys_[i] == text_) return true;
+      }
     }
-    keys_ += string_;
-    key_end_.push_back(static_cast<uint32_t>(keys_.size()));
+    summary |= uint64_t{1} << bit;
+    RememberKey();
     return false;
   }
-  // A large one: its first keys enter the table when it crosses the limit (with every open key,
-  // as when the table is rebuilt).
+  return IsDuplicateKeyInLargeObject();
+}
+
+TALLY_NOINLINE bool JsonReader::IsDuplicateKeyInLargeObject() {
+  const size_t first = levels_.back().first_key;
+  const size_t n = keys_.size();
+  // Its first keys enter the table when it crosses the limit (with every open key, as when the
+  // table is rebuilt).
   if (n - first == kLinearKeyScanLimit || 2 * (used_ + 1) > slots_.size()) {
     size_t size = 16;  // a typical event: one small table per Track (64 slots cost ~10 %)
     while (size < 4 * (n + 1)) size *= 2;
     slots_.assign(size, 0);
     used_ = 0;
-    for (size_t i = 0; i < n; ++i) Place(i, KeyAt(i), n);  // n: no index is compared
+    for (size_t i = 0; i < n; ++i) Place(i, keys_[i], n);  // n: no index is compared
   }
-  if (!Place(n, string_, first)) return true;
-  keys_ += string_;
-  key_end_.push_back(static_cast<uint32_t>(keys_.size()));
+  if (!Place(n, text_, first)) return true;
+  RememberKey();
   return false;
+}
+
+TALLY_NOINLINE void JsonReader::RememberEscapedKey() {
+  const char* old = escaped_keys_.data();
+  const size_t old_size = escaped_keys_.size();
+  escaped_keys_.append(text_.data(), text_.size());
+  const char* now = escaped_keys_.data();
+  if (now != old) {
+    // The text moved: the views of the open escaped keys follow it.
+    const uintptr_t lo = reinterpret_cast<uintptr_t>(old);
+    for (std::string_view& key : keys_) {
+      const uintptr_t at = reinterpret_cast<uintptr_t>(key.data());
+      if (at >= lo && at < lo + old_size) key = std::string_view(now + (at - lo), key.size());
+    }
+  }
+  keys_.push_back(std::string_view(now + old_size, text_.size()));
 }
 
 // Inserts key index `index` under `key`, unless a key with an index in [from, index) is equal.
@@ -368,16 +426,45 @@ bool JsonReader::Place(size_t index, std::string_view key, size_t from) {
       ++used_;
       return true;
     }
-    if (other - 1 >= from && other - 1 < index && KeyAt(other - 1) == key) return false;
+    if (other - 1 >= from && other - 1 < index && keys_[other - 1] == key) return false;
   }
 }
 
-// p_ is at the opening quote. Appends the decoded string to *out.
-bool JsonReader::ParseString(std::string* out) {
-  ++p_;
-  const char* run = p_;  // start of the current run of bytes copied verbatim
+// p_ is at the opening quote. Sets text_ (a view into the text read unless the string has
+// escapes: then decoded into string_), ascii_, verbatim_ and raw_size_; p_ ends past the closing
+// quote. This is the reader's hottest loop (every key and string of a batch), hence the 8-byte
+// steps over plain ASCII and no copy of a string without escapes.
+bool JsonReader::ParseString() {
+  const char* start = ++p_;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    !defined(TALLY_JSON_LITE)
+  // The common case inline: plain ASCII up to the closing quote, found 8 bytes at a time.
+  while (end_ - p_ >= 8) {
+    const uint64_t stop = StopBytes8(Load8(p_));
+    if (stop == 0) {
+      p_ += 8;
+      continue;
+    }
+    // The lowest flag is exact, and the lowest byte in memory is the first.
+    p_ += __builtin_ctzll(stop) >> 3;
+    if (*p_ != '"') break;
+    text_ = std::string_view(start, static_cast<size_t>(p_ - start));
+    ++p_;
+    raw_size_ = Offset() - token_offset_;
+    ascii_ = true;
+    verbatim_ = true;
+    return true;
+  }
+#endif
+  return ParseStringFrom(start, true);
+}
+
+// ParseString from p_ on, inside the string that starts at `start` (`ascii`: so far). From its
+// first escape on, the string is decoded into string_.
+TALLY_NOINLINE bool JsonReader::ParseStringFrom(const char* start, bool ascii) {
+  bool escaped = false;
+  const char* run = start;  // start of the current run of bytes copied verbatim (escaped)
   for (;;) {
-    // The hot loop: skip plain ASCII.
     while (p_ != end_ && kStringClass.cls[static_cast<unsigned char>(*p_)] == kPlain) ++p_;
     if (p_ == end_) {
       Fail(Code::kParseError, "unterminated string");
@@ -385,12 +472,22 @@ bool JsonReader::ParseString(std::string* out) {
     }
     switch (kStringClass.cls[static_cast<unsigned char>(*p_)]) {
       case kQuote:
-        out->append(run, static_cast<size_t>(p_ - run));
+        if (escaped) {
+          string_.append(run, static_cast<size_t>(p_ - run));
+          text_ = string_;
+        } else {
+          text_ = std::string_view(start, static_cast<size_t>(p_ - start));
+        }
         ++p_;
+        raw_size_ = Offset() - token_offset_;
+        ascii_ = ascii;
+        verbatim_ = !escaped;
         return true;
       case kBackslash:
-        out->append(run, static_cast<size_t>(p_ - run));
-        if (!ParseEscape(out)) return false;
+        if (!escaped) string_.clear();
+        escaped = true;
+        string_.append(run, static_cast<size_t>(p_ - run));
+        if (!ParseEscape(&string_, &ascii)) return false;
         run = p_;
         break;
       case kControl:
@@ -400,14 +497,15 @@ bool JsonReader::ParseString(std::string* out) {
         return false;
       default: {  // kHigh
         const char* why = nullptr;
-        size_t n = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p_),
-                                      reinterpret_cast<const unsigned char*>(end_), &why);
+        const size_t n = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p_),
+                                            reinterpret_cast<const unsigned char*>(end_), &why);
         if (n == 0) {
           Fail(Code::kParseError, TALLY_JSON_WHY("invalid UTF-8 in a string",
                                                  std::string("invalid UTF-8 in a string: ") + why));
           return false;
         }
         p_ += n;
+        ascii = false;
         break;
       }
     }
@@ -443,8 +541,8 @@ bool JsonReader::ReadHex4(uint32_t* v) {
   return true;
 }
 
-// p_ is at the backslash.
-bool JsonReader::ParseEscape(std::string* out) {
+// p_ is at the backslash. *ascii becomes false when the escape stands for a non-ASCII character.
+bool JsonReader::ParseEscape(std::string* out, bool* ascii) {
   const size_t start = Offset();
   ++p_;
   if (p_ == end_) {
@@ -485,6 +583,7 @@ bool JsonReader::ParseEscape(std::string* out) {
     }
     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
   }
+  if (cp >= 0x80) *ascii = false;
   AppendUtf8(cp, out);
   return true;
 }
@@ -508,6 +607,7 @@ JsonReader::Token JsonReader::ParseNumber() {
         TALLY_JSON_WHY("invalid number", "expected a digit in a number, got " + Describe()));
   }
   const char* int_start = p_;
+  uint64_t u = 0;  // the integer part, exact when it has at most 15 digits (else unused)
   if (*p_ == '0') {
     ++p_;
     if (p_ != end_ && IsDigit(*p_)) {
@@ -515,7 +615,7 @@ JsonReader::Token JsonReader::ParseNumber() {
       return Fail(Code::kParseError, "leading zeros are not allowed in a number");
     }
   } else {
-    while (p_ != end_ && IsDigit(*p_)) ++p_;
+    for (; p_ != end_ && IsDigit(*p_); ++p_) u = u * 10 + static_cast<uint64_t>(*p_ - '0');
   }
   const size_t int_digits = static_cast<size_t>(p_ - int_start);
   bool simple = true;
@@ -542,10 +642,10 @@ JsonReader::Token JsonReader::ParseNumber() {
   }
   if (simple && int_digits <= 15) {
     // Exact: any integer below 10^15 is representable, so no rounding question arises.
-    uint64_t u = 0;
-    for (const char* q = int_start; q != p_; ++q) u = u * 10 + static_cast<uint64_t>(*q - '0');
     number_ = static_cast<double>(u);
     if (negative) number_ = -number_;
+    raw_size_ = static_cast<size_t>(p_ - start);
+    verbatim_ = !(negative && u == 0);  // WriteNumber writes -0 as 0
     return Token::kNumber;
   }
   number_ = ParseDecimal(start, static_cast<size_t>(p_ - start));
@@ -553,6 +653,8 @@ JsonReader::Token JsonReader::ParseNumber() {
     p_ = start;
     return Fail(Code::kParseError, "number out of range (numbers must be finite)");
   }
+  raw_size_ = static_cast<size_t>(p_ - start);
+  verbatim_ = false;
   return Token::kNumber;
 }
 

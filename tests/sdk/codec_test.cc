@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "string_cases.h"
 #include "tally/validate.h"
 
 namespace tally {
@@ -634,6 +635,83 @@ TEST(DecodeBatchStreaming, AgreesOnTheEncodedSizeBound) {
   }
   EXPECT_EQ(accepted, 5u);
   EXPECT_EQ(refused, 4u);
+}
+
+// The streaming pass reads strings as views into the body and copies unescaped ones as they are
+// (json_reader.h, event_writer.cc): each string case (string_cases.h) as a name, an id, a key
+// and a value of properties and context; and, for a name, with the encoded size bound set just
+// at and just under the event's size (the pass measures the head; the document path writes it).
+TEST(DecodeBatchStreaming, AgreesOnStringsOfEveryLengthWithEachPieceAnywhere) {
+  const std::string id = R"("event_id":"0193303e-3731-7c11-add4-51b26bcefab3")";
+  const std::string when = R"("created_at":1731681204017)";
+  size_t bounded = 0;
+  for (const testing::StringCase& c : testing::StringCases()) {
+    const std::string named = "{" + id + ",\"name\":" + c.json + ",\"user_id\":\"u\"," + when + "}";
+    const std::string events[] = {
+        named,
+        "{" + id + ",\"name\":\"n\",\"anonymous_id\":" + c.json + "," + when + "}",
+        "{" + id + ",\"name\":\"n\",\"user_id\":\"u\"," + when + ",\"properties\":{" + c.json +
+            ":" + c.json + ",\"a\":{\"b\":[" + c.json + "]}}}",
+        "{" + id + ",\"name\":\"n\",\"user_id\":\"u\"," + when + ",\"context\":{\"k\":" + c.json +
+            ",\"page\":{" + c.json + ":1}}}",
+    };
+    std::string all;
+    for (const std::string& e : events) all += (all.empty() ? "" : ",") + e;
+    ExpectSameDecodingBothWays(BatchOf(all));
+    if (!c.valid) continue;
+    for (const std::string& e : {events[0], events[1]}) {  // the case in the event's head
+      DecodedBatch batch = MustDecode(BatchOf(e));
+      if (batch.events.empty()) continue;
+      BatchLimits limits;
+      limits.validation.max_event_bytes = EncodeEvent(batch.events[0]).size();
+      ExpectSameDecodingBothWays(BatchOf(e), limits);
+      --limits.validation.max_event_bytes;
+      ExpectSameDecodingBothWays(BatchOf(e), limits);
+      ++bounded;
+    }
+  }
+  EXPECT_GT(bounded, 2000u);
+}
+
+// Numbers and literals are copied when their text is what the writer writes, whitespace ends a
+// copied run, and money's currency is edited in place (with truncation on, so a currency that
+// is not money's is cut); repeated keys however spelled.
+TEST(DecodeBatchStreaming, AgreesOnNumbersLiteralsWhitespaceAndRepeatedKeys) {
+  const std::string head =
+      R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","name":"n","user_id":"u",)"
+      R"("created_at":1731681204017,"properties":)";
+  const std::vector<std::string> properties = {
+      R"({"a":0,"b":-0,"c":7,"d":-7,"e":1.0,"f":1e2,"g":1E+2,"h":0.5,"i":-0.0})",
+      R"({"a":123456789012345,"b":-123456789012345,"c":1234567890123456,"d":9007199254740993})",
+      R"({"a":1e400})",
+      R"({ "a" : true , "b" : [ null , false , 1 ] , "c" : { } , "d" : [ ] })",
+      "{\t\"a\"\r:\n1}",
+      R"({"m":{"amount":5,"currency":"EUR"},"n":{ "amount" : 5 , "currency" : "EUR" }})",
+      R"({"m":{"currency":"EUR","x":1},"n":{"x":1, "currency" :"EURO"}})",
+      R"({"m":{"currency":"E\u0055R","amount":1},"n":{"c":{"currency":"EUR"}}})",
+      R"({"ab":1,"a\u0062":2})",
+      R"({"x":{"k":1},"k":{"k":{"k":2}},"k\u0000":3})",
+      R"({"":1,"":2})",
+      R"({"axb":1,"ayb":2,"azb":{"axb":[{"ayb":1,"ayb":2}]}})",
+  };
+  BatchLimits truncate;
+  truncate.validation.overlong_strings = OverlongString::kTruncate;
+  truncate.validation.max_string_chars = 2;
+  for (const std::string& p : properties) {
+    const std::string event = head + p + "}";
+    ExpectSameDecodingBothWays(BatchOf(event));
+    ExpectSameDecodingBothWays(BatchOf(event), truncate);
+    for (size_t i = head.size(); i < event.size(); ++i) {  // whitespace after each byte
+      ExpectSameDecodingBothWays(BatchOf(event.substr(0, i) + " " + event.substr(i)));
+    }
+  }
+  // A repeated key at the top of an event, spelled with an escape, after 0 to 20 others.
+  for (size_t others = 0; others <= 20; ++others) {
+    std::string extra;
+    for (size_t i = 0; i < others; ++i) extra += ",\"x" + std::to_string(i) + "\":1";
+    ExpectSameDecodingBothWays(BatchOf(head + "{}" + extra + ",\"n\\u0061me\":\"m\"}"));
+    ExpectSameDecodingBothWays(BatchOf(head + "{\"k\":1" + extra + ",\"\\u006b\":2}}"));
+  }
 }
 
 TEST(DecodeBatchStreaming, AcceptedEventsKeepNoDocuments) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fake_clock.h"
+#include "string_cases.h"
 #include "tally/codec.h"
 #include "tally/json.h"
 #include "tally/tracker.h"
@@ -191,6 +192,71 @@ TEST(EventWriter, AgreesOnHandPickedRuleCases) {
       R"(null)",
   };
   CheckAgree(Embedded(values));
+}
+
+// The pass copies a token's input text when it is what the writer would write (event_writer.cc,
+// RunWriter): strings with and without escapes, UTF-8 and faults at every place around the
+// reader's 8-byte steps (string_cases.h), as values, keys, names and ids.
+TEST(EventWriter, AgreesOnStringsOfEveryLengthWithEachPieceAnywhere) {
+  std::vector<std::string> values, texts;
+  for (const testing::StringCase& c : testing::StringCases()) {
+    values.push_back(c.json);
+    values.push_back("{" + c.json + ":1,\"z\":[" + c.json + "]}");
+    texts.push_back(std::string(kBase) + ",\"user_id\":" + c.json + "}");
+    texts.push_back(R"({"event_id":"0193303e-3731-7c11-add4-51b26bcefab3","name":)" + c.json +
+                    R"(,"anonymous_id":"a","created_at":1731681204017})");
+  }
+  CheckAgree(Embedded(values));
+  CheckAgree(texts);
+}
+
+// Numbers and literals are copied when their text is WriteNumber's (an integer of at most 15
+// digits, not -0); whitespace anywhere breaks a copied run; money's currency is edited in place.
+TEST(EventWriter, AgreesOnNumbersLiteralsAndWhitespace) {
+  const std::vector<std::string> values = {
+      "0",
+      "-0",
+      "7",
+      "-7",
+      "1.0",
+      "1e2",
+      "1E+2",
+      "0.5",
+      "-0.0",
+      "100000000000000",
+      "123456789012345",
+      "-123456789012345",
+      "1234567890123456",
+      "9007199254740993",
+      "1e400",
+      "true",
+      "false",
+      "null",
+      " 1 ",
+      "\t\r\n[ 1 ,\n-0 , 2.50 ]",
+      R"({ "a" : 1 , "b" : [ true , null , false ] , "c" : { } , "d" : [ ] })",
+      R"({"amount":5,"currency":"EUR"})",
+      R"({ "amount" : 5 , "currency" : "EUR" })",
+      R"({"currency":"EUR","x":1})",
+      R"({"x":1, "currency" :"EURO"})",
+      R"({"currency":"E\u0055R","amount":1})",
+      R"({"c":{"currency":"EUR"},"d":"EUR"})",
+      R"({"url":"https://a.b" ,"value":"x"})",
+      R"({"\u0064":"2024-13-01","k\"q":{"x":"2024-02-30"},"\u00e9":[{"y\n":"http://a b"}]})",
+      R"({"m":{"\u0061mount":1,"curr\u0065ncy":"EURO"},"l":{"\u0075rl":"ftp://x","value":"v"}})"};
+  CheckAgree(Embedded(values));
+  // Whitespace after each piece of punctuation of a rich event, in turn.
+  const std::string full =
+      std::string(kBase) +
+      R"(,"properties":{"p":{"amount":1.5,"currency":"EUR"},"l":[1,"x",true,null,{"a":"b"}],)"
+      R"("m":{"currency":"USD","amount":2}},"context":{"page":{"url":"https://e.x/?q=1"}}})";
+  std::vector<std::string> texts;
+  for (size_t i = 0; i < full.size(); ++i) {
+    if (std::string(",:{}[]").find(full[i]) == std::string::npos) continue;
+    texts.push_back(full.substr(0, i) + " " + full.substr(i));
+    texts.push_back(full.substr(0, i + 1) + "\n\t" + full.substr(i + 1));
+  }
+  CheckAgree(texts);
 }
 
 TEST(EventWriter, AgreesOnTopLevelFields) {

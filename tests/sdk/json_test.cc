@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
+
+#include "string_cases.h"
 
 namespace tally {
 namespace {
@@ -174,6 +178,38 @@ TEST(JsonParse, FindsEveryRepeatAroundTheScanToHashSwitch) {
   }
 }
 
+// Keys the small-object check (json_reader.cc) files under the same summary bit, since they have
+// the same length and end bytes, are still told apart; a key spelled with an escape is still
+// the same key; wherever the pair falls among 0 to 20 other keys (around the scan to hash
+// switch).
+TEST(JsonParse, TellsKeysOfTheSameShapeApartAndFindsEscapedRepeats) {
+  for (size_t n = 1; n <= 20; ++n) {
+    const std::string key = testing::PlainRun(n);
+    std::string near = key;  // same length, same first and last byte
+    if (n >= 3) near[n / 2] = near[n / 2] == 'z' ? 'y' : 'z';
+    char escaped_first[8];
+    std::snprintf(escaped_first, sizeof escaped_first, "\\u%04x", key[0]);
+    const std::string twin = escaped_first + key.substr(1);  // the same key, escaped
+    for (size_t others = 0; others <= 20; ++others) {
+      std::string head = "{";
+      for (size_t i = 0; i < others; ++i) head += "\"o" + std::to_string(i) + "\":" + "1,";
+      SCOPED_TRACE(key + " after " + std::to_string(others) + " keys");
+      if (n >= 3) {
+        Result<Json> r = ParseJson(head + "\"" + key + "\":1,\"" + near + "\":2}");
+        ASSERT_TRUE(r.ok()) << r.status().message();
+        EXPECT_EQ(r.value().as_object().size(), others + 2);
+      }
+      EXPECT_EQ(ParseErrorOf(head + "\"" + key + "\":1,\"" + twin + "\":2}"),
+                "at byte " + std::to_string(head.size() + key.size() + 5) + ": duplicate key \"" +
+                    key + "\"");
+      EXPECT_EQ(ParseErrorOf(head + "\"" + twin + "\":1,\"" + key + "\":2}"),
+                "at byte " + std::to_string(head.size() + twin.size() + 5) + ": duplicate key \"" +
+                    key + "\"");
+    }
+  }
+  EXPECT_EQ(ParseErrorOf(R"({"":1,"":2})"), "at byte 6: duplicate key \"\"");
+}
+
 TEST(JsonParse, DepthIsBoundedBeforeRecursing) {
   JsonParseOptions three;
   three.max_depth = 3;
@@ -206,6 +242,32 @@ TEST(JsonParse, DecodesEscapes) {
   EXPECT_EQ(ParseErrorOf(R"("\u12G4")"),
             "at byte 5: expected 4 hex digits in a \\u escape, got character 'G'");
   EXPECT_EQ(ParseErrorOf(R"("\u12")"), "at byte 3: truncated \\u escape");
+}
+
+// Each string case (string_cases.h: escapes, UTF-8, faults at every place of plain runs around
+// the reader's 8-byte steps) alone, as a key and as a value. Then every cut of it, held in a
+// buffer of exactly that size, so that a read past its end trips AddressSanitizer.
+TEST(JsonParse, DecodesStringsOfEveryLengthWithEachPieceAnywhere) {
+  size_t checked = 0;
+  for (const testing::StringCase& c : testing::StringCases()) {
+    SCOPED_TRACE(c.json);
+    Result<Json> alone = ParseJson(c.json);
+    ASSERT_EQ(alone.ok(), c.valid) << alone.status().message();
+    Result<Json> member = ParseJson("{" + c.json + ":" + c.json + "}");
+    ASSERT_EQ(member.ok(), c.valid);
+    if (c.valid) {
+      EXPECT_EQ(alone.value().as_string(), c.text);
+      ASSERT_EQ(member.value().as_object().size(), 1u);
+      EXPECT_EQ(member.value().as_object()[0].first, c.text);
+      EXPECT_EQ(member.value().as_object()[0].second.as_string(), c.text);
+    }
+    for (size_t k = 0; k < c.json.size(); ++k) {
+      std::vector<char> cut(c.json.begin(), c.json.begin() + static_cast<std::ptrdiff_t>(k));
+      EXPECT_FALSE(ParseJson(std::string_view(cut.data(), k)).ok()) << k;
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 4000u);
 }
 
 TEST(JsonParse, RefusesLoneSurrogateEscapes) {
@@ -330,6 +392,61 @@ TEST(JsonWrite, EscapesStringsAsJsonStringify) {
   std::string out = "prefix:";
   WriteJsonString("x", &out);
   EXPECT_EQ(out, "prefix:\"x\"");
+}
+
+// WriteJsonString skips plain 8-byte words: every byte value at every place of a run of every
+// length from 0 to 20 is escaped exactly as a byte-by-byte writer does.
+TEST(JsonWrite, EscapesEachByteAtEveryPlace) {
+  auto reference = [](const std::string& s) {
+    static const char kHex[] = "0123456789abcdef";
+    std::string out = "\"";
+    for (char ch : s) {
+      const auto c = static_cast<unsigned char>(ch);
+      switch (c) {
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        default:
+          if (c < 0x20) {
+            out += "\\u00";
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+          } else {
+            out += ch;
+          }
+      }
+    }
+    return out + "\"";
+  };
+  for (size_t n = 0; n <= 20; ++n) {
+    for (size_t at = 0; at <= n; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        const std::string run = testing::PlainRun(n);
+        const std::string s = run.substr(0, at) + static_cast<char>(b) + run.substr(at);
+        std::string out;
+        WriteJsonString(s, &out);
+        ASSERT_EQ(out, reference(s)) << n << " " << at << " " << b;
+      }
+    }
+  }
 }
 
 TEST(JsonWrite, ParseWriteParseIsStable) {

@@ -61,6 +61,54 @@ TEST(IsUuidV7, AcceptsCanonicalVersion7Only) {
   EXPECT_FALSE(IsUuidV7(""));
 }
 
+// IsUuidV7 checks 8 bytes at a time: it agrees with a check of one character at a time on every
+// byte value at every position of an id, in either case.
+TEST(IsUuidV7, AgreesWithACharacterByCharacterCheckOnEveryByteEverywhere) {
+  auto reference = [](std::string_view s) {
+    if (s.size() != 36) return false;
+    for (size_t i = 0; i < 36; ++i) {
+      const char c = s[i];
+      const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+      const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      if (dash ? c != '-' : !hex) return false;
+    }
+    return s[14] == '7' && std::string_view("89abAB").find(s[19]) != std::string_view::npos;
+  };
+  size_t accepted = 0;
+  for (const std::string base :
+       {"0193303e-3731-7c11-add4-51b26bcefab3", "0193303E-3731-7C11-BDD4-51B26BCEFAB3"}) {
+    for (size_t i = 0; i < base.size(); ++i) {
+      for (int b = 0; b < 256; ++b) {
+        std::string id = base;
+        id[i] = static_cast<char>(b);
+        ASSERT_EQ(IsUuidV7(id), reference(id)) << id << " (byte " << b << " at " << i << ")";
+        accepted += reference(id);
+      }
+    }
+    EXPECT_FALSE(IsUuidV7(base.substr(0, 35)));
+    EXPECT_FALSE(IsUuidV7(base + "0"));
+  }
+  EXPECT_GT(accepted, 1000u);
+}
+
+// The 8-bytes-at-a-time lower-casing, with an upper-case letter at each place.
+TEST(ValidateEvent, LowerCasesEachHexLetterOfTheIdWhereverItIs) {
+  const std::string lower = "0193303e-3731-7c11-add4-51b26bcefab3";
+  for (size_t i = 0; i < lower.size(); ++i) {
+    for (char letter : std::string("abcdef")) {
+      if (lower[i] == '-' || i == 14) continue;
+      if (i == 19 && letter > 'b') continue;  // the variant
+      Event e = GoodEvent();
+      e.event_id = lower;
+      e.event_id[i] = static_cast<char>(letter - 'a' + 'A');
+      ASSERT_TRUE(ValidateEvent(&e, {}).ok()) << e.event_id;
+      std::string want = lower;
+      want[i] = letter;
+      EXPECT_EQ(e.event_id, want);
+    }
+  }
+}
+
 TEST(ValidateEvent, AcceptsAGoodEventAndLowerCasesItsId) {
   Event e = GoodEvent();
   e.event_id = "0193303E-3731-7C11-ADD4-51B26BCEFAB3";

@@ -61,7 +61,13 @@ class EventWriter {
   std::string event_id_, name_, user_id_, anonymous_id_, session_id_;
   int64_t created_at_ms_ = 0;
   std::string properties_, context_;  // encoded, reused across calls
-  std::vector<std::string> keys_;     // the key being read at each depth, reused
+  // The steps of the path being read, reused by each pass (event_writer.cc).
+  struct Step {
+    size_t index;              // an array element's
+    std::string_view raw_key;  // a member's key as written in the input, quotes included
+    bool is_index;
+  };
+  std::vector<Step> steps_;
 };
 
 }  // namespace tally
