@@ -529,13 +529,17 @@ TEST_F(CollectorHttp, MetricsCountersMove) {
   Post(Batch("wk_nope", kNow, {e}));
   // httplib counts a request in its logger, which runs after the answer is written: the client
   // can read /metrics before the server thread has counted its previous request. Poll (bounded)
-  // until the last request shows up instead of racing it.
+  // until both requests show up instead of racing them (up to 10 s: a loaded CI machine once
+  // took longer than the 1 s this allowed before).
   std::string m;
-  for (int attempt = 0; attempt < 200; ++attempt) {
+  for (int attempt = 0; attempt < 2000; ++attempt) {
     auto r = client_->Get("/metrics");
     ASSERT_EQ(r->status, 200);
     m = r->body;
-    if (MetricValue(m, "tally_http_requests_total{route=\"/v1/batch\",status=\"401\"}") >= 0) break;
+    if (MetricValue(m, "tally_http_requests_total{route=\"/v1/batch\",status=\"401\"}") >= 0 &&
+        MetricValue(m, "tally_http_requests_total{route=\"/v1/batch\",status=\"200\"}") >= 0) {
+      break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_EQ(MetricValue(m, "tally_events_total{outcome=\"accepted\"}"), 1);
