@@ -25,6 +25,7 @@
 #include "tally/codec.h"
 #include "tally/uuid.h"
 #include "tally/validate.h"
+#include "thread_name.h"
 
 namespace tally::collector {
 namespace {
@@ -740,7 +741,10 @@ Status Collector::Start() {
 
   httplib::Server& srv = m.server;
   size_t threads = m.options.threads;
-  srv.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  srv.new_task_queue = [threads] {
+    NameThisThread("tally-http");  // the listener; the pool's threads inherit the name
+    return new httplib::ThreadPool(threads);
+  };
   srv.set_payload_max_length(m.options.max_body_bytes);
   srv.set_read_timeout(m.options.read_timeout_s, 0);
   srv.set_write_timeout(m.options.write_timeout_s, 0);
@@ -843,6 +847,7 @@ Status Collector::Start() {
   }
   m.listen_thread = std::thread([&m] { m.server.listen_after_bind(); });
   m.maintenance_thread = std::thread([&m] { m.MaintenanceLoop(); });
+  NameThread(m.maintenance_thread, "tally-maint");
   m.started = true;
   LogLine("info", "listening",
           json{{"host", m.options.host},

@@ -5,6 +5,7 @@
 
 #include "tally/dedup.h"
 #include "tally/json.h"
+#include "thread_name.h"
 
 namespace tally::collector {
 
@@ -75,7 +76,9 @@ StoredEvent ToStoredEvent(Event&& event, EventDocsJson&& docs, const TimeInputs&
 Writer::Writer(Store* store, const Clock* clock, const WriterOptions& options)
     : store_(store), clock_(clock), options_(options) {
   sync_thread_ = std::thread([this] { SyncLoop(); });
+  NameThread(sync_thread_, "tally-sync");
   thread_ = std::thread([this] { Run(); });
+  NameThread(thread_, "tally-writer");
 }
 
 Writer::~Writer() { Stop(); }

@@ -21,6 +21,7 @@
 #include "report/report_store.h"
 #include "report/rollup.h"
 #include "store/clickhouse_store.h"
+#include "thread_name.h"
 
 namespace tally::collector::report {
 namespace {
@@ -471,6 +472,7 @@ class SqliteReportStore final : public ReportStore {
       if (!rollup.ok()) return rollup.status();
       rollup_ = std::move(rollup).value();
       rollup_thread_ = std::thread([this] { RollupLoop(); });
+      NameThread(rollup_thread_, "tally-rollup");
     }
     return Status::Ok();
   }

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "store/clickhouse_store.h"
+#include "thread_name.h"
 
 namespace tally::collector {
 namespace {
@@ -250,6 +251,7 @@ Status SqliteStore::Init(const StoreOptions& options) {
            options.sync_every_commit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   if (!s.ok()) return s;
   checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
+  NameThread(checkpoint_thread_, "tally-ckpt");
 
   const char* insert_sql =
       "INSERT OR IGNORE INTO events (workspace_id, event_id, type, name, user_id, anonymous_id, "

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -74,6 +75,20 @@ TEST_F(CollectorHttp, ListenBacklogIsRaisedAboveHttplibsFive) {
   fields >> state >> recv_q >> send_q;
   EXPECT_EQ(state, "LISTEN") << line;
   EXPECT_GT(send_q, 5) << line;
+}
+
+// The request handlers (httplib's pool, started by the listener) carry the listener's name, so
+// `top -H` tells them from the writer (collector/thread_name.h).
+TEST_F(CollectorHttp, HandlerThreadsAreNamed) {
+  Start();
+  ASSERT_TRUE(client_->Get("/healthz"));  // the pool exists once the listener runs
+  int named = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name) && name == "tally-http") ++named;
+  }
+  EXPECT_GT(named, 1);  // the listener and its handlers
 }
 
 TEST_F(CollectorHttp, AcceptsBatchAndAnswersOnlyAfterCommit) {

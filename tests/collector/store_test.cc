@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -253,6 +254,33 @@ class GatedStore final : public Store {
   bool open_ = false;
   Status sync_result_ = Status::Ok();
 };
+
+std::multiset<std::string> ThreadNames() {
+  std::multiset<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) names.insert(name);
+  }
+  return names;
+}
+
+// The collector's own threads carry names (`top -H`, /proc/<pid>/task/*/comm), so an operator
+// and bench/ingest/threads.sh can see which one is busy: the store's checkpointer, the writer and
+// its sync thread here.
+TEST_F(SqliteStoreTest, ThreadsAreNamedForWhatTheyDo) {
+  testing::AtomicFakeClock clock{kT};
+  std::multiset<std::string> names = ThreadNames();
+  EXPECT_EQ(names.count("tally-ckpt"), 1u);
+  EXPECT_EQ(names.count("tally-writer"), 0u);
+  {
+    Writer writer(store_.get(), &clock, WriterOptions{});
+    names = ThreadNames();
+    EXPECT_EQ(names.count("tally-writer"), 1u);
+    EXPECT_EQ(names.count("tally-sync"), 1u);
+  }
+  EXPECT_EQ(ThreadNames().count("tally-writer"), 0u);
+}
 
 // A request is answered once its group is durable, not when the transaction commits: while the
 // sync waits, the committed events are already stored but Submit has not returned.
