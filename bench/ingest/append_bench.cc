@@ -1,7 +1,7 @@
 // tally-append-bench: Store::Append alone, no HTTP. Separates SQLite's cost from the handler's.
 //
 //   tally-append-bench [--events 500000] [--batch 100] [--group 32] [--sync full|normal]
-//                      [--reports 1] [--dir /tmp]
+//                      [--reports 1] [--dir /tmp] [--page-size 16384] [--wal-pages 4000]
 //
 // Builds `--group` requests of `--batch` events each (the Writer commits everything queued as
 // one group; with 32 keep-alive clients a group is up to 32 requests), with fresh UUIDv7 ids
@@ -48,6 +48,7 @@ int64_t NowMs() {
 int main(int argc, char** argv) {
   long long events = 500000;
   int batch = 100, group = 32, reports = 1;
+  tally::collector::StoreOptions options;
   std::string sync = "full", dir = "/tmp";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string f = argv[i], v = argv[i + 1];
@@ -63,6 +64,10 @@ int main(int argc, char** argv) {
       reports = std::atoi(v.c_str());
     else if (f == "--dir")
       dir = v;
+    else if (f == "--page-size")
+      options.page_size = std::atoi(v.c_str());
+    else if (f == "--wal-pages")
+      options.wal_checkpoint_pages = std::atoi(v.c_str());
     else {
       std::fprintf(stderr, "unknown flag %s\n", f.c_str());
       return 2;
@@ -72,7 +77,6 @@ int main(int argc, char** argv) {
   fs::path work = fs::path(dir) / ("tally-append-bench-" + std::to_string(getpid()));
   fs::create_directories(work);
   const std::string url = "sqlite:" + (work / "bench.db").string();
-  tally::collector::StoreOptions options;
   options.sync_every_commit = sync == "full";
   auto opened = tally::collector::OpenStore(url, options);
   if (!opened.ok()) {
@@ -152,11 +156,11 @@ int main(int argc, char** argv) {
   std::error_code ec;
   fs::remove_all(work, ec);
   std::printf(
-      "{\"sync\":\"%s\",\"batch\":%d,\"group\":%d,\"reports\":%d,\"events\":%lld,"
+      "{\"sync\":\"%s\",\"page_size\":%d,\"batch\":%d,\"group\":%d,\"reports\":%d,\"events\":%lld,"
       "\"commits\":%lld,\"append_seconds\":%.3f,\"rows_per_s\":%.0f,\"ms_per_commit\":%.2f,"
       "\"commit_ms_p50\":%.2f,\"commit_ms_p99\":%.2f,\"commit_ms_max\":%.2f,"
       "\"writer_cpu_us_per_row\":%.2f,\"process_cpu_s\":%.2f}\n",
-      sync.c_str(), batch, group, reports, stored, commits, append_s,
+      sync.c_str(), options.page_size, batch, group, reports, stored, commits, append_s,
       static_cast<double>(stored) / append_s, 1000.0 * append_s / static_cast<double>(commits),
       pct(0.5), pct(0.99), pct(1.0), 1e6 * writer_cpu_s / static_cast<double>(stored),
       process_cpu_s);

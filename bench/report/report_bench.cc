@@ -3,7 +3,7 @@
 // way the API runs it. Not part of CI. Three modes, each its own process so peak RSS is its own:
 //
 //   tally-report-bench load   --db PATH [--events 10000000] [--report-indexes no]
-//                             [--rollup-job yes [--rollup-interval-ms 1000]]
+//                             [--rollup-job yes [--rollup-interval-ms 1000]] [--page-size N]
 //   tally-report-bench query  --db PATH [--rollups on|off|both] [--only TEXT]
 //   tally-report-bench rollup --db PATH [--max-rows N]
 //   tally-report-bench export --db PATH [--days 30] [--format csv|ndjson]
@@ -78,10 +78,13 @@ std::string Name(uint64_t r) {
 // running collector.
 bool g_rollup_job = false;
 int g_rollup_interval_ms = 1000;
+// `load --page-size N`: the SQLite page size of a new database (StoreOptions::page_size).
+int g_page_size = StoreOptions{}.page_size;
 
 void Load(const std::string& db, int64_t total, bool report_indexes) {
   StoreOptions so;
   so.sync_every_commit = false;  // bulk load; durability is not what is measured here
+  so.page_size = g_page_size;
   auto opened = OpenStore("sqlite:" + db, so);
   if (!opened.ok()) Die(opened.status().message());
   Store& store = *opened.value();
@@ -291,6 +294,8 @@ int main(int argc, char** argv) {
       max_rows = std::atoll(v.c_str());
     else if (a == "--report-indexes")
       report_indexes = v != "no";
+    else if (a == "--page-size")
+      g_page_size = std::atoi(v.c_str());
     else
       Die("unknown option " + a);
   }

@@ -199,6 +199,11 @@ Status SqliteStore::Init(const StoreOptions& options) {
   // before SQLite initializes; later calls fail harmlessly with SQLITE_MISUSE.
   static std::once_flag memstatus_off;
   std::call_once(memstatus_off, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  const int page_size = options.page_size;
+  if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0) {
+    return Status::InvalidArgument("store: page size " + std::to_string(page_size) +
+                                   " is not a power of two from 512 to 65536");
+  }
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path_.c_str(), &writer_, flags, nullptr) != SQLITE_OK) {
     return SqlError(writer_, "store: cannot open " + path_);
@@ -210,7 +215,11 @@ Status SqliteStore::Init(const StoreOptions& options) {
   // commits the next group meanwhile. synchronous=NORMAL still syncs around checkpoints and when
   // the WAL starts over, as FULL does.
   sync_every_commit_ = options.sync_every_commit;
-  Status s = Exec(writer_, "PRAGMA journal_mode=WAL");
+  // Takes effect only while the file is new and empty (before the WAL exists); an existing file
+  // keeps the page size it was created with.
+  Status s = Exec(writer_, ("PRAGMA page_size=" + std::to_string(options.page_size)).c_str());
+  if (!s.ok()) return s;
+  s = Exec(writer_, "PRAGMA journal_mode=WAL");
   if (!s.ok()) return s;
   s = Exec(writer_, "PRAGMA synchronous=NORMAL");
   if (!s.ok()) return s;

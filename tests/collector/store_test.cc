@@ -453,6 +453,66 @@ TEST(SqliteStoreSchema, HasOneTimeIndexAndDropsTheOldOne) {
   EXPECT_EQ(EventIndexes(path).count("events_by_time"), 0u);
 }
 
+int PageSize(const std::string& path) {
+  sqlite3* db = nullptr;
+  int size = 0;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      size = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return size;
+}
+
+// A new file gets StoreOptions::page_size (16 KB: docs/SCHEMA.md, "Page size"); a file made
+// before, with SQLite's 4 KB pages, keeps them and takes appends and queries as before.
+TEST(SqliteStoreSchema, NewFilesUseTheConfiguredPageSizeAndOldFilesKeepTheirs) {
+  TempDir dir;
+  const std::string path = dir.path() + "/tally.db";
+  {
+    auto opened = OpenStore(dir.db_url());
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+  }
+  EXPECT_EQ(PageSize(path), 16384);
+
+  TempDir old_dir;
+  const std::string old_path = old_dir.path() + "/tally.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(old_path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA page_size=4096; CREATE TABLE before_tally (x)", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto opened = OpenStore(old_dir.db_url());
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  std::unique_ptr<Store> store = std::move(opened).value();
+  EventMaker ids;
+  AppendBatch b{"acme", {Row(ids, kT), Row(ids, kT + 1)}, {}};
+  ASSERT_TRUE(store->Append({&b}, kT).ok());
+  EXPECT_EQ(b.outcomes,
+            (std::vector<AppendOutcome>{AppendOutcome::kStored, AppendOutcome::kStored}));
+  int64_t n = 0;
+  ASSERT_TRUE(store->CountEvents("acme", &n).ok());
+  EXPECT_EQ(n, 2);
+  EXPECT_EQ(PageSize(old_path), 4096);
+}
+
+TEST(SqliteStoreSchema, RefusesAPageSizeSqliteCannotUse) {
+  for (int size : {0, 256, 1000, 131072}) {
+    TempDir dir;
+    StoreOptions options;
+    options.page_size = size;
+    auto opened = OpenStore(dir.db_url(), options);
+    ASSERT_FALSE(opened.ok()) << size;
+    EXPECT_EQ(opened.status().message(), "store: page size " + std::to_string(size) +
+                                             " is not a power of two from 512 to 65536");
+  }
+}
+
 // The writer's connection does not checkpoint inside its commits any more (the checkpoint
 // thread does); the WAL must still stay bounded under appends that never pause.
 TEST(SqliteStoreWal, StaysBoundedUnderContinuousAppends) {
@@ -480,7 +540,7 @@ TEST(SqliteStoreWal, StaysBoundedUnderContinuousAppends) {
   EXPECT_EQ(n, 20000);
   // At 4 x 50 pages the writer checkpoints itself, so the WAL ends at most one group past it
   // (a group of 100 events adds under 100 pages here). Without checkpoints it would pass 5000.
-  const uintmax_t page = 4096 + 24;
+  const uintmax_t page = static_cast<uintmax_t>(options.page_size) + 24;  // a WAL frame
   EXPECT_LT(largest, (4 * 50 + 100) * page) << "WAL bytes";
   EXPECT_GT(largest, 0u);
 }
