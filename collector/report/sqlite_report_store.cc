@@ -21,6 +21,7 @@
 #include "report/report_store.h"
 #include "report/rollup.h"
 #include "store/clickhouse_store.h"
+#include "store/user_bucket.h"
 #include "thread_name.h"
 
 namespace tally::collector::report {
@@ -110,7 +111,10 @@ void AddFilter(const EventFilter& f, int64_t workspace_id, bool names, Where* w)
     w->And("name IN (" + in + ")");
   }
   if (!f.type.empty()) w->And("type = " + w->P(f.type));
-  if (!f.user_id.empty()) w->And("user_id = " + w->P(f.user_id));
+  if (!f.user_id.empty()) {
+    w->And("user_bucket = " + w->P(UserBucket(f.user_id)));
+    w->And("user_id = " + w->P(f.user_id));
+  }
   if (!f.anonymous_id.empty()) w->And("anonymous_id = " + w->P(f.anonymous_id));
   if (!f.session_id.empty()) w->And("session_id = " + w->P(f.session_id));
   for (const auto& [key, value] : f.properties) {
@@ -131,9 +135,10 @@ bool OnlyTimeAndNames(const EventFilter& f) {
 }
 
 // The table of a filtered query. A user filter is by far the most selective, but without
-// ANALYZE statistics SQLite may prefer an index that avoids a sort (GROUP BY name) over it.
+// ANALYZE statistics SQLite may prefer an index that avoids a sort (GROUP BY name) over the user
+// index (its user bucket's range in time, store/user_bucket.h).
 std::string From(const EventFilter& f) {
-  return f.user_id.empty() ? " FROM events" : " FROM events INDEXED BY events_by_user";
+  return f.user_id.empty() ? " FROM events" : " FROM events INDEXED BY events_by_user_bucket";
 }
 
 std::string ColumnText(sqlite3_stmt* s, int i) {
@@ -547,9 +552,12 @@ class SqliteReportStore final : public ReportStore {
     Conn c(this);
     int64_t ws = 0;
     if (!WorkspaceId(c.db, workspace, &ws)) return Status::Ok();
-    Stmt st(c.db, "SELECT 1 FROM events WHERE workspace_id = ?1 AND user_id = ?2 LIMIT 1");
+    Stmt st(c.db,
+            "SELECT 1 FROM events WHERE workspace_id = ?1 AND user_bucket = ?3 AND user_id = ?2 "
+            "LIMIT 1");
     if (!st.status().ok()) return st.status();
     sqlite3_bind_int64(st.get(), 1, ws);
+    sqlite3_bind_int64(st.get(), 3, UserBucket(user_id));
     sqlite3_bind_text(st.get(), 2, user_id.data(), static_cast<int>(user_id.size()), SQLITE_STATIC);
     Status s;
     *found = st.Step(&s);

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "store/clickhouse_store.h"
+#include "store/user_bucket.h"
 #include "thread_name.h"
 
 namespace tally::collector {
@@ -42,7 +43,8 @@ CREATE TABLE IF NOT EXISTS events (
   derived_at INTEGER NOT NULL,
   time_flags INTEGER NOT NULL DEFAULT 0,
   properties TEXT NOT NULL,
-  context TEXT NOT NULL
+  context TEXT NOT NULL,
+  user_bucket INTEGER  -- UserBucket(user_id) (store/user_bucket.h), NULL without a user_id
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events(workspace_id, event_id);
 -- The time index. Its user columns make it covering for the report side's distinct-user counts
@@ -51,8 +53,6 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events(workspace_id, event_id)
 CREATE INDEX IF NOT EXISTS events_by_time_user
   ON events(workspace_id, derived_at, user_id, anonymous_id, session_id);
 DROP INDEX IF EXISTS events_by_time;
-CREATE INDEX IF NOT EXISTS events_by_user ON events(workspace_id, user_id, derived_at)
-  WHERE user_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS fingerprints (
   workspace_id INTEGER NOT NULL,
   fingerprint TEXT NOT NULL,
@@ -68,6 +68,15 @@ CREATE TABLE IF NOT EXISTS keys (
   created_at INTEGER NOT NULL,
   revoked_at INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+)sql";
+
+// The user index, created once every row with a user id has its bucket (AddUserBuckets). Keyed
+// by bucket then time, it grows at kUserBuckets right edges, where the one it replaces, keyed by
+// user id, took each event at a random place: docs/SCHEMA.md, "The user index".
+constexpr const char* kUserIndex = R"sql(
+CREATE INDEX IF NOT EXISTS events_by_user_bucket
+  ON events(workspace_id, user_bucket, derived_at, user_id) WHERE user_id IS NOT NULL;
+DROP INDEX IF EXISTS events_by_user;
 )sql";
 
 constexpr const char* kEventColumns =
@@ -116,7 +125,8 @@ void BindTextOrNull(sqlite3_stmt* s, int i, const std::string& v) {
     BindText(s, i, v);
   }
 }
-// The 14 columns of one event row, parameters base+1 .. base+14, in the INSERT's column order.
+// The 15 columns of one event row, parameters base+1 .. base+15, in the INSERT's column order.
+constexpr int kEventParams = 15;
 void BindEvent(sqlite3_stmt* s, int base, int64_t workspace_id, const StoredEvent& e) {
   sqlite3_bind_int64(s, base + 1, workspace_id);
   BindText(s, base + 2, e.event_id);
@@ -136,6 +146,78 @@ void BindEvent(sqlite3_stmt* s, int base, int64_t workspace_id, const StoredEven
   sqlite3_bind_int64(s, base + 12, e.time_flags);
   BindText(s, base + 13, e.properties_json);
   BindText(s, base + 14, e.context_json);
+  if (e.user_id.empty()) {
+    sqlite3_bind_null(s, base + 15);
+  } else {
+    sqlite3_bind_int64(s, base + 15, UserBucket(e.user_id));
+  }
+}
+
+// tally_user_bucket(user_id): UserBucket in SQL, for AddUserBuckets' UPDATE.
+void UserBucketSql(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const unsigned char* text = sqlite3_value_text(argv[0]);
+  if (text == nullptr) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  sqlite3_result_int64(
+      ctx, UserBucket(std::string_view(reinterpret_cast<const char*>(text),
+                                       static_cast<size_t>(sqlite3_value_bytes(argv[0])))));
+}
+
+// Gives every row with a user id its user_bucket, then creates the user index over them. On a
+// file from before buckets it adds the column and fills it in transactions of 100,000 rows, so
+// an interrupted run resumes where it stopped and SQLite's autocheckpoint keeps the WAL bounded
+// (it runs before the writer's own WAL hook replaces autocheckpoint); 10M rows took 20 s here
+// (docs/SCHEMA.md, "The user index"). On a current file it looks, per workspace, for rows
+// without a bucket in the bucket index, where NULL sorts first: there are none unless a collector
+// from before buckets wrote to the file since.
+Status AddUserBuckets(sqlite3* db) {
+  bool has_column = false;
+  {
+    Stmt st(db, "SELECT 1 FROM pragma_table_info('events') WHERE name = 'user_bucket'");
+    has_column = st.ok() && sqlite3_step(st.get()) == SQLITE_ROW;
+  }
+  if (!has_column) {
+    Status s = Exec(db, "ALTER TABLE events ADD COLUMN user_bucket INTEGER");
+    if (!s.ok()) return s;
+  } else {
+    bool missing = false;
+    Stmt workspaces(db, "SELECT id FROM workspaces");
+    Stmt probe(db,
+               "SELECT 1 FROM events WHERE workspace_id = ?1 AND user_bucket IS NULL AND "
+               "user_id IS NOT NULL LIMIT 1");
+    if (!workspaces.ok() || !probe.ok()) return SqlError(db, "store: user buckets");
+    while (!missing && sqlite3_step(workspaces.get()) == SQLITE_ROW) {
+      sqlite3_bind_int64(probe.get(), 1, sqlite3_column_int64(workspaces.get(), 0));
+      missing = sqlite3_step(probe.get()) == SQLITE_ROW;
+      sqlite3_reset(probe.get());
+    }
+    if (!missing) return Exec(db, kUserIndex);
+  }
+  if (sqlite3_create_function_v2(db, "tally_user_bucket", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                 nullptr, &UserBucketSql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return SqlError(db, "store: user buckets");
+  }
+  int64_t max_seq = 0;
+  {
+    Stmt st(db, "SELECT max(seq) FROM events");
+    if (st.ok() && sqlite3_step(st.get()) == SQLITE_ROW)
+      max_seq = sqlite3_column_int64(st.get(), 0);
+  }
+  constexpr int64_t kChunk = 100000;
+  Stmt fill(db,
+            "UPDATE events SET user_bucket = tally_user_bucket(user_id) WHERE seq > ?1 AND "
+            "seq <= ?2 AND user_id IS NOT NULL AND user_bucket IS NULL");
+  if (!fill.ok()) return SqlError(db, "store: user buckets");
+  for (int64_t from = 0; from < max_seq; from += kChunk) {
+    sqlite3_bind_int64(fill.get(), 1, from);
+    sqlite3_bind_int64(fill.get(), 2, from + kChunk);
+    int rc = sqlite3_step(fill.get());
+    sqlite3_reset(fill.get());
+    if (rc != SQLITE_DONE) return SqlError(db, "store: filling user buckets");
+  }
+  return Exec(db, kUserIndex);
 }
 
 std::string ColumnText(sqlite3_stmt* s, int i) {
@@ -227,6 +309,8 @@ Status SqliteStore::Init(const StoreOptions& options) {
   if (!s.ok()) return s;
   s = Exec(writer_, kSchema);
   if (!s.ok()) return s;
+  s = AddUserBuckets(writer_);
+  if (!s.ok()) return s;
   if (sync_every_commit_) {
     // The WAL exists once the schema statement ran. Its directory entry is made durable once
     // (SQLite does the same on its first sync of a new WAL).
@@ -264,8 +348,8 @@ Status SqliteStore::Init(const StoreOptions& options) {
 
   const char* insert_sql =
       "INSERT OR IGNORE INTO events (workspace_id, event_id, type, name, user_id, anonymous_id, "
-      "session_id, created_at, sent_at, received_at, derived_at, time_flags, properties, context) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+      "session_id, created_at, sent_at, received_at, derived_at, time_flags, properties, context, "
+      "user_bucket) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
   if (sqlite3_prepare_v3(writer_, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &insert_event_,
                          nullptr) != SQLITE_OK ||
       sqlite3_prepare_v3(writer_,
@@ -282,10 +366,10 @@ Status SqliteStore::Init(const StoreOptions& options) {
   }
   std::string rows_sql =
       "INSERT OR IGNORE INTO events (workspace_id, event_id, type, name, user_id, anonymous_id, "
-      "session_id, created_at, sent_at, received_at, derived_at, time_flags, properties, context) "
-      "VALUES ";
+      "session_id, created_at, sent_at, received_at, derived_at, time_flags, properties, context, "
+      "user_bucket) VALUES ";
   for (int r = 0; r < kRowsPerInsert; ++r) {
-    rows_sql += r ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    rows_sql += r ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   }
   if (sqlite3_prepare_v3(writer_, rows_sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &insert_events_,
                          nullptr) != SQLITE_OK ||
@@ -495,7 +579,7 @@ Status SqliteStore::InsertRows(const std::vector<PendingRow>& rows, size_t begin
   sqlite3_stmt* ins = insert_events_;
   for (int r = 0; r < kRowsPerInsert; ++r) {
     const PendingRow& row = rows[begin + static_cast<size_t>(r)];
-    BindEvent(ins, r * 14, row.workspace_id, *row.event);
+    BindEvent(ins, r * kEventParams, row.workspace_id, *row.event);
   }
   const int64_t before = max_seq_seen_;
   int rc = sqlite3_step(ins);
@@ -560,11 +644,14 @@ Status SqliteStore::Query(const EventQuery& q, EventPage* page) {
   if (has_cursor && !ParseCursor(q.cursor, &cursor_time, &cursor_seq)) {
     return Status::InvalidArgument("cursor: not a cursor this server issued");
   }
-  std::string sql = std::string("SELECT ") + kEventColumns + " FROM events WHERE workspace_id=?1";
+  // A user's rows through the user index, whatever SQLite guesses without statistics.
+  std::string sql = std::string("SELECT ") + kEventColumns + " FROM events" +
+                    (q.user_id.empty() ? "" : " INDEXED BY events_by_user_bucket") +
+                    " WHERE workspace_id=?1";
   if (q.from_ms) sql += " AND derived_at >= ?2";
   if (q.to_ms) sql += " AND derived_at < ?3";
   if (!q.name.empty()) sql += " AND name = ?4";
-  if (!q.user_id.empty()) sql += " AND user_id = ?5";
+  if (!q.user_id.empty()) sql += " AND user_bucket = ?11 AND user_id = ?5";
   if (!q.anonymous_id.empty()) sql += " AND anonymous_id = ?6";
   if (!q.session_id.empty()) sql += " AND session_id = ?7";
   if (has_cursor) sql += " AND (derived_at, seq) > (?8, ?9)";
@@ -575,7 +662,10 @@ Status SqliteStore::Query(const EventQuery& q, EventPage* page) {
   if (q.from_ms) sqlite3_bind_int64(st.get(), 2, *q.from_ms);
   if (q.to_ms) sqlite3_bind_int64(st.get(), 3, *q.to_ms);
   if (!q.name.empty()) BindText(st.get(), 4, q.name);
-  if (!q.user_id.empty()) BindText(st.get(), 5, q.user_id);
+  if (!q.user_id.empty()) {
+    BindText(st.get(), 5, q.user_id);
+    sqlite3_bind_int64(st.get(), 11, UserBucket(q.user_id));
+  }
   if (!q.anonymous_id.empty()) BindText(st.get(), 6, q.anonymous_id);
   if (!q.session_id.empty()) BindText(st.get(), 7, q.session_id);
   sqlite3_bind_int64(st.get(), 8, cursor_time);

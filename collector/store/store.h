@@ -196,9 +196,8 @@ struct StoreOptions {
   /// database; at 4 times this the writer checkpoints itself (the bound on WAL growth).
   int wal_checkpoint_pages = 4000;
   /// SQLite: the page size of a database file this store creates (a power of two from 512 to
-  /// 65536; an existing file keeps its own). 16 KB rather than SQLite's 4 KB: a group commit
-  /// dirties one page of the user index per event (its keys are random), and the writer's cost
-  /// per dirtied page is mostly per page, not per byte; docs/SCHEMA.md, "Page size".
+  /// 65536; an existing file keeps its own). 16 KB rather than SQLite's 4 KB: the writer's cost
+  /// per page a commit dirties is mostly per page, not per byte (docs/SCHEMA.md, "Page size").
   int page_size = 16384;
 };
 

@@ -11,12 +11,14 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "collector_test_util.h"
 #include "ingest/ingest.h"
+#include "store/user_bucket.h"
 #include "store/write_gate.h"
 
 namespace tally::collector {
@@ -438,8 +440,8 @@ TEST(SqliteStoreSchema, HasOneTimeIndexAndDropsTheOldOne) {
     auto opened = OpenStore(dir.db_url());
     ASSERT_TRUE(opened.ok()) << opened.status().message();
   }
-  EXPECT_EQ(EventIndexes(path),
-            (std::set<std::string>{"events_by_id", "events_by_time_user", "events_by_user"}));
+  EXPECT_EQ(EventIndexes(path), (std::set<std::string>{"events_by_id", "events_by_time_user",
+                                                       "events_by_user_bucket"}));
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "CREATE INDEX events_by_time ON events(workspace_id, derived_at)",
@@ -511,6 +513,150 @@ TEST(SqliteStoreSchema, RefusesAPageSizeSqliteCannotUse) {
     EXPECT_EQ(opened.status().message(), "store: page size " + std::to_string(size) +
                                              " is not a power of two from 512 to 65536");
   }
+}
+
+// The bucket is stored in the file, so its function is pinned: these values (computed apart from
+// the C++, by a Python FNV-1a + fmix32) must never change.
+TEST(UserBucket, IsPinnedAndSpreadsIdsOverEveryBucket) {
+  EXPECT_EQ(UserBucket("C-1"), 14);
+  EXPECT_EQ(UserBucket("C-2847391"), 16);
+  EXPECT_EQ(UserBucket("anna@example.com"), 30);
+  EXPECT_EQ(UserBucket("0192f0c1-8e1a-7cc4-a1b2-3c4d5e6f7081"), 21);
+  std::vector<int> count(kUserBuckets);
+  for (int i = 0; i < 32000; ++i) {
+    int64_t b = UserBucket("C-" + std::to_string(i));
+    ASSERT_GE(b, 0);
+    ASSERT_LT(b, kUserBuckets);
+    count[static_cast<size_t>(b)]++;
+  }
+  // 1000 expected per bucket; a sum of 32000 fair draws stays within ±15% with near certainty.
+  for (int c : count) {
+    EXPECT_GT(c, 850);
+    EXPECT_LT(c, 1150);
+  }
+}
+
+// The user index of files made before buckets, as that version created it.
+constexpr const char* kSchemaBeforeUserBuckets = R"sql(
+CREATE TABLE workspaces (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+  fingerprint_dedup INTEGER NOT NULL DEFAULT 0,
+  fingerprint_window_ms INTEGER NOT NULL DEFAULT 172800000);
+CREATE TABLE events (seq INTEGER PRIMARY KEY, workspace_id INTEGER NOT NULL,
+  event_id TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, user_id TEXT,
+  anonymous_id TEXT, session_id TEXT, created_at INTEGER NOT NULL, sent_at INTEGER,
+  received_at INTEGER NOT NULL, derived_at INTEGER NOT NULL,
+  time_flags INTEGER NOT NULL DEFAULT 0, properties TEXT NOT NULL, context TEXT NOT NULL);
+CREATE UNIQUE INDEX events_by_id ON events(workspace_id, event_id);
+CREATE INDEX events_by_time_user
+  ON events(workspace_id, derived_at, user_id, anonymous_id, session_id);
+CREATE INDEX events_by_user ON events(workspace_id, user_id, derived_at)
+  WHERE user_id IS NOT NULL;
+INSERT INTO workspaces (id, name) VALUES (1, 'acme');
+)sql";
+
+// user_id -> user_bucket of every row (NULL as -1).
+std::map<std::string, std::set<int64_t>> StoredBuckets(const std::string& path) {
+  std::map<std::string, std::set<int64_t>> out;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT COALESCE(user_id, ''), user_bucket FROM events", -1, &st,
+                       nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      out[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))].insert(
+          sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 1));
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+void RunSql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+// A file from before buckets (250,000 rows, so the fill runs in several transactions) opens
+// with every user's bucket filled in and the bucket index in place of the old one; its users'
+// events are found, its ids still count as duplicates, and new events are stored beside them.
+TEST(SqliteStoreSchema, FileFromBeforeUserBucketsIsMigratedOnOpen) {
+  TempDir dir;
+  const std::string path = dir.path() + "/tally.db";
+  std::string sql = kSchemaBeforeUserBuckets;
+  sql +=
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250000) "
+      "INSERT INTO events (workspace_id, event_id, type, name, user_id, anonymous_id, "
+      "created_at, received_at, derived_at, properties, context) SELECT 1, 'old-' || i, "
+      "'track', 'click', CASE WHEN i % 5 = 0 THEN NULL ELSE 'C-' || (i % 1000) END, "
+      "'anon-' || i, " +
+      std::to_string(kT) + " + i, " + std::to_string(kT) + " + i, " + std::to_string(kT) +
+      " + i, '{}', '{}' FROM n;";
+  RunSql(path, sql);
+
+  auto opened = OpenStore(dir.db_url());
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  std::unique_ptr<Store> store = std::move(opened).value();
+  EXPECT_EQ(EventIndexes(path), (std::set<std::string>{"events_by_id", "events_by_time_user",
+                                                       "events_by_user_bucket"}));
+  std::map<std::string, std::set<int64_t>> buckets = StoredBuckets(path);
+  EXPECT_EQ(buckets.size(), 801u);  // C-0 .. C-999 except multiples of 5, and no user
+  for (const auto& [user, bucket] : buckets) {
+    EXPECT_EQ(bucket, (std::set<int64_t>{user.empty() ? -1 : UserBucket(user)})) << user;
+  }
+
+  EventQuery q;
+  q.workspace = "acme";
+  q.user_id = "C-7";
+  q.limit = 1000;
+  EventPage page;
+  ASSERT_TRUE(store->Query(q, &page).ok());
+  ASSERT_EQ(page.events.size(), 250u);  // i = 7, 1007, ..., 249007
+  EXPECT_EQ(page.events.front().event_id, "old-7");
+  EXPECT_EQ(page.events.back().event_id, "old-249007");
+
+  EventMaker ids;
+  StoredEvent replayed = Row(ids, kT, "click", "C-7");
+  replayed.event_id = "old-7";
+  AppendBatch b{"acme", {replayed, Row(ids, kT + 1, "click", "C-7")}, {}};
+  ASSERT_TRUE(store->Append({&b}, kT).ok());
+  EXPECT_EQ(b.outcomes,
+            (std::vector<AppendOutcome>{AppendOutcome::kDuplicateId, AppendOutcome::kStored}));
+  ASSERT_TRUE(store->Query(q, &page).ok());
+  EXPECT_EQ(page.events.size(), 251u);
+}
+
+// Rows an older collector stored without a bucket into a migrated file (it knows no such
+// column) get theirs at the next open, so a user lookup through the bucket index misses none.
+TEST(SqliteStoreSchema, RowsStoredWithoutABucketAreFilledAtTheNextOpen) {
+  TempDir dir;
+  const std::string path = dir.path() + "/tally.db";
+  EventMaker ids;
+  {
+    auto opened = OpenStore(dir.db_url());
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    AppendBatch b{"acme", {Row(ids, kT, "click", "C-1")}, {}};
+    ASSERT_TRUE(opened.value()->Append({&b}, kT).ok());
+  }
+  RunSql(path,
+         "INSERT INTO events (workspace_id, event_id, type, name, user_id, created_at, "
+         "received_at, derived_at, properties, context) SELECT workspace_id, 'older-writer', "
+         "type, name, 'C-1', created_at, received_at, derived_at + 1, properties, context "
+         "FROM events");
+  EXPECT_EQ(StoredBuckets(path)["C-1"], (std::set<int64_t>{-1, UserBucket("C-1")}));
+  auto opened = OpenStore(dir.db_url());
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  EXPECT_EQ(StoredBuckets(path)["C-1"], (std::set<int64_t>{UserBucket("C-1")}));
+  EventQuery q;
+  q.workspace = "acme";
+  q.user_id = "C-1";
+  EventPage page;
+  ASSERT_TRUE(opened.value()->Query(q, &page).ok());
+  EXPECT_EQ(page.events.size(), 2u);
 }
 
 // The writer's connection does not checkpoint inside its commits any more (the checkpoint
