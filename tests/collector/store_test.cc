@@ -413,20 +413,37 @@ TEST(WriteGate, GivesTurnsInTheOrderAsked) {
   EXPECT_EQ(gate.queued(), 0u);
 }
 
-std::set<std::string> EventIndexes(const std::string& path) {
+// Runs `sql` on a read-only connection to the file at `path` and calls `row` for each result row.
+template <typename F>
+void ForEachRow(const std::string& path, const char* sql, F&& row) {
   sqlite3* db = nullptr;
-  std::set<std::string> names;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db,
-                       "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events'",
-                       -1, &st, nullptr);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      names.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
-    }
-    sqlite3_finalize(st);
-  }
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  while (sqlite3_step(st) == SQLITE_ROW) row(st);
+  sqlite3_finalize(st);
   sqlite3_close(db);
+}
+
+std::string TextAt(sqlite3_stmt* st, int i) {
+  const unsigned char* p = sqlite3_column_text(st, i);
+  return p ? reinterpret_cast<const char*>(p) : "";
+}
+
+// Runs `sql` (any number of statements) on a read-write connection to the file at `path`.
+void RunSql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+std::set<std::string> EventIndexes(const std::string& path) {
+  std::set<std::string> names;
+  ForEachRow(path, "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events'",
+             [&](sqlite3_stmt* st) { names.insert(TextAt(st, 0)); });
   return names;
 }
 
@@ -442,12 +459,7 @@ TEST(SqliteStoreSchema, HasOneTimeIndexAndDropsTheOldOne) {
   }
   EXPECT_EQ(EventIndexes(path), (std::set<std::string>{"events_by_id", "events_by_time_user",
                                                        "events_by_user_bucket"}));
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "CREATE INDEX events_by_time ON events(workspace_id, derived_at)",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  RunSql(path, "CREATE INDEX events_by_time ON events(workspace_id, derived_at)");
   {
     auto opened = OpenStore(dir.db_url());
     ASSERT_TRUE(opened.ok()) << opened.status().message();
@@ -456,17 +468,8 @@ TEST(SqliteStoreSchema, HasOneTimeIndexAndDropsTheOldOne) {
 }
 
 int PageSize(const std::string& path) {
-  sqlite3* db = nullptr;
   int size = 0;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-      size = sqlite3_column_int(st, 0);
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db);
+  ForEachRow(path, "PRAGMA page_size", [&](sqlite3_stmt* st) { size = sqlite3_column_int(st, 0); });
   return size;
 }
 
@@ -483,12 +486,7 @@ TEST(SqliteStoreSchema, NewFilesUseTheConfiguredPageSizeAndOldFilesKeepTheirs) {
 
   TempDir old_dir;
   const std::string old_path = old_dir.path() + "/tally.db";
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(old_path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA page_size=4096; CREATE TABLE before_tally (x)", nullptr,
-                         nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  RunSql(old_path, "PRAGMA page_size=4096; CREATE TABLE before_tally (x)");
   auto opened = OpenStore(old_dir.db_url());
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   std::unique_ptr<Store> store = std::move(opened).value();
@@ -557,28 +555,11 @@ INSERT INTO workspaces (id, name) VALUES (1, 'acme');
 // user_id -> user_bucket of every row (NULL as -1).
 std::map<std::string, std::set<int64_t>> StoredBuckets(const std::string& path) {
   std::map<std::string, std::set<int64_t>> out;
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, "SELECT COALESCE(user_id, ''), user_bucket FROM events", -1, &st,
-                       nullptr);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      out[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))].insert(
-          sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 1));
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db);
+  ForEachRow(path, "SELECT COALESCE(user_id, ''), user_bucket FROM events", [&](sqlite3_stmt* st) {
+    out[TextAt(st, 0)].insert(
+        sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 1));
+  });
   return out;
-}
-
-void RunSql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* err = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-  sqlite3_free(err);
-  sqlite3_close(db);
 }
 
 // A file from before buckets (250,000 rows, so the fill runs in several transactions) opens
