@@ -3,9 +3,10 @@
 # SQLite file, rate limit off), sends ROUNDS rounds of EVENTS events from tally-ingest-load (as
 # fast as acknowledged, CONNS connections; RATE=N for a fixed rate instead) and prints, per
 # round, the load tool's result and the user/system CPU seconds of each named collector thread
-# (tally-writer, tally-http handlers, tally-sync, tally-ckpt, tally-rollup; collector/thread_name.h)
+# (tally-writer, tally-http handlers, tally-sync, tally-ckpt, tally-rollup: collector/thread_name.h)
 # and of the load tool, and the bytes the collector handed to write()/pwrite() per event (WAL
-# frames, checkpoint copies, answers). The rounds share one file, so later rounds show the cost on a larger one.
+# frames, checkpoint copies, answers). The rounds share one file, so later rounds show the cost
+# on a larger one.
 #
 #   bench/ingest/threads.sh [build-dir]   (EVENTS=1000000 ROUNDS=3 CONNS=32 SYNC=full RATE=0)
 set -euo pipefail

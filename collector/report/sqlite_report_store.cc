@@ -553,8 +553,8 @@ class SqliteReportStore final : public ReportStore {
     int64_t ws = 0;
     if (!WorkspaceId(c.db, workspace, &ws)) return Status::Ok();
     Stmt st(c.db,
-            "SELECT 1 FROM events WHERE workspace_id = ?1 AND user_bucket = ?3 AND user_id = ?2 "
-            "LIMIT 1");
+            "SELECT 1 FROM events INDEXED BY events_by_user_bucket WHERE workspace_id = ?1 AND "
+            "user_bucket = ?3 AND user_id = ?2 LIMIT 1");
     if (!st.status().ok()) return st.status();
     sqlite3_bind_int64(st.get(), 1, ws);
     sqlite3_bind_int64(st.get(), 3, UserBucket(user_id));

@@ -299,7 +299,7 @@ Status SqliteStore::Init(const StoreOptions& options) {
   sync_every_commit_ = options.sync_every_commit;
   // Takes effect only while the file is new and empty (before the WAL exists); an existing file
   // keeps the page size it was created with.
-  Status s = Exec(writer_, ("PRAGMA page_size=" + std::to_string(options.page_size)).c_str());
+  Status s = Exec(writer_, ("PRAGMA page_size=" + std::to_string(page_size)).c_str());
   if (!s.ok()) return s;
   s = Exec(writer_, "PRAGMA journal_mode=WAL");
   if (!s.ok()) return s;
@@ -368,9 +368,10 @@ Status SqliteStore::Init(const StoreOptions& options) {
       "INSERT OR IGNORE INTO events (workspace_id, event_id, type, name, user_id, anonymous_id, "
       "session_id, created_at, sent_at, received_at, derived_at, time_flags, properties, context, "
       "user_bucket) VALUES ";
-  for (int r = 0; r < kRowsPerInsert; ++r) {
-    rows_sql += r ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-  }
+  std::string tuple = "(?";  // kEventParams parameters, BindEvent's
+  for (int p = 1; p < kEventParams; ++p) tuple += ",?";
+  tuple += ")";
+  for (int r = 0; r < kRowsPerInsert; ++r) rows_sql += (r ? "," : "") + tuple;
   if (sqlite3_prepare_v3(writer_, rows_sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &insert_events_,
                          nullptr) != SQLITE_OK ||
       sqlite3_prepare_v3(writer_, "SELECT seq FROM events WHERE workspace_id=?1 AND event_id=?2",
